@@ -1,0 +1,214 @@
+/**
+ * @module Reads the YAML file, validates it and resolves what later code should not re-derive:
+ * currencies, algorithms, jobmanager/reporter bindings, vardiff tiers and port offsets.
+ */
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { BUILTIN_ALGORITHMS, type AlgorithmInfo } from "../pow/algorithms.ts";
+import { checkConfig, type AddressChecker } from "./checks.ts";
+import { ConfigError, problemsFromIssues, type ConfigProblem } from "./problems.ts";
+import { configSchema, type AuxConfig, type CoinConfig, type PoolConfig, type StratumConfig } from "./schema.ts";
+
+export interface ResolvedCoin extends CoinConfig {
+  readonly key: string;
+  readonly currency: string;
+  readonly algorithm: AlgorithmInfo;
+  /** The coin's diff1 if set, else its algorithm's. */
+  readonly diff1: bigint;
+  readonly hashesPerShare: number;
+  /** Whether getblockcount polling runs (PowerPool: `poll`, or unset and no push notifications). */
+  readonly polling: boolean;
+}
+
+export interface ResolvedAux extends AuxConfig {
+  readonly key: string;
+  readonly currency: string;
+  readonly algorithm: AlgorithmInfo;
+}
+
+export interface ResolvedStratum extends StratumConfig {
+  readonly key: string;
+  readonly jobmanager: string;
+  readonly reporter: string | undefined;
+  /** Vardiff tiers, ascending: the configured list, or min…max by doubling; empty when vardiff is off and none given. */
+  readonly tiers: readonly number[];
+  /** `port + server_number`. */
+  readonly listenPort: number;
+  /** `port + agent.port_diff + server_number`, or null when the agent server is off. */
+  readonly agentPort: number | null;
+}
+
+export interface Config extends Omit<PoolConfig, "coins" | "aux" | "stratum" | "defaults"> {
+  readonly file: string;
+  readonly algorithms: Readonly<Record<string, AlgorithmInfo>>;
+  readonly coins: Readonly<Record<string, ResolvedCoin>>;
+  readonly aux: Readonly<Record<string, ResolvedAux>>;
+  readonly stratum: Readonly<Record<string, ResolvedStratum>>;
+  /** `procname_<server_number>`, the statsd prefix and `{server_name}`. */
+  readonly procname: string;
+  readonly monitorPort: number;
+  readonly datagramPort: number;
+}
+
+export interface LoadOptions {
+  readonly addresses: AddressChecker;
+  /** Added to `pool.server_number` (PowerPool's `-s`). */
+  readonly serverNumberOffset?: number;
+}
+
+export async function loadConfigFile(file: string, opts: LoadOptions): Promise<Config> {
+  const f = Bun.file(file);
+  if (!(await f.exists())) throw new ConfigError(file, [{ path: "", expected: "a readable YAML file", found: "no such file" }]);
+  return parseConfig(await f.text(), file, opts);
+}
+
+export function parseConfig(text: string, file: string, opts: LoadOptions): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: "", expected: "valid YAML", found: `${e.code} at line ${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}` })),
+    );
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const merged = applyDefaults(raw);
+  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(file, problemsFromIssues(parsed.error.issues, (p) => keysAt(configSchema, p)));
+  const problems: ConfigProblem[] = checkConfig(parsed.data, opts.addresses);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return resolve(parsed.data, file, opts.serverNumberOffset ?? 0);
+}
+
+/** PowerPool-style `defaults:` — per-kind values deep-merged under every entry of that kind. */
+function applyDefaults(raw: unknown): unknown {
+  if (!isPlain(raw) || !isPlain(raw.defaults)) return raw;
+  const out: Record<string, unknown> = { ...raw };
+  for (const kind of ["coins", "aux", "stratum"] as const) {
+    const base = raw.defaults[kind];
+    const entries = raw[kind];
+    if (!isPlain(base) || !isPlain(entries)) continue;
+    out[kind] = Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, isPlain(v) ? deepMerge(base, v) : v]));
+  }
+  return out;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlain(b) && isPlain(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function resolve(cfg: PoolConfig, file: string, serverOffset: number): Config {
+  const serverNumber = cfg.pool.server_number + serverOffset;
+  const algorithms: Record<string, AlgorithmInfo> = { ...BUILTIN_ALGORITHMS };
+  for (const [name, a] of Object.entries(cfg.pool.algorithms)) {
+    const base = BUILTIN_ALGORITHMS[name] ?? Object.values(BUILTIN_ALGORITHMS).find((b) => b.pow === a.pow);
+    const s = a.scryptn;
+    algorithms[name] = {
+      name,
+      pow: a.pow,
+      diff1: a.diff1 ?? base?.diff1 ?? 0n,
+      hashesPerShare: a.hashes_per_share ?? base?.hashesPerShare ?? 1,
+      ...(s ? { scryptN: { chainStartTime: s.chain_start_time, minNfactor: s.min_nfactor, maxNfactor: s.max_nfactor } } : base?.scryptN ? { scryptN: base.scryptN } : {}),
+    };
+  }
+  const algo = (name: string): AlgorithmInfo => {
+    const a = algorithms[name];
+    if (!a) throw new RangeError(`config: algorithm ${name} passed validation but is unknown`);
+    return a;
+  };
+
+  const coins: Record<string, ResolvedCoin> = {};
+  for (const [key, c] of Object.entries(cfg.coins)) {
+    const algorithm = algo(c.algo);
+    coins[key] = {
+      ...c,
+      key,
+      currency: c.currency ?? key,
+      algorithm,
+      diff1: c.diff1 ?? algorithm.diff1,
+      hashesPerShare: c.hashes_per_share ?? algorithm.hashesPerShare,
+      polling: c.poll ?? true,
+    };
+  }
+  const aux: Record<string, ResolvedAux> = {};
+  for (const [key, a] of Object.entries(cfg.aux)) aux[key] = { ...a, key, currency: a.currency ?? key, algorithm: algo(a.algo) };
+
+  const jobmanagers = [...Object.keys(cfg.coins), ...Object.keys(cfg.switchers)];
+  const reporters = Object.keys(cfg.reporters);
+  const stratum: Record<string, ResolvedStratum> = {};
+  for (const [key, s] of Object.entries(cfg.stratum)) {
+    stratum[key] = {
+      ...s,
+      key,
+      jobmanager: s.jobmanager ?? jobmanagers[0] ?? "",
+      reporter: s.reporter ?? (reporters.length === 1 ? reporters[0] : undefined),
+      tiers: s.vardiff.tiers ?? (s.vardiff.enabled ? interpolateTiers(s.vardiff.minimum_difficulty, s.vardiff.maximum_difficulty) : []),
+      listenPort: s.port + serverNumber,
+      agentPort: s.agent.enabled ? s.port + s.agent.port_diff + serverNumber : null,
+    };
+  }
+
+  const { defaults: _defaults, ...rest } = cfg;
+  return {
+    ...rest,
+    pool: { ...cfg.pool, server_number: serverNumber },
+    file,
+    algorithms,
+    coins,
+    aux,
+    stratum,
+    procname: `${cfg.pool.procname}_${serverNumber}`,
+    monitorPort: cfg.monitor.port + serverNumber,
+    datagramPort: cfg.pool.datagram.port + serverNumber,
+  };
+}
+
+/**
+ * min, 2·min, 4·min … while below max, then max itself. Unlike PowerPool (spec §4.1) the list never
+ * overshoots max and stays ascending.
+ */
+export function interpolateTiers(min: number, max: number): number[] {
+  const tiers = [min];
+  for (let t = min * 2; t < max; t *= 2) tiers.push(t);
+  if (tiers[tiers.length - 1] !== max) tiers.push(max);
+  return tiers;
+}
+
+/** Keys allowed at a path of the schema, for "did you mean" hints. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: unknown = schema;
+  const unwrap = (n: unknown): unknown => {
+    for (let i = 0; i < 10; i++) {
+      const def = (n as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+      if (!def) return n;
+      if (def.type === "default" || def.type === "prefault" || def.type === "optional" || def.type === "nullable") n = def.innerType;
+      else if (def.type === "pipe") n = def.in;
+      else return n;
+    }
+    return n;
+  };
+  for (const part of path) {
+    node = unwrap(node);
+    const def = (node as { _zod: { def: Record<string, unknown> } })._zod.def;
+    if (def.type === "object") node = (def.shape as Record<string, unknown>)[String(part)];
+    else if (def.type === "record") node = def.valueType;
+    else if (def.type === "array") node = def.element;
+    else return [];
+    if (node === undefined) return [];
+  }
+  node = unwrap(node);
+  const def = (node as { _zod: { def: Record<string, unknown> } })._zod.def;
+  if (def.type === "object") return Object.keys(def.shape as object);
+  if (def.type === "union") {
+    return [...new Set((def.options as z.ZodType[]).flatMap((o) => keysAt(o, [])))];
+  }
+  return [];
+}

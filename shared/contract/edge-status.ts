@@ -1,0 +1,58 @@
+/**
+ * @module Edge heartbeats: each edge writes its status under a key with a TTL; the core's monitor
+ * aggregates the live ones. Clients are listed so the monitor can serve PowerPool's /clients/ views.
+ */
+import { z } from "zod";
+import { hex, jsonCodec, name } from "./json-codec.ts";
+
+export const EDGE_STATUS_VERSION = 1;
+
+const client = z.object({
+  extranonce1: hex(),
+  address: z.string(),
+  worker: z.string(),
+  idle: z.boolean(),
+  difficulty: z.number().nonnegative(),
+  userAgent: z.string().max(256),
+  ip: z.string(),
+  connectedAt: z.number().nonnegative(),
+  lastShareAt: z.number().nonnegative().nullable(),
+  acceptedDifficulty: z.number().nonnegative(),
+  jobIds: z.number().int().nonnegative(),
+});
+
+const port = z.object({
+  key: name,
+  listenPort: z.number().int().min(1).max(65535),
+  jobmanager: name,
+  algo: name,
+  clients: z.number().int().nonnegative(),
+  authed: z.number().int().nonnegative(),
+  idle: z.number().int().nonnegative(),
+  agentClients: z.number().int().nonnegative(),
+  /** Hashes/s from accepted difficulty over the last completed minute. */
+  hashrate: z.number().nonnegative(),
+  /** Counters since the edge started. */
+  shares: z.object({ acc: z.number(), dup: z.number(), low: z.number(), stale: z.number(), invalid: z.number() }),
+  lastJobId: z.string().nullable(),
+  lastJobAt: z.number().nullable(),
+  clientList: z.array(client).optional(),
+});
+
+const status = z.object({
+  v: z.literal(EDGE_STATUS_VERSION),
+  edge: name,
+  session: hex(4),
+  edgeId: z.number().int().nonnegative(),
+  publicHost: z.string().nullable(),
+  startedAt: z.number().nonnegative(),
+  time: z.number().nonnegative(),
+  ports: z.array(port),
+  /** Share records waiting in the local spool while Redis is unreachable. */
+  spooled: z.number().int().nonnegative(),
+});
+
+export type EdgeStatusV1 = z.output<typeof status>;
+export type EdgePortStatusV1 = z.output<typeof port>;
+export type EdgeClientV1 = z.output<typeof client>;
+export const edgeStatusCodec = jsonCodec("edge status", EDGE_STATUS_VERSION, status);

@@ -1,0 +1,138 @@
+import { describe, expect, test } from "bun:test";
+import { agentRecordCodec, type AgentRecordV1 } from "./agent-record.ts";
+import { auxWorkCodec, type AuxWorkV1 } from "./aux-work.ts";
+import { candidateCodec, type BlockCandidateV1 } from "./candidate.ts";
+import { edgeStatusCodec, type EdgeStatusV1 } from "./edge-status.ts";
+import { ContractError } from "./error.ts";
+import { jobCodec, type JobV1 } from "./job.ts";
+import type { JsonCodec } from "./json-codec.ts";
+
+const h32 = (b: string) => b.repeat(64);
+
+export const sampleJob: JobV1 = {
+  v: 1,
+  id: "65a1b2c300000001",
+  jobmanager: "LTC",
+  coin: "LTC",
+  currency: "LTC",
+  algo: "scrypt",
+  type: 0,
+  height: 1000000,
+  prevhash: "334455668f9011224b5c6d7e0718293ac3d4e5f60007a1b20000000000000000",
+  coinb1: "02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff0c0340420f",
+  coinb2: "000000000100f90295000000001976a9148eca456fb9f8ebd231921cf82131b8e0521c354988ac00000000",
+  branch: ["2354d25f811c11c40e636e528ea75a191a4d6ae623e2d2e7233b0c7dfa4eb983", "a7ea0d713a0cd4e39c0049716c4e5bebf7e2c637d1c8f81556328690e761bc1c"],
+  version: 0x20000000,
+  versionMask: 0x1fffe000,
+  bits: "1a0ffff0",
+  ntime: 0x5c3a8f10,
+  mintime: 0x5c3a8e00,
+  target: "00000000000000000ffff0000000000000000000000000000000000000000000",
+  diff1: "0000ffff00000000000000000000000000000000000000000000000000000000",
+  powBlockHash: false,
+  extranonce1Size: 4,
+  extranonce2Size: 4,
+  aux: [{ currency: "DOGE", chainId: 98, hash: h32("1"), target: "00000000000fffff000000000000000000000000000000000000000000000000", height: 5000000, algo: "scrypt" }],
+  createdAt: 1700000000000,
+};
+
+const candidate: BlockCandidateV1 = {
+  v: 1,
+  edge: "eu1",
+  session: "00c0ffee",
+  jobmanager: "LTC",
+  jobId: "65a1b2c300000001",
+  coin: "LTC",
+  currency: "LTC",
+  algo: "scrypt",
+  header: "00".repeat(80),
+  coinbase: "01000000",
+  extranonce1: "5193fc01",
+  extranonce2: "00000001",
+  ntime: 0x5c3a8f10,
+  nonce: 0xb2957c02,
+  version: 0x20000000,
+  powHash: h32("0"),
+  blockHash: h32("a"),
+  main: true,
+  aux: ["DOGE"],
+  address: "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF",
+  worker: "rig1",
+  difficulty: 128,
+  receivedAt: 1700000000123,
+};
+
+const status: EdgeStatusV1 = {
+  v: 1,
+  edge: "eu1",
+  session: "00c0ffee",
+  edgeId: 3,
+  publicHost: null,
+  startedAt: 1,
+  time: 2,
+  spooled: 0,
+  ports: [
+    {
+      key: "scrypt_STRAT",
+      listenPort: 3333,
+      jobmanager: "LTC",
+      algo: "scrypt",
+      clients: 2,
+      authed: 1,
+      idle: 0,
+      agentClients: 0,
+      hashrate: 12345.5,
+      shares: { acc: 1, dup: 0, low: 0, stale: 0, invalid: 0 },
+      lastJobId: null,
+      lastJobAt: null,
+      clientList: [
+        { extranonce1: "03000001", address: "donate", worker: "", idle: false, difficulty: 128, userAgent: "cpuminer/2.5.1", ip: "127.0.0.1", connectedAt: 1, lastShareAt: null, acceptedDifficulty: 0, jobIds: 1 },
+      ],
+    },
+  ],
+};
+
+const auxWork: AuxWorkV1 = { v: 1, aux: "DOGE", currency: "DOGE", chainId: 98, hash: h32("1"), target: h32("0"), bits: "1b0404cb", height: 1, fetchedAt: 1 };
+const agent: AgentRecordV1 = { v: 1, edge: "eu1", address: "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF", worker: "rig1", type: "hashrate", data: [1.5, 2.5], stamp: 1409899740 };
+
+function roundTrip<T>(name: string, codec: JsonCodec<T>, message: T, breakers: [string, (m: Record<string, unknown>) => unknown, RegExp][]) {
+  describe(name, () => {
+    test("round-trips", () => {
+      expect(codec.decode(codec.encode(message))).toEqual(message);
+      expect(codec.decode(new TextEncoder().encode(codec.encode(message)))).toEqual(message);
+    });
+    test("rejects text that is not JSON", () => {
+      expect(() => codec.decode("{nope")).toThrow(ContractError);
+    });
+    test("rejects another version", () => {
+      expect(() => codec.decode(JSON.stringify({ ...message, v: 2 }))).toThrow(/expected version 1, got 2/);
+      expect(() => codec.decode("null")).toThrow(/expected version 1, got undefined/);
+    });
+    for (const [what, mutate, err] of breakers) {
+      test(`rejects ${what}`, () => {
+        const m = structuredClone(message) as Record<string, unknown>;
+        expect(() => codec.decode(JSON.stringify(mutate(m)))).toThrow(err);
+      });
+    }
+  });
+}
+
+roundTrip("job", jobCodec, sampleJob, [
+  ["a missing field", (m) => ({ ...m, coinb1: undefined }), /job: coinb1:/],
+  ["upper-case hex", (m) => ({ ...m, prevhash: (m.prevhash as string).toUpperCase() }), /job: prevhash:/],
+  ["a short branch hash", (m) => ({ ...m, branch: ["abcd"] }), /job: branch.0:/],
+  ["an unknown job type", (m) => ({ ...m, type: 7 }), /job: type:/],
+  ["a version above 32 bits", (m) => ({ ...m, version: 2 ** 32 }), /job: version:/],
+  ["a bad aux target", (m) => ({ ...m, aux: [{ ...(m.aux as object[])[0], target: "zz" }] }), /job: aux.0.target:/],
+]);
+roundTrip("block candidate", candidateCodec, candidate, [
+  ["a short header", (m) => ({ ...m, header: "00".repeat(79) }), /block candidate: header:/],
+  ["a zero difficulty", (m) => ({ ...m, difficulty: 0 }), /block candidate: difficulty:/],
+]);
+roundTrip("edge status", edgeStatusCodec, status, [["a negative client count", (m) => ({ ...m, ports: [{ ...(m.ports as object[])[0], clients: -1 }] }), /edge status: ports.0.clients:/]]);
+roundTrip("aux work", auxWorkCodec, auxWork, [["a missing chain id", (m) => ({ ...m, chainId: undefined }), /aux work: chainId:/]]);
+roundTrip("agent record", agentRecordCodec, agent, [["an unknown type", (m) => ({ ...m, type: "fan" }), /agent record: type:/]]);
+
+test("encode refuses a message of another version", () => {
+  expect(() => jobCodec.encode({ ...sampleJob, v: 2 as 1 })).toThrow(/expected v=1, got v=2/);
+});

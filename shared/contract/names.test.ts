@@ -1,0 +1,25 @@
+import { expect, test } from "bun:test";
+import { Glob } from "bun";
+import { contractNames } from "./names.ts";
+
+test("every name carries the prefix and names are distinct", () => {
+  const n = contractNames("pp:");
+  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1")];
+  for (const name of all) expect(name.startsWith("pp:")).toBe(true);
+  expect(new Set(all).size).toBe(all.length);
+  expect(n.edgeStatus("eu1")).toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
+});
+
+test("no code outside shared/contract spells a stream name in a stream command", async () => {
+  // Stream commands must take their key from contractNames(), never from a literal.
+  const literalStreamCall = /\.x(add|read|readgroup|range|revrange|trim|ack|autoclaim|claim|pending|group|len|info)(Buffer)?\(\s*["'`]/i;
+  const offenders: string[] = [];
+  for (const dir of ["edge", "core", "shared"]) {
+    for await (const file of new Glob(`${dir}/**/*.ts`).scan({ cwd: `${import.meta.dir}/../..` })) {
+      if (file.startsWith("shared/contract/")) continue;
+      const text = await Bun.file(`${import.meta.dir}/../../${file}`).text();
+      if (literalStreamCall.test(text)) offenders.push(file);
+    }
+  }
+  expect(offenders).toEqual([]);
+});

@@ -1,0 +1,57 @@
+/**
+ * @module Every Redis stream, key and consumer-group name the edges and the core share. Nothing
+ * else in the code spells one. All names start with the configured prefix (`redis.prefix`).
+ *
+ * SimpleCoin's own keys (`current_block_…`, `min_…`, `unproc_block_…`) are not part of this
+ * contract: they are the accounting format, named in `core/accounting/`.
+ */
+
+export interface ContractNames {
+  /** Share batches, edge → core (one stream entry = one ShareBatch). */
+  readonly shareStream: string;
+  /** Block candidates, edge → core; read ahead of everything else. */
+  readonly candidateStream: string;
+  /** PPAgent data, edge → core. */
+  readonly agentStream: string;
+  /** Jobs for one jobmanager, core → edges. */
+  jobStream(jobmanager: string): string;
+  /** The jobmanager's latest job, for an edge that starts between jobs. */
+  latestJob(jobmanager: string): string;
+  /** Aux work as last fetched, for the monitor and other cores. */
+  auxWork(auxKey: string): string;
+  /** An edge's status record, with a TTL: an expired key means the edge is gone. */
+  edgeStatus(edge: string): string;
+  /** Pattern matching every edge status key (SCAN MATCH). */
+  readonly edgeStatusPattern: string;
+  /** Lease on a numeric edge id (the extranonce1 prefix); holds the owner's name and session. */
+  edgeIdLease(id: number): string;
+  /** An edge's last id, so a restarted edge gets the same prefix back when it is free. */
+  edgeIdByName(edge: string): string;
+  /** Consumer group of the share-accounting readers on `shareStream`. */
+  readonly accountingGroup: string;
+  /** Consumer group of the block submitters on `candidateStream`. */
+  readonly blockGroup: string;
+  /** Consumer group of the agent-data readers on `agentStream`. */
+  readonly agentGroup: string;
+}
+
+export function contractNames(prefix: string): ContractNames {
+  return {
+    shareStream: `${prefix}shares`,
+    candidateStream: `${prefix}candidates`,
+    agentStream: `${prefix}agent`,
+    jobStream: (jm) => `${prefix}jobs:${jm}`,
+    latestJob: (jm) => `${prefix}job:${jm}`,
+    auxWork: (aux) => `${prefix}aux:${aux}`,
+    edgeStatus: (edge) => `${prefix}edge:${edge}`,
+    edgeStatusPattern: `${prefix}edge:*`,
+    edgeIdLease: (id) => `${prefix}edge-id:${id}`,
+    edgeIdByName: (edge) => `${prefix}edge-name:${edge}`,
+    accountingGroup: "accounting",
+    blockGroup: "blocks",
+    agentGroup: "agent",
+  };
+}
+
+/** Stream entry field holding the encoded message. */
+export const MESSAGE_FIELD = "m";

@@ -1,0 +1,34 @@
+/**
+ * @module Redis connections from the config: one server by URL, Sentinel, or Cluster — ioredis
+ * handles all three, so pools scale out by changing the config, not the code.
+ */
+import Redis, { Cluster, type RedisOptions } from "ioredis";
+import type { RedisConfig } from "./config/schema.ts";
+
+export type RedisClient = Redis | Cluster;
+
+export interface ConnectOptions {
+  /** Client name shown by CLIENT LIST, e.g. `edge:eu1`. */
+  name: string;
+  /** Extra ioredis options (tests lower retry delays). */
+  overrides?: RedisOptions;
+}
+
+export function connectRedis(cfg: RedisConfig, opts: ConnectOptions): RedisClient {
+  const base: RedisOptions = {
+    connectionName: opts.name,
+    // Commands wait for a reconnect instead of failing after 20 tries: the callers own their retry policy.
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: true,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+    ...opts.overrides,
+  };
+  if (cfg.sentinel) {
+    const s = cfg.sentinel;
+    return new Redis({ ...base, sentinels: s.sentinels, name: s.name, password: s.password, sentinelPassword: s.sentinel_password, db: s.db });
+  }
+  if (cfg.cluster) {
+    return new Cluster(cfg.cluster.nodes, { redisOptions: { ...base, password: cfg.cluster.password }, enableAutoPipelining: true });
+  }
+  return new Redis(cfg.url ?? "redis://127.0.0.1:6379/0", base);
+}

@@ -1,0 +1,118 @@
+/**
+ * @module A private `redis-server` for tests: a free loopback port, no persistence, its own
+ * temporary directory. Tests never touch a Redis they did not start.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Redis from "ioredis";
+
+export interface PrivateRedis {
+  readonly port: number;
+  readonly url: string;
+  /** A connected client (closed by stop()). */
+  readonly client: Redis;
+  /** Stops the server (SIGTERM; SIGKILL with `kill`). Data is lost: nothing is saved. */
+  stopServer(opts?: { kill?: boolean }): Promise<void>;
+  /** Starts the server again on the same port (for outage tests). */
+  startServer(): Promise<void>;
+  /** Stops the server and removes its directory. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A port that was free a moment ago: bind to 0 and let the OS choose. */
+export function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+export async function startRedis(): Promise<PrivateRedis> {
+  const bin = Bun.which("redis-server");
+  if (!bin) throw new Error("redis-server is not installed: apt-get install -y redis-server (tests start a private one)");
+  const dir = mkdtempSync(join(tmpdir(), "pp-redis-"));
+  let port = 0;
+  let proc: ReturnType<typeof Bun.spawn> | undefined;
+
+  const spawn = async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (port === 0 || attempt > 0) port = freePort();
+      proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile", ""], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      if (await waitForPing(port, proc)) return;
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+    throw new Error("could not start a private redis-server");
+  };
+  await spawn();
+
+  const client = new Redis({ port, host: "127.0.0.1", lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  const stopServer = async (opts?: { kill?: boolean }) => {
+    if (!proc) return;
+    proc.kill(opts?.kill ? "SIGKILL" : "SIGTERM");
+    await proc.exited;
+    proc = undefined;
+  };
+  const startServer = async () => {
+    if (proc) return;
+    proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", ""], { stdout: "ignore", stderr: "ignore" });
+    if (!(await waitForPing(port, proc))) throw new Error(`private redis-server did not come back on port ${port}`);
+  };
+  const stop = async () => {
+    client.disconnect();
+    await stopServer();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return {
+    get port() {
+      return port;
+    },
+    get url() {
+      return `redis://127.0.0.1:${port}/0`;
+    },
+    client,
+    stopServer,
+    startServer,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+async function waitForPing(port: number, proc: ReturnType<typeof Bun.spawn>): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) return false;
+    const pong = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 500);
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          open(s) {
+            s.write("PING\r\n");
+          },
+          data(s, chunk) {
+            clearTimeout(timer);
+            s.end();
+            resolve(new TextDecoder().decode(chunk).startsWith("+PONG"));
+          },
+          error() {
+            clearTimeout(timer);
+            resolve(false);
+          },
+        },
+      }).catch(() => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (pong) return true;
+    await Bun.sleep(20);
+  }
+  return false;
+}
