@@ -4,7 +4,7 @@ import { describeEdge } from "./plan.ts";
 
 const { config, name, log } = await startProcess("edge", process.argv.slice(2));
 const edge = name ?? "";
+onShutdown(log, config.pool.term_timeout, async () => {});
 log.info(`config ${config.file} is valid; edge ${edge} would run:`);
 for (const line of describeEdge(config, edge)) log.info(line);
-onShutdown(log, config.pool.term_timeout, async () => {});
 setInterval(() => {}, 1 << 30);

@@ -14,7 +14,10 @@ export interface AddressChecker {
   check(address: string, network: PoolConfig["coins"][string]["network"]): string | undefined;
 }
 
-export function checkConfig(cfg: PoolConfig, addresses: AddressChecker): ConfigProblem[] {
+/** Names per keyed section; by default the config's own. A salvaged config passes the file's names. */
+export type SectionNames = Record<"coins" | "aux" | "switchers" | "stratum" | "reporters", readonly string[]>;
+
+export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: SectionNames): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const ref = (path: string, kind: string, name: string, known: readonly string[]) => {
     if (known.includes(name)) return true;
@@ -39,12 +42,12 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker): ConfigP
     }
   }
 
-  const coinKeys = Object.keys(cfg.coins);
-  const auxKeys = Object.keys(cfg.aux);
-  const switcherKeys = Object.keys(cfg.switchers);
+  const coinKeys = names?.coins ?? Object.keys(cfg.coins);
+  const auxKeys = names?.aux ?? Object.keys(cfg.aux);
+  const switcherKeys = names?.switchers ?? Object.keys(cfg.switchers);
   const jobmanagerKeys = [...coinKeys, ...switcherKeys];
-  const reporterKeys = Object.keys(cfg.reporters);
-  const portKeys = Object.keys(cfg.stratum);
+  const reporterKeys = names?.reporters ?? Object.keys(cfg.reporters);
+  const portKeys = names?.stratum ?? Object.keys(cfg.stratum);
 
   for (const key of coinKeys.filter((k) => switcherKeys.includes(k))) {
     out.push({ path: `switchers.${key}`, expected: "a name not already used by a coin (stratum ports name jobmanagers by key)", found: JSON.stringify(key) });
@@ -94,7 +97,8 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker): ConfigP
   for (const [key, s] of Object.entries(cfg.switchers)) {
     const algos = new Set<string>();
     for (const [i, jm] of s.jobmanagers.entries()) {
-      if (ref(`switchers.${key}.jobmanagers[${i}]`, "coin", jm, coinKeys)) algos.add(powOf(cfg.coins[jm]?.algo ?? "") ?? "?");
+      const pow = ref(`switchers.${key}.jobmanagers[${i}]`, "coin", jm, coinKeys) ? powOf(cfg.coins[jm]?.algo ?? "") : undefined;
+      if (pow) algos.add(pow);
     }
     if (algos.size > 1) out.push({ path: `switchers.${key}.jobmanagers`, expected: "coins that share one proof-of-work algorithm", found: [...algos].join(" and ") });
   }

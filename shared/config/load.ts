@@ -5,9 +5,9 @@
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { BUILTIN_ALGORITHMS, type AlgorithmInfo } from "../pow/algorithms.ts";
-import { checkConfig, type AddressChecker } from "./checks.ts";
+import { checkConfig, type AddressChecker, type SectionNames } from "./checks.ts";
 import { ConfigError, problemsFromIssues, type ConfigProblem } from "./problems.ts";
-import { configSchema, type AuxConfig, type CoinConfig, type PoolConfig, type StratumConfig } from "./schema.ts";
+import { configSchema, entrySchemas, sectionSchemas, type AuxConfig, type CoinConfig, type PoolConfig, type StratumConfig } from "./schema.ts";
 
 export interface ResolvedCoin extends CoinConfig {
   readonly key: string;
@@ -73,10 +73,39 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
   const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const merged = applyDefaults(raw);
   const parsed = configSchema.safeParse(merged, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(file, problemsFromIssues(parsed.error.issues, (p) => keysAt(configSchema, p)));
+  if (!parsed.success) {
+    // Shape mistakes first, then the reference mistakes among the entries that did parse, so one
+    // run lists everything.
+    const problems = problemsFromIssues(parsed.error.issues, (p) => keysAt(configSchema, p));
+    const salvaged = salvage(merged);
+    if (salvaged) problems.push(...checkConfig(salvaged.config, opts.addresses, salvaged.names));
+    throw new ConfigError(file, problems);
+  }
   const problems: ConfigProblem[] = checkConfig(parsed.data, opts.addresses);
   if (problems.length > 0) throw new ConfigError(file, problems);
   return resolve(parsed.data, file, opts.serverNumberOffset ?? 0);
+}
+
+/** The entries of a broken file that parse on their own, with every entry's name (valid or not). */
+function salvage(raw: unknown): { config: PoolConfig; names: SectionNames } | undefined {
+  if (!isPlain(raw)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [section, schema] of Object.entries(sectionSchemas)) {
+    const r = (schema as z.ZodType).safeParse(raw[section]);
+    out[section] = r.success ? r.data : (schema as z.ZodType).parse(undefined);
+  }
+  const names = {} as Record<keyof typeof entrySchemas, string[]>;
+  for (const [section, schema] of Object.entries(entrySchemas) as [keyof typeof entrySchemas, z.ZodType][]) {
+    const entries = isPlain(raw[section]) ? raw[section] : {};
+    names[section] = Object.keys(entries);
+    const ok: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(entries)) {
+      const r = schema.safeParse(value);
+      if (r.success) ok[key] = r.data;
+    }
+    out[section] = ok;
+  }
+  return { config: out as PoolConfig, names };
 }
 
 /** PowerPool-style `defaults:` — per-kind values deep-merged under every entry of that kind. */
@@ -182,33 +211,42 @@ export function interpolateTiers(min: number, max: number): number[] {
   return tiers;
 }
 
+type Def = Record<string, unknown> & { type: string };
+const defOf = (n: unknown): Def => (n as { _zod: { def: Def } })._zod.def;
+
+/** Strips default/optional/nullable/transform wrappers down to the schema that has the shape. */
+function unwrap(n: unknown): unknown {
+  for (;;) {
+    const def = defOf(n);
+    if (def.type === "default" || def.type === "prefault" || def.type === "optional" || def.type === "nullable") n = def.innerType;
+    else if (def.type === "pipe") n = def.in;
+    else return n;
+  }
+}
+
 /** Keys allowed at a path of the schema, for "did you mean" hints. */
 function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let node: unknown = schema;
-  const unwrap = (n: unknown): unknown => {
-    for (let i = 0; i < 10; i++) {
-      const def = (n as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
-      if (!def) return n;
-      if (def.type === "default" || def.type === "prefault" || def.type === "optional" || def.type === "nullable") n = def.innerType;
-      else if (def.type === "pipe") n = def.in;
-      else return n;
-    }
-    return n;
-  };
   for (const part of path) {
-    node = unwrap(node);
-    const def = (node as { _zod: { def: Record<string, unknown> } })._zod.def;
+    const def = defOf(unwrap(node));
     if (def.type === "object") node = (def.shape as Record<string, unknown>)[String(part)];
     else if (def.type === "record") node = def.valueType;
     else if (def.type === "array") node = def.element;
     else return [];
     if (node === undefined) return [];
   }
-  node = unwrap(node);
-  const def = (node as { _zod: { def: Record<string, unknown> } })._zod.def;
+  const def = defOf(unwrap(node));
   if (def.type === "object") return Object.keys(def.shape as object);
-  if (def.type === "union") {
-    return [...new Set((def.options as z.ZodType[]).flatMap((o) => keysAt(o, [])))];
-  }
+  if (def.type === "union") return [...new Set((def.options as z.ZodType[]).flatMap((o) => keysAt(o, [])))];
   return [];
+}
+
+/** Every key name anywhere in the schema (for checking that config.example.yml documents them all). */
+export function allSchemaKeys(schema: z.ZodType, out = new Set<string>()): Set<string> {
+  const def = defOf(unwrap(schema));
+  const children: unknown[] =
+    def.type === "object" ? Object.values(def.shape as object) : def.type === "record" ? [def.valueType] : def.type === "array" ? [def.element] : def.type === "union" ? (def.options as unknown[]) : [];
+  if (def.type === "object") for (const k of Object.keys(def.shape as object)) out.add(k);
+  for (const c of children) allSchemaKeys(c as z.ZodType, out);
+  return out;
 }

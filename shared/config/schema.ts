@@ -262,6 +262,10 @@ const defaults = z
   })
   .optional();
 
+/** Schemas of one entry of each keyed section, for salvaging the valid entries of a broken file. */
+export const entrySchemas = { coins: coin, aux, switchers: switcher, stratum, edges: edge, reporters: reporter } as const;
+export const sectionSchemas = { pool, logging, redis, monitor } as const;
+
 export const configSchema = z.strictObject({
   defaults,
   pool,

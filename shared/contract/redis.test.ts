@@ -24,7 +24,7 @@ test("share batches survive XADD and XREADGROUP as binary", async () => {
   }
   const bytes = w.finish();
   await r.xadd(names.shareStream, "*", MESSAGE_FIELD, Buffer.from(bytes));
-  const res = (await r.xreadgroupBuffer("GROUP", names.accountingGroup, "core-1", "COUNT", 10, "STREAMS", names.shareStream, ">")) as [Buffer, [Buffer, Buffer[]][]][];
+  const res = (await r.callBuffer("XREADGROUP", "GROUP", names.accountingGroup, "core-1", "COUNT", 10, "STREAMS", names.shareStream, ">")) as [Buffer, [Buffer, Buffer[]][]][];
   const entries = res[0]?.[1] ?? [];
   expect(entries).toHaveLength(1);
   const fields = entries[0]?.[1] ?? [];

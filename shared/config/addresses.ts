@@ -1,0 +1,26 @@
+/** @module The config's address checks, backed by the Bitcoin primitives. */
+import { parseAddress } from "../bitcoin/address.ts";
+import { NETWORKS, type NetworkSpec } from "../bitcoin/networks.ts";
+import type { AddressChecker } from "./checks.ts";
+import type { CoinConfig } from "./schema.ts";
+
+/** HRP for a custom network without segwit: no real address carries it, so bech32 input is refused. */
+const NO_SEGWIT_HRP = "no-segwit";
+
+/** A coin's `network` as the primitives take it (config spells custom tables in snake_case). */
+export function coinNetwork(network: CoinConfig["network"]): string | NetworkSpec {
+  if (typeof network === "string") return network;
+  return { name: "custom", bech32: network.bech32 ?? NO_SEGWIT_HRP, pubKeyHash: network.pubkeyhash, scriptHash: network.scripthash };
+}
+
+export const addressChecker: AddressChecker = {
+  networkNames: Object.keys(NETWORKS),
+  check(address, network) {
+    try {
+      const r = parseAddress(address, coinNetwork(network));
+      return r.ok ? undefined : r.error;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  },
+};
