@@ -1,6 +1,6 @@
 /** @module The config's address checks, backed by the Bitcoin primitives. */
 import { parseAddress } from "../bitcoin/address.ts";
-import { NETWORKS, type NetworkSpec } from "../bitcoin/networks.ts";
+import { NETWORKS, type NetworkName, type NetworkSpec } from "../bitcoin/networks.ts";
 import type { AddressChecker } from "./checks.ts";
 import type { CoinConfig } from "./schema.ts";
 
@@ -8,8 +8,9 @@ import type { CoinConfig } from "./schema.ts";
 const NO_SEGWIT_HRP = "no-segwit";
 
 /** A coin's `network` as the primitives take it (config spells custom tables in snake_case). */
-export function coinNetwork(network: CoinConfig["network"]): string | NetworkSpec {
-  if (typeof network === "string") return network;
+export function coinNetwork(network: CoinConfig["network"]): NetworkName | NetworkSpec {
+  // Names are checked against NETWORKS before any address is (checks.ts).
+  if (typeof network === "string") return network as NetworkName;
   return { name: "custom", bech32: network.bech32 ?? NO_SEGWIT_HRP, pubKeyHash: network.pubkeyhash, scriptHash: network.scripthash };
 }
 
