@@ -27,6 +27,10 @@ export interface ContractNames {
   edgeIdLease(id: number): string;
   /** An edge's last id, so a restarted edge gets the same prefix back when it is free. */
   edgeIdByName(edge: string): string;
+  /** Entries of `shareStream` / `agentStream` the core could not use (malformed, unroutable), kept for inspection. */
+  deadLetter(kind: "shares" | "agent"): string;
+  /** Share-record seqs of one edge session already accounted (the core's exactly-once seen-set). */
+  seenSet(edge: string, session: string): string;
   /** Consumer group of the share-accounting readers on `shareStream`. */
   readonly accountingGroup: string;
   /** Consumer group of the block submitters on `candidateStream`. */
@@ -47,6 +51,8 @@ export function contractNames(prefix: string): ContractNames {
     edgeStatusPattern: `${prefix}edge:*`,
     edgeIdLease: (id) => `${prefix}edge-id:${id}`,
     edgeIdByName: (edge) => `${prefix}edge-name:${edge}`,
+    deadLetter: (kind) => `${prefix}dead:${kind}`,
+    seenSet: (edge, session) => `${prefix}seen:${edge}:${session}`,
     accountingGroup: "accounting",
     blockGroup: "blocks",
     agentGroup: "agent",

@@ -1,0 +1,104 @@
+/**
+ * @module Which redis reporter(s) a share is written for: the port's reporter from the config
+ * (`stratum.<port>.reporter`), a double reporter's redis children, nothing for celery (not written
+ * by this core). Pool aggregates (`pool_report_configs`) are compiled here once, at start-up.
+ */
+import type { ConfigProblem } from "../../shared/config/problems.ts";
+import type { ReporterConfig } from "../../shared/config/schema.ts";
+import type { Logger } from "../../shared/log.ts";
+import { pyStr } from "./py-format.ts";
+import { compileFormat } from "./report-format.ts";
+
+/** The part of `Config` accounting reads (a full `Config` fits). */
+export interface AccountingSettings {
+  /** `{server_name}` of the worker format strings. */
+  readonly procname: string;
+  readonly reporters: Readonly<Record<string, ReporterConfig>>;
+  readonly stratum: Readonly<Record<string, { readonly reporter: string | undefined }>>;
+}
+
+export interface PoolReport {
+  readonly user: string;
+  readonly reportMerge: boolean;
+  /** The worker string for a share of `algo` credited to `currency`. */
+  worker(algo: string, currency: string): string;
+}
+
+export interface ReporterTarget {
+  readonly key: string;
+  /** `<N>` of `chain_<N>_shares` / `chain_<N>_slice`. */
+  readonly chain: number;
+  readonly poolReports: readonly PoolReport[];
+}
+
+export interface Routing {
+  /** The reporters of a port's shares; undefined when the port is unknown and no single redis reporter can stand in. */
+  forPort(port: string): readonly ReporterTarget[] | undefined;
+  /** Bad pool_report_configs (skipped) and other start-up findings, one per mistake. */
+  readonly problems: readonly ConfigProblem[];
+}
+
+const BUILTIN_NAMES = ["algo", "currency", "server_name"] as const;
+
+export function buildRouting(cfg: AccountingSettings, log: Logger): Routing {
+  const problems: ConfigProblem[] = [];
+  const targets = new Map<string, ReporterTarget>();
+  for (const [key, r] of Object.entries(cfg.reporters)) {
+    if (r.type !== "redis") continue;
+    const attrs: Record<string, string> = {};
+    for (const [name, value] of Object.entries(r.attrs)) {
+      if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
+        problems.push({ path: `reporters.${key}.attrs.${name}`, expected: `a name other than ${BUILTIN_NAMES.join(", ")} (built-in placeholders win)`, found: JSON.stringify(name) });
+      } else attrs[name] = pyStr(value);
+    }
+    const allowed = new Set<string>([...BUILTIN_NAMES, ...Object.keys(attrs)]);
+    const poolReports: PoolReport[] = [];
+    r.pool_report_configs.forEach((pc, i) => {
+      const compiled = compileFormat(pc.worker_format_string, allowed);
+      if (!compiled.ok) {
+        problems.push({ path: `reporters.${key}.pool_report_configs[${i}].worker_format_string`, expected: `a valid format (${compiled.reason}); this pool report is skipped`, found: JSON.stringify(pc.worker_format_string) });
+        return;
+      }
+      poolReports.push({
+        user: pc.user,
+        reportMerge: pc.report_merge,
+        worker: (algo, currency) => compiled.render({ ...attrs, algo, currency, server_name: cfg.procname }),
+      });
+    });
+    targets.set(key, { key, chain: r.chain, poolReports });
+  }
+
+  const resolve = (reporterKey: string | undefined): ReporterTarget[] => {
+    if (reporterKey === undefined) return [];
+    const r = cfg.reporters[reporterKey];
+    if (r?.type === "double") return r.reporters.flatMap((child) => (targets.has(child) ? [targets.get(child) as ReporterTarget] : []));
+    const t = targets.get(reporterKey);
+    return t ? [t] : [];
+  };
+  const byPort = new Map<string, ReporterTarget[]>();
+  for (const [port, s] of Object.entries(cfg.stratum)) {
+    const list = resolve(s.reporter);
+    byPort.set(port, list);
+    if (new Set(list.map((t) => t.chain)).size < list.length) {
+      problems.push({ path: `stratum.${port}.reporter`, expected: "redis reporters with distinct chains (two on one chain count every share twice in that chain)", found: JSON.stringify(s.reporter) });
+    }
+  }
+  for (const [key, r] of Object.entries(cfg.reporters)) {
+    if (r.type === "celery") log.warn(`reporter ${key}: celery reporters are not written by the core's accounting; shares of its ports are counted in stats only`);
+  }
+
+  const fallback = targets.size === 1 ? [...targets.values()] : undefined;
+  const warned = new Set<string>();
+  return {
+    problems,
+    forPort(port) {
+      const known = byPort.get(port);
+      if (known) return known;
+      if (!warned.has(port)) {
+        warned.add(port);
+        log.warn(`shares for unknown stratum port ${JSON.stringify(port)}: ${fallback ? `crediting them to the only redis reporter ${fallback[0]?.key}` : "dead-lettering them (no single redis reporter to fall back on)"}`);
+      }
+      return fallback;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * @module Share and PPAgent ingest on the core: consumer-group readers of the edges' streams that
+ * write SimpleCoin's records exactly once. `startAccounting` is the core's one call: it refuses a
+ * Redis Cluster, starts stats, accounting and both readers, and returns `recordBlock`, a status
+ * snapshot for the monitor and `stop()`.
+ */
+import { hostname } from "node:os";
+import Redis from "ioredis";
+import { contractNames } from "../../shared/contract/index.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { RedisClient } from "../../shared/redis.ts";
+import { createAccounting, type Accounting, type AccountingSettings, type BlockRecorder } from "../accounting/index.ts";
+import { startStats, type CoreStats, type CoreStatsSettings, type StatsSnapshot } from "../stats/index.ts";
+import { createAgentHandler } from "./agent-handler.ts";
+import { StreamConsumer, type ConsumerStatus, type ConsumerTuning } from "./consumer.ts";
+import { tidyStream, type GroupBacklog } from "./housekeeping.ts";
+import { createShareHandler } from "./share-handler.ts";
+
+export { StreamConsumer, DEFAULT_CONSUMER_TUNING, type ConsumerStatus, type ConsumerTuning } from "./consumer.ts";
+export type { GroupBacklog } from "./housekeeping.ts";
+
+export interface IngestTuning extends ConsumerTuning {
+  /** Records per apply script call (one atomic unit). */
+  readonly maxRecordsPerApply: number;
+  /** Lifetime of an edge session's seen-set after its last write. */
+  readonly seenTtlSeconds: number;
+  /** Between stream trims / backlog reads; 0 turns them off. */
+  readonly tidyEveryMs: number;
+}
+
+export const DEFAULT_INGEST_TUNING: Omit<IngestTuning, keyof ConsumerTuning> = { maxRecordsPerApply: 16_384, seenTtlSeconds: 3 * 86_400, tidyEveryMs: 30_000 };
+
+export interface IngestOptions {
+  /** The accounting Redis: one primary (URL or Sentinel). */
+  readonly redis: Redis;
+  /** `redis.prefix` of the config (the contract's stream names). */
+  readonly prefix: string;
+  readonly accounting: Accounting;
+  readonly stats?: CoreStats;
+  readonly log: Logger;
+  /** Consumer name in both groups; default `<hostname>:<pid>`. A stable name re-reads its own pending entries at once after a restart. */
+  readonly consumer?: string;
+  readonly tuning?: Partial<IngestTuning>;
+}
+
+export interface IngestStatus {
+  readonly shares: ConsumerStatus & { readonly backlog: GroupBacklog | null };
+  readonly agent: ConsumerStatus & { readonly backlog: GroupBacklog | null };
+}
+
+export interface Ingest {
+  status(): IngestStatus;
+  stop(): Promise<void>;
+}
+
+export function startIngest(o: IngestOptions): Ingest {
+  const tuning = { ...DEFAULT_INGEST_TUNING, ...o.tuning };
+  const names = contractNames(o.prefix);
+  const consumer = o.consumer ?? `${hostname()}:${process.pid}`;
+  const reg = o.stats?.registry;
+  const shareTarget = { stream: names.shareStream, group: names.accountingGroup, deadLetter: names.deadLetter("shares"), consumer };
+  const agentTarget = { stream: names.agentStream, group: names.agentGroup, deadLetter: names.deadLetter("agent"), consumer };
+  const shareCounters = reg && { applied: reg.second("ingest", "records_applied"), duplicates: reg.second("ingest", "records_duplicate"), deadLettered: reg.second("ingest", "entries_dead_lettered") };
+  const agentCounters = reg && { applied: reg.second("ingest", "agent_records"), deadLettered: reg.second("ingest", "entries_dead_lettered") };
+
+  const log = o.log;
+  const shares = new StreamConsumer({
+    redis: o.redis,
+    stream: shareTarget.stream,
+    group: shareTarget.group,
+    consumer,
+    log: log.child("shares"),
+    tuning,
+    handler: createShareHandler({ redis: o.redis, accounting: o.accounting, seenKey: names.seenSet, target: shareTarget, log: log.child("shares"), stats: o.stats?.shares, counters: shareCounters, seenTtlSeconds: tuning.seenTtlSeconds, maxRecordsPerApply: tuning.maxRecordsPerApply }),
+  });
+  const agent = new StreamConsumer({
+    redis: o.redis,
+    stream: agentTarget.stream,
+    group: agentTarget.group,
+    consumer,
+    log: log.child("agent"),
+    tuning,
+    handler: createAgentHandler({ redis: o.redis, target: agentTarget, log: log.child("agent"), counters: agentCounters }),
+  });
+  shares.start();
+  agent.start();
+
+  const backlog: { shares: GroupBacklog | null; agent: GroupBacklog | null } = { shares: null, agent: null };
+  let tidyFailing = false;
+  const tidy = async () => {
+    try {
+      backlog.shares = await tidyStream(o.redis, shareTarget.stream, shareTarget.group, consumer);
+      backlog.agent = await tidyStream(o.redis, agentTarget.stream, agentTarget.group, consumer);
+      tidyFailing = false;
+    } catch (e) {
+      // The streams may not exist yet, or Redis is away (the consumers report that): log once.
+      if (!tidyFailing) log.debug("stream tidy-up skipped", { error: e instanceof Error ? e.message : String(e) });
+      tidyFailing = true;
+    }
+  };
+  const timer = tuning.tidyEveryMs > 0 ? setInterval(() => void tidy(), tuning.tidyEveryMs) : undefined;
+  timer?.unref?.();
+
+  return {
+    status: () => ({ shares: { ...shares.status(), backlog: backlog.shares }, agent: { ...agent.status(), backlog: backlog.agent } }),
+    async stop() {
+      if (timer) clearInterval(timer);
+      await Promise.all([shares.stop(), agent.stop()]);
+    },
+  };
+}
+
+/** What the core's main needs from accounting. */
+export interface CoreAccounting {
+  /** For block submission: records a found block (see core/accounting/blocks.ts). */
+  readonly recordBlock: BlockRecorder;
+  readonly stats: CoreStats;
+  readonly ingest: Ingest;
+  /** For the monitor. */
+  status(): { readonly ingest: IngestStatus; readonly stats: StatsSnapshot };
+  stop(): Promise<void>;
+}
+
+export interface CoreAccountingSettings extends AccountingSettings, Omit<CoreStatsSettings, "stratum"> {
+  readonly redis: { readonly prefix: string };
+}
+
+/** Starts stats, accounting and ingest on `redis` (from `connectRedis(cfg.redis, …)`). */
+export async function startAccounting(cfg: CoreAccountingSettings, redis: RedisClient, log: Logger, opts: { consumer?: string; tuning?: Partial<IngestTuning> } = {}): Promise<CoreAccounting> {
+  if (!(redis instanceof Redis)) {
+    throw new TypeError("core accounting: expected a single Redis primary (redis.url or redis.sentinel), got a Cluster: SimpleCoin's keys span hash slots and each apply must be one atomic script");
+  }
+  const stats = await startStats(cfg, log.child("stats"));
+  const accounting = createAccounting(redis, cfg, log.child("accounting"));
+  const ingest = startIngest({ redis, prefix: cfg.redis.prefix, accounting, stats, log: log.child("ingest"), ...opts });
+  return {
+    recordBlock: accounting.recordBlock,
+    stats,
+    ingest,
+    status: () => ({ ingest: ingest.status(), stats: stats.snapshot() }),
+    async stop() {
+      await ingest.stop();
+      stats.stop();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * @module Test support for the accounting, ingest and stats suites (and the child-process fixture):
+ * a small pool config, share records, feeding the share stream, and waiting for the group to
+ * drain. Not used by the running core.
+ */
+import type Redis from "ioredis";
+import { contractNames, MESSAGE_FIELD, ShareBatchWriter, ShareResult, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import { createLogger, type Logger } from "../../shared/log.ts";
+import type { CoreAccountingSettings } from "./index.ts";
+
+export const ADDR_A = "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF";
+export const ADDR_B = "LKrhhGFfLw1p3VZp1ZPHEbdKTJsdbPvFEA";
+/** 2023-11-14T22:13:20Z; its minute starts at 1699999980. */
+export const T0 = 1_700_000_000_000;
+
+/** One redis reporter (chain 1) with two pool reports; events off unless a port is given. */
+export function testSettings(prefix: string, opts: { statsdPort?: number; reporters?: CoreAccountingSettings["reporters"] } = {}): CoreAccountingSettings {
+  return {
+    procname: "powerpool_0",
+    redis: { prefix },
+    reporters: opts.reporters ?? {
+      redis: {
+        type: "redis",
+        chain: 1,
+        attrs: { chain: "LTC" },
+        pool_report_configs: [
+          { user: "pool", worker_format_string: "{chain}", report_merge: false },
+          { user: "pool_currency", worker_format_string: "{currency}", report_merge: true },
+        ],
+      },
+    },
+    stratum: { scrypt_STRAT: { reporter: opts.reporters ? undefined : "redis" } },
+    coins: { LTC: { currency: "LTC", hashesPerShare: 65536 } },
+    algorithms: { scrypt: { hashesPerShare: 65536 } },
+    pool: { events: { enabled: opts.statsdPort !== undefined, host: "127.0.0.1", port: opts.statsdPort ?? 8125 } },
+  };
+}
+
+export function share(seq: number, over: Partial<ShareRecordV1> = {}): ShareRecordV1 {
+  return {
+    seq,
+    result: ShareResult.acc,
+    difficulty: 128,
+    time: T0 + seq,
+    jobmanager: "LTC",
+    jobId: "0000000a",
+    currency: "LTC",
+    algo: "scrypt",
+    port: "scrypt_STRAT",
+    address: ADDR_A,
+    worker: "rig1",
+    aux: [],
+    ...over,
+  };
+}
+
+export function encodeBatch(edge: string, session: string, records: readonly ShareRecordV1[]): Buffer {
+  const w = new ShareBatchWriter(edge, session);
+  for (const r of records) w.add(r);
+  return Buffer.from(w.finish());
+}
+
+/** XADDs the records as entries of at most `perEntry` records each. */
+export async function feed(redis: Redis, prefix: string, edge: string, session: string, records: readonly ShareRecordV1[], perEntry = records.length): Promise<void> {
+  const stream = contractNames(prefix).shareStream;
+  for (let i = 0; i < records.length; i += perEntry) {
+    await redis.xadd(stream, "*", MESSAGE_FIELD, encodeBatch(edge, session, records.slice(i, i + perEntry)));
+  }
+}
+
+/** True once every entry of the stream was delivered to the group and acknowledged. */
+export async function drained(redis: Redis, stream: string, group: string): Promise<boolean> {
+  const groups = (await redis.call("XINFO", "GROUPS", stream).catch(() => [])) as unknown[][];
+  for (const g of groups) {
+    const info: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < g.length; i += 2) info[String(g[i])] = g[i + 1];
+    if (info.name === group) return Number(info.pending) === 0 && Number(info.lag) === 0;
+  }
+  return false;
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`waitFor: expected ${what} within ${timeoutMs} ms`);
+    await Bun.sleep(10);
+  }
+}
+
+/** A logger that keeps its lines (for asserting on them) and prints nothing. */
+export function quietLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger("test", { level: "debug", format: "text", components: {}, write: (l) => lines.push(l) });
+  return Object.assign(log, { lines });
+}
+
+/** Every key of the database except the prefixed (contract/ingest) ones, sorted. */
+export async function simpleCoinKeys(redis: Redis, prefix: string): Promise<string[]> {
+  return (await redis.keys("*")).filter((k) => !k.startsWith(prefix)).sort();
+}
+
+/** Deterministic mix: mostly accepted, every type present, integral difficulties (exact sums). */
+export function mixedRecords(count: number, from = 1): ShareRecordV1[] {
+  const results = [ShareResult.acc, ShareResult.acc, ShareResult.acc, ShareResult.dup, ShareResult.low, ShareResult.acc, ShareResult.stale, ShareResult.invalid];
+  return Array.from({ length: count }, (_, i) => {
+    const seq = from + i;
+    return share(seq, { result: results[seq % results.length], difficulty: 16 * (1 + (seq % 5)), time: T0 + seq * 1000, address: seq % 3 ? ADDR_A : ADDR_B, worker: seq % 3 ? "rig1" : "" });
+  });
+}
+
+/** What the SimpleCoin keys add up to: chain shares, the live slice, per-type minute sums of miners (pool fields left out). */
+export async function totals(r: Redis) {
+  const byType: Record<string, number> = {};
+  for (const key of await r.keys("min_*")) {
+    const type = key.split("_")[1] ?? "";
+    for (const [field, v] of Object.entries(await r.hgetall(key))) if (!field.startsWith("pool")) byType[type] = (byType[type] ?? 0) + Number(v);
+  }
+  const slice = await r.lrange("chain_1_slice", 0, -1);
+  return {
+    chainShares: await r.hget("current_block_LTC_scrypt", "chain_1_shares"),
+    sliceCount: slice.length,
+    sliceSum: slice.reduce((n, e) => n + Number(e.split(":")[1]), 0),
+    byType,
+  };
+}
+
+/** The totals `totals()` must find after `recs` were applied once each. */
+export function expectedTotals(recs: readonly ShareRecordV1[]) {
+  const byType: Record<string, number> = {};
+  let acc = 0;
+  let accCount = 0;
+  for (const r of recs) {
+    if (r.result === ShareResult.invalid) continue;
+    const type = ["acc", "dup", "low", "stale"][r.result] ?? "";
+    byType[type] = (byType[type] ?? 0) + r.difficulty;
+    if (r.result === ShareResult.acc) {
+      acc += r.difficulty;
+      accCount++;
+    }
+  }
+  return { chainShares: String(acc), sliceCount: accCount, sliceSum: acc, byType };
+}
+
