@@ -11,6 +11,8 @@ import { configSchema, entrySchemas, sectionSchemas, type AuxConfig, type CoinCo
 
 export interface ResolvedCoin extends CoinConfig {
   readonly key: string;
+  /** The coin's setting, else its algorithm's default. */
+  readonly pow_block_hash: boolean;
   readonly currency: string;
   readonly algorithm: AlgorithmInfo;
   /** The coin's diff1 if set, else its algorithm's. */
@@ -164,6 +166,7 @@ function resolve(cfg: PoolConfig, file: string, serverOffset: number): Config {
       algorithm,
       diff1: c.diff1 ?? algorithm.diff1,
       hashesPerShare: c.hashes_per_share ?? algorithm.hashesPerShare,
+      pow_block_hash: c.pow_block_hash ?? algorithm.powBlockHash ?? false,
       polling: c.poll ?? true,
     };
   }

@@ -75,7 +75,8 @@ const coin = z.strictObject({
   merged: z.array(componentKey).default([]),
   diff1: bigHex.optional(),
   hashes_per_share: z.number().positive().optional(),
-  pow_block_hash: z.boolean().default(false),
+  /** Default: the algorithm's (true for x11 coins such as Dash, false otherwise). */
+  pow_block_hash: z.boolean().optional(),
   /** getblocktemplate rules; Litecoin-family coinservers need "mweb" too. */
   rules: z.array(z.string().min(1)).default(["segwit"]),
   /** Bytes placed in the coinbase scriptSig after the height, visible on block explorers. */

@@ -1,7 +1,7 @@
 /**
  * @module The algorithm registry's static part: names and the numbers that go with each
  * proof-of-work algorithm (PowerPool's manager `algorithms` config, spec §3.3 and §12.1).
- * The hash functions themselves are bound to these names in `shared/pow/index.ts`.
+ * The hash functions themselves are bound to these names by the registry (`shared/pow/registry.ts`).
  *
  * Names never contain `_`: SimpleCoin splits Redis keys such as `min_acc_<algo>_<stamp>` on it.
  */
@@ -27,6 +27,12 @@ export interface AlgorithmInfo {
   readonly hashesPerShare: number;
   /** Present for scrypt-N only. */
   readonly scryptN?: ScryptNSchedule;
+  /**
+   * Default of a coin's `pow_block_hash` for this algorithm: true when coins identify blocks by
+   * the PoW hash of the header (Dash and the other X11 coins), false (or absent) when the block
+   * id is sha256d(header) whatever the PoW (Litecoin, Vertcoin). A coin's own setting wins.
+   */
+  readonly powBlockHash?: boolean;
 }
 
 /** 0xFFFF × 2^208: Bitcoin's difficulty-1 target, also used by X11 (Dash). */
@@ -42,7 +48,7 @@ export const BUILTIN_ALGORITHMS: Readonly<Record<string, AlgorithmInfo>> = {
   sha256: { name: "sha256", pow: "sha256d", diff1: DIFF1_SHA256D, hashesPerShare: 2 ** 32 },
   scrypt: { name: "scrypt", pow: "scrypt", diff1: DIFF1_SCRYPT, hashesPerShare: 2 ** 16 },
   scryptn: { name: "scryptn", pow: "scryptn", diff1: DIFF1_SCRYPT, hashesPerShare: 2 ** 16, scryptN: VERTCOIN_SCRYPTN },
-  x11: { name: "x11", pow: "x11", diff1: DIFF1_SHA256D, hashesPerShare: 2 ** 32 },
+  x11: { name: "x11", pow: "x11", diff1: DIFF1_SHA256D, hashesPerShare: 2 ** 32, powBlockHash: true },
 };
 
 export const POW_FUNCTIONS: readonly PowFunction[] = ["sha256d", "scrypt", "scryptn", "x11"];
