@@ -134,9 +134,17 @@ export class ShareBatchWriter {
     const len = utf8Length(s);
     if (len > MAX_STR) throw new RangeError(`ShareBatchWriter: ${field} expected at most ${MAX_STR} UTF-8 bytes, got ${len}`);
     this.ensure(1 + len);
-    const { written } = this.encoder.encodeInto(s, this.buf.subarray(this.pos + 1, this.pos + 1 + len));
+    const at = this.pos + 1;
+    let written = len;
+    if (len === s.length) {
+      // ASCII (addresses, workers, keys): copy code units, no view or encoder call per string.
+      for (let i = 0; i < len; i++) this.buf[at + i] = s.charCodeAt(i);
+    } else {
+      // A lone surrogate encodes as U+FFFD, so trust what the encoder wrote.
+      written = this.encoder.encodeInto(s, this.buf.subarray(at, at + len)).written;
+    }
     this.buf[this.pos] = written;
-    this.pos += 1 + written;
+    this.pos = at + written;
   }
 
   private ensure(extra: number): void {

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { contractNames, edgeStatusCodec, type EdgePortStatusV1 } from "../../shared/contract/index.ts";
+import { captureLog } from "../../test/helpers/log-capture.ts";
+import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
+import { EdgeIdLease, edgeIdBytes } from "./edge-id.ts";
+import { EdgeExtranonce1Allocator, type EdgeIdSource } from "./extranonce1.ts";
+import { Forwarder } from "./forwarder.ts";
+import { Heartbeat } from "./heartbeat.ts";
+
+let redis: PrivateRedis;
+let dir: string;
+const stops: (() => Promise<void>)[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), "pp-edge-id-"));
+});
+afterAll(async () => {
+  for (const s of stops.splice(0)) await s();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function edge(prefix: string, name: string, opts: { size?: number; now?: () => number; ttlMs?: number } = {}) {
+  const capture = captureLog();
+  const f = new Forwarder({ redis: { url: redis.url, prefix }, edge: name, spoolDir: join(dir, prefix, name), log: capture.log });
+  await f.start();
+  stops.push(() => f.stop());
+  const lease = new EdgeIdLease({ forwarder: f, extranonce1Size: opts.size ?? 4, log: capture.log, now: opts.now, ttlMs: opts.ttlMs });
+  return { f, lease, ...capture };
+}
+
+const fixedLease = (id: number): EdgeIdSource => ({ id, valid: true });
+
+describe("edge id lease", () => {
+  test("edges sharing Redis never get the same id; a restarted edge gets its id back once released", async () => {
+    const edges = await Promise.all(["eu1", "eu2", "us1", "us2", "ap1"].map((n) => edge("l1:", n)));
+    const ids = await Promise.all(edges.map((e) => e.lease.acquire()));
+    expect(new Set(ids).size).toBe(5);
+    const eu1 = edges[0]!;
+    await eu1.lease.release();
+    const again = await edge("l1:", "eu1");
+    expect(await again.lease.acquire()).toBe(ids[0]!);
+    // A restart while the old session still holds its lease picks another id instead of sharing it.
+    const twin = await edge("l1:", "eu1");
+    const other = await twin.lease.acquire();
+    expect(ids).not.toContain(other);
+  });
+
+  test("the lease goes invalid after a TTL without renewal and comes back with a renewal", async () => {
+    let now = 1_000_000;
+    const e = await edge("l2:", "eu1", { now: () => now, ttlMs: 60_000 });
+    await e.lease.acquire();
+    const alloc = new EdgeExtranonce1Allocator({ size: 4, lease: e.lease });
+    expect(alloc.accepting()).toBe(true);
+    now += 60_000;
+    expect(alloc.accepting()).toBe(false);
+    expect(() => alloc.allocate()).toThrow(/expected a valid edge id lease/);
+    expect(await e.lease.renew()).toBe("held");
+    expect(alloc.accepting()).toBe(true);
+    await redis.client.del(contractNames("l2:").edgeIdLease(e.lease.id!)); // expired in Redis, nobody took it
+    expect(await e.lease.renew()).toBe("held");
+    expect(await redis.client.get(contractNames("l2:").edgeIdLease(e.lease.id!))).toBe(`eu1:${e.f.session}`);
+  });
+
+  test("a lease another edge took is reported loudly and replaced by a fresh id", async () => {
+    const e = await edge("l3:", "eu1");
+    const first = await e.lease.acquire();
+    const changes: [number | undefined, number | undefined][] = [];
+    e.lease.onChange((id, prev) => changes.push([id, prev]));
+    await redis.client.set(contractNames("l3:").edgeIdLease(first), "us1:12345678");
+    expect(await e.lease.renew()).toBe("replaced");
+    expect(e.lease.id).not.toBe(first);
+    expect(changes).toEqual([[undefined, first], [e.lease.id, undefined]]);
+    expect(e.count(new RegExp(`EDGE ID ${first} LOST to us1:12345678`))).toBe(1);
+  });
+});
+
+describe("extranonce1 allocator", () => {
+  test("edge id prefix of 1 byte up to 5-byte extranonce1, 2 bytes from 6", () => {
+    expect([4, 5, 6, 7, 8].map(edgeIdBytes)).toEqual([1, 1, 2, 2, 2]);
+    expect(new EdgeExtranonce1Allocator({ size: 4, lease: fixedLease(0x1f), start: 0 }).allocate().hex).toBe("1f000001");
+    expect(new EdgeExtranonce1Allocator({ size: 8, lease: fixedLease(0x1f), start: 0 }).allocate().hex).toBe("001f000000000001");
+    const { extranonce1, hex } = new EdgeExtranonce1Allocator({ size: 6, lease: fixedLease(0x0102), start: 0 }).allocate();
+    expect([...extranonce1]).toEqual([1, 2, 0, 0, 0, 1]);
+    expect(hex).toBe("010200000001");
+  });
+
+  test("never hands out a value a live connection holds, across many allocations, releases and a wrap", () => {
+    const alloc = new EdgeExtranonce1Allocator({ size: 4, lease: fixedLease(7), start: 1 - 3000 / 2 ** 24 });
+    const live = new Set<string>();
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 2000; i++) {
+        const { hex } = alloc.allocate();
+        expect(live.has(hex)).toBe(false);
+        expect(hex.startsWith("07")).toBe(true);
+        live.add(hex);
+      }
+      let k = 0;
+      for (const hex of [...live]) if (k++ % 2 === 0) (alloc.release(hex), live.delete(hex));
+    }
+    expect(alloc.inUse).toBe(live.size);
+    expect([...live].some((h) => h < "07000100")).toBe(true); // the counter wrapped past 07ffffff
+  });
+
+  test("two edges sharing Redis hand out disjoint values", async () => {
+    const [a, b] = await Promise.all([edge("l4:", "eu1"), edge("l4:", "us1")]);
+    await Promise.all([a.lease.acquire(), b.lease.acquire()]);
+    const ea = new EdgeExtranonce1Allocator({ size: 4, lease: a.lease, start: 0 });
+    const eb = new EdgeExtranonce1Allocator({ size: 4, lease: b.lease, start: 0 });
+    const va = Array.from({ length: 1000 }, () => ea.allocate().hex);
+    const vb = Array.from({ length: 1000 }, () => eb.allocate().hex);
+    expect(new Set([...va, ...vb]).size).toBe(2000);
+  });
+
+  test("a session id gets its extranonce1 back when it is ours and free", () => {
+    const alloc = new EdgeExtranonce1Allocator({ size: 4, lease: fixedLease(0x2a), start: 0 });
+    const { hex } = alloc.allocate();
+    expect(alloc.allocate(hex).hex).not.toBe(hex); // still live
+    alloc.release(hex);
+    expect(alloc.allocate(hex.toUpperCase()).hex).toBe(hex);
+    expect(alloc.allocate("2b000001").hex.startsWith("2a")).toBe(true); // another edge's prefix
+    expect(alloc.allocate("2a0001").hex).toHaveLength(8); // wrong size
+    const fresh = new EdgeExtranonce1Allocator({ size: 4, lease: fixedLease(0x2a), start: 0 });
+    expect(fresh.allocate("2a000002").hex).toBe("2a000002");
+    const next = [fresh.allocate().hex, fresh.allocate().hex, fresh.allocate().hex];
+    expect(next).toEqual(["2a000001", "2a000003", "2a000004"]); // 2 is skipped while live
+  });
+});
+
+describe("heartbeat", () => {
+  test("publishes a decodable status with a TTL, renews the lease, and clears both at stop", async () => {
+    const e = await edge("h1:", "eu1");
+    const id = await e.lease.acquire();
+    const port: EdgePortStatusV1 = {
+      key: "scrypt_STRAT", listenPort: 3333, jobmanager: "LTC", algo: "scrypt", clients: 2, authed: 2, idle: 0, agentClients: 0, hashrate: 1.5,
+      shares: { acc: 1, dup: 0, low: 0, stale: 0, invalid: 0 }, lastJobId: null, lastJobAt: null,
+    };
+    const hb = new Heartbeat({ forwarder: e.f, lease: e.lease, status: { ports: () => [port] }, publicHost: "eu1.example", log: e.log, intervalMs: 1000 });
+    await hb.start();
+    const names = contractNames("h1:");
+    const status = edgeStatusCodec.decode((await redis.client.get(names.edgeStatus("eu1"))) ?? "");
+    expect(status).toMatchObject({ edge: "eu1", session: e.f.session, edgeId: id, publicHost: "eu1.example", ports: [port], spooled: 0 });
+    const ttl = await redis.client.pttl(names.edgeStatus("eu1"));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(3000);
+    expect(await redis.client.pttl(names.edgeIdLease(id))).toBeGreaterThan(60_000);
+    await hb.stop();
+    expect(await redis.client.exists(names.edgeStatus("eu1"), names.edgeIdLease(id))).toBe(0);
+  });
+});

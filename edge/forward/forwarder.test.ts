@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { candidateCodec, contractNames, decodeShareBatch, ShareResult, type BlockCandidateV1, type ShareBatchV1 } from "../../shared/contract/index.ts";
+import { captureLog } from "../../test/helpers/log-capture.ts";
+import { freePort, startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
+import { Forwarder, type ShareFields } from "./forwarder.ts";
+
+let redis: PrivateRedis;
+let dir: string;
+beforeAll(async () => {
+  redis = await startRedis();
+  redis.client.on("error", () => {}); // the test's own client reconnects quietly across the outage
+  dir = mkdtempSync(join(tmpdir(), "pp-forward-"));
+});
+afterAll(async () => {
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const fields = (i: number): ShareFields => ({
+  result: i % 7 === 0 ? ShareResult.low : ShareResult.acc,
+  difficulty: 128,
+  time: 1_700_000_000_000 + i,
+  jobmanager: "LTC",
+  jobId: "65a1b2c300000001",
+  currency: "LTC",
+  algo: "scrypt",
+  port: "scrypt_STRAT",
+  address: "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF",
+  worker: `w${i % 10}`,
+  aux: ["DOGE"],
+});
+
+const candidate: BlockCandidateV1 = {
+  v: 1, edge: "eu1", session: "00c0ffee", jobmanager: "LTC", jobId: "65a1b2c300000001", coin: "LTC", currency: "LTC", algo: "scrypt",
+  header: "00".repeat(80), coinbase: "01000000", extranonce1: "5193fc01", extranonce2: "00000001", ntime: 1, nonce: 2, version: 0x20000000,
+  powHash: "00".repeat(32), blockHash: "aa".repeat(32), main: true, aux: [], address: "donate", worker: "", difficulty: 128, receivedAt: 1,
+};
+
+function forwarder(prefix: string, over: { url?: string; spool?: string; session?: string; timeoutMs?: number } = {}) {
+  const capture = captureLog();
+  const f = new Forwarder({
+    redis: { url: over.url ?? redis.url, prefix },
+    edge: "eu1",
+    session: over.session,
+    spoolDir: over.spool ?? join(dir, prefix),
+    log: capture.log,
+    flushMs: 2,
+    batchRecords: 100,
+    writeTimeoutMs: over.timeoutMs ?? 1000,
+    retryMs: 20,
+    overrides: { retryStrategy: () => 30 },
+  });
+  return { f, ...capture };
+}
+
+async function batches(prefix: string): Promise<ShareBatchV1[]> {
+  const entries = await redis.client.xrangeBuffer(contractNames(prefix).shareStream, "-", "+");
+  return entries.map(([, f]) => decodeShareBatch(new Uint8Array(f[1]!)));
+}
+
+const seqs = (bs: ShareBatchV1[]) => bs.flatMap((b) => b.records.map((r) => r.seq));
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe("Forwarder", () => {
+  test("records reach the share stream decoded, in order, with contiguous seqs from 1", async () => {
+    const { f } = forwarder("s1:");
+    await f.start();
+    for (let i = 1; i <= 1000; i++) expect(f.share(fields(i))).toBe(i);
+    await f.flush();
+    const got = await batches("s1:");
+    expect(got.length).toBeGreaterThanOrEqual(10);
+    expect(got.every((b) => b.edge === "eu1" && b.session === f.session)).toBe(true);
+    expect(seqs(got)).toEqual(range(1000));
+    expect(got.flatMap((b) => b.records)[41]).toEqual({ seq: 42, ...fields(42) });
+    await f.stop();
+  });
+
+  test("candidates go straight to the candidate stream", async () => {
+    const { f } = forwarder("s2:");
+    await f.start();
+    await f.candidate(candidate);
+    const [[, fieldsOut] = ["", []]] = await redis.client.xrange(contractNames("s2:").candidateStream, "-", "+");
+    expect(candidateCodec.decode(fieldsOut[1] ?? "")).toEqual(candidate);
+    await f.stop();
+  });
+
+  test("Redis stopped mid-run: records are spooled, then replayed in order once it is back, each exactly once", async () => {
+    const { f, count } = forwarder("s3:");
+    await f.start();
+    let n = 0;
+    const produce = async (rounds: number) => {
+      for (let r = 0; r < rounds; r++) {
+        for (let i = 0; i < 25; i++) f.share(fields(++n));
+        await Bun.sleep(2);
+      }
+    };
+    await produce(10);
+    expect(await f.drained(5000)).toBe(true);
+    const before = await batches("s3:"); // the restart loses Redis's data: read what landed first
+
+    await redis.stopServer();
+    await produce(20); // shares keep coming while Redis is down
+    await f.candidate({ ...candidate, blockHash: "bb".repeat(32) });
+    await f.flush();
+    expect(f.spooledRecords).toBeGreaterThan(0);
+    expect(f.spooledCandidates).toBe(1);
+    const spooledAt = n;
+
+    await redis.startServer();
+    await produce(10); // and while the spool replays
+    expect(await f.drained(10_000)).toBe(true);
+    const after = await batches("s3:");
+
+    expect(seqs([...before, ...after])).toEqual(range(n));
+    expect(spooledAt).toBeLessThan(n);
+    const cands = await redis.client.xrange(contractNames("s3:").candidateStream, "-", "+");
+    expect(cands.map(([, fl]) => candidateCodec.decode(fl[1] ?? "").blockHash)).toEqual(["bb".repeat(32)]);
+    expect(existsSync(join(dir, "s3:", "shares.spool"))).toBe(false);
+    expect(f.spooledRecords).toBe(0);
+    expect(count(/share records spooled to/)).toBe(1);
+    expect(count(/spool replayed/)).toBe(1);
+    await f.stop();
+  });
+
+  test("a Redis that stops answering: writes time out, go to the spool, and every record arrives once it answers again", async () => {
+    const { f, count } = forwarder("s5:", { timeoutMs: 200 });
+    await f.start();
+    let n = 0;
+    for (let i = 0; i < 100; i++) f.share(fields(++n));
+    expect(await f.drained(5000)).toBe(true);
+    await redis.client.call("CLIENT", "PAUSE", "1200", "WRITE"); // XADDs hang, the socket stays open
+    for (let r = 0; r < 20; r++) {
+      for (let i = 0; i < 20; i++) f.share(fields(++n));
+      await Bun.sleep(10);
+    }
+    expect(await f.drained(10_000)).toBe(true);
+    const got = await batches("s5:");
+    const all = seqs(got);
+    expect([...new Set(all)].sort((a, b) => a - b)).toEqual(range(n));
+    // At least once: a write that timed out may have landed too, always under its own ids.
+    const byId = new Map<number, string>();
+    for (const r of got.flatMap((b) => b.records)) {
+      const json = JSON.stringify(r);
+      expect(byId.get(r.seq) ?? json).toBe(json);
+      byId.set(r.seq, json);
+    }
+    expect(count(/share records spooled to .*expected a Redis reply within 200 ms/)).toBe(1);
+    await f.stop();
+  });
+
+  test("a replay interrupted by a crash is replayed again: only duplicates with the same (session, seq) ids", async () => {
+    const spool = join(dir, "crash");
+    const down = forwarder("s4:", { url: `redis://127.0.0.1:${freePort()}/0`, spool, session: "0badcafe" });
+    await down.f.start(50);
+    for (let i = 1; i <= 300; i++) down.f.share(fields(i));
+    await down.f.stop();
+    expect(down.count(/share records spooled/)).toBe(1);
+    copyFileSync(join(spool, "shares.spool"), join(spool, "copy"));
+
+    const first = forwarder("s4:", { spool });
+    await first.f.start();
+    expect(await first.f.drained(5000)).toBe(true);
+    await first.f.stop();
+    expect(existsSync(join(spool, "shares.spool"))).toBe(false);
+    // As if the process had died after Redis took the frames but before the spool was deleted.
+    copyFileSync(join(spool, "copy"), join(spool, "shares.spool"));
+    const second = forwarder("s4:", { spool });
+    await second.f.start();
+    expect(await second.f.drained(5000)).toBe(true);
+    await second.f.stop();
+
+    const got = await batches("s4:");
+    expect(got.every((b) => b.session === "0badcafe")).toBe(true);
+    const all = seqs(got);
+    expect(all).toEqual([...range(300), ...range(300)]);
+    const records = got.flatMap((b) => b.records);
+    expect(records.slice(300)).toEqual(records.slice(0, 300));
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * @module Share records and block candidates, edge → core, and the spool that keeps them while
+ * Redis is unreachable. With heartbeat.ts and edge-id.ts, the only edge code that writes Redis.
+ *
+ * Shares: records are appended to a binary batch (shared/contract share-batch) and a batch is cut
+ * every `flushMs` or `batchRecords` records; cut batches go out as XADDs in one pipeline, one
+ * pipeline at a time, so they reach the stream in order. The share stream is never trimmed: the
+ * core must see every record.
+ *
+ * Candidates: XADD at once (not batched), awaited, retried a few times; what still fails goes to
+ * its own spool, which is replayed before the share spool.
+ *
+ * Outage: when a share write fails or times out, or the link is down, the failed batches and all
+ * later ones are appended to the share spool (keeping their order) and the edge keeps serving.
+ * When the link is up the replay loop sends the spool, in order, candidates first, and deletes a
+ * spool only after Redis acknowledged every frame in it; then batches go directly again. Records
+ * are at least once: a write that timed out may still have landed, and a crash mid-replay replays
+ * acknowledged frames, both with their original (edge, session, seq) ids, which the core dedups.
+ */
+import { join } from "node:path";
+import type { RedisOptions } from "ioredis";
+import type { RedisConfig } from "../../shared/config/schema.ts";
+import { candidateCodec, contractNames, MESSAGE_FIELD, ShareBatchWriter, type BlockCandidateV1, type ContractNames, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import type { Logger } from "../../shared/log.ts";
+import { RedisLink } from "./link.ts";
+import { Spool } from "./spool.ts";
+
+/** A share record before the forwarder numbers it. */
+export type ShareFields = Omit<ShareRecordV1, "seq">;
+
+export interface ForwarderOptions {
+  readonly redis: RedisConfig;
+  readonly edge: string;
+  /** 8 lower-case hex digits, new every start (default: random). */
+  readonly session?: string;
+  /** Directory of this edge's spool files, e.g. `.spool/<edge>`. */
+  readonly spoolDir: string;
+  readonly log: Logger;
+  readonly flushMs?: number;
+  readonly batchRecords?: number;
+  readonly writeTimeoutMs?: number;
+  readonly retryMs?: number;
+  /** Extra ioredis options (tests shorten the reconnect delay). */
+  readonly overrides?: RedisOptions;
+}
+
+const PIPELINE_BATCHES = 32;
+const REPLAY_FRAMES = 64;
+const CANDIDATE_TRIES = 3;
+const MAX_RETRY_MS = 10_000;
+const SPOOL_SYNC_MS = 1000;
+
+export function randomSession(): string {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
+}
+
+export class Forwarder {
+  readonly edge: string;
+  readonly session: string;
+  readonly names: ContractNames;
+  readonly link: RedisLink;
+  private readonly log: Logger;
+  private readonly writer: ShareBatchWriter;
+  private readonly record: ShareRecordV1 = { seq: 0, result: 0, difficulty: 1, time: 0, jobmanager: "", jobId: "", currency: "", algo: "", port: "", address: "", worker: "", aux: [] };
+  private seq = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private syncTimer: ReturnType<typeof setInterval> | undefined;
+  private queue: Uint8Array[] = [];
+  private inflight: Promise<void> | undefined;
+  private sharesSpooling = false;
+  private replaying: Promise<void> | undefined;
+  private replayFailing = false;
+  private stopped = false;
+  private readonly wake = new Set<() => void>();
+  private readonly shareSpool: Spool;
+  private readonly candidateSpool: Spool;
+  private readonly flushMs: number;
+  private readonly batchRecords: number;
+  private readonly timeoutMs: number;
+  private readonly retryMs: number;
+
+  constructor(opts: ForwarderOptions) {
+    this.edge = opts.edge;
+    this.session = opts.session ?? randomSession();
+    this.names = contractNames(opts.redis.prefix);
+    this.log = opts.log;
+    this.flushMs = opts.flushMs ?? 5;
+    this.batchRecords = opts.batchRecords ?? 512;
+    this.timeoutMs = opts.writeTimeoutMs ?? 2000;
+    this.retryMs = opts.retryMs ?? 250;
+    this.writer = new ShareBatchWriter(this.edge, this.session);
+    this.link = new RedisLink(opts.redis, `edge:${this.edge}:forward`, opts.log, opts.overrides);
+    const countRecords = (b: Uint8Array) => (b.length >= 4 ? b[2]! | (b[3]! << 8) : 0);
+    this.shareSpool = new Spool(join(opts.spoolDir, "shares.spool"), { fsync: "interval", countRecords, log: opts.log });
+    this.candidateSpool = new Spool(join(opts.spoolDir, "candidates.spool"), { fsync: "every", countRecords: () => 0, log: opts.log });
+  }
+
+  /** Opens the spools (an earlier run's frames are replayed first) and waits up to `waitMs` for Redis. */
+  async start(waitMs = 2000): Promise<void> {
+    this.shareSpool.open();
+    this.candidateSpool.open();
+    this.sharesSpooling = this.shareSpool.pendingFrames > 0;
+    this.link.onUp(() => this.kick());
+    this.syncTimer = setInterval(() => this.shareSpool.sync(), SPOOL_SYNC_MS);
+    await this.link.waitUp(waitMs);
+    this.kick();
+  }
+
+  /** Share records waiting in the spool (the status's `spooled`). */
+  get spooledRecords(): number {
+    return this.shareSpool.pendingRecords;
+  }
+
+  get spooledCandidates(): number {
+    return this.candidateSpool.pendingFrames;
+  }
+
+  /** Numbers the record (per-session seq, from 1), copies it into the current batch; returns the seq (0 if refused, logged). */
+  share(f: ShareFields): number {
+    const r = this.record;
+    r.seq = this.seq + 1;
+    r.result = f.result;
+    r.difficulty = f.difficulty;
+    r.time = f.time;
+    r.jobmanager = f.jobmanager;
+    r.jobId = f.jobId;
+    r.currency = f.currency;
+    r.algo = f.algo;
+    r.port = f.port;
+    r.address = f.address;
+    r.worker = f.worker;
+    r.aux = f.aux;
+    try {
+      this.writer.add(r);
+    } catch (e) {
+      this.log.error(`share record of ${f.address}.${f.worker} dropped: ${(e as Error).message}`);
+      return 0;
+    }
+    this.seq = r.seq;
+    if (this.writer.count >= this.batchRecords) this.cut();
+    else this.timer ??= setTimeout(() => this.cut(), this.flushMs);
+    return r.seq;
+  }
+
+  /** Sends a block candidate at once; resolves when Redis has it or it is in the spool. */
+  async candidate(c: BlockCandidateV1): Promise<void> {
+    const text = candidateCodec.encode(c);
+    let failure = "redis unreachable";
+    if (this.link.up && this.candidateSpool.pendingFrames === 0) {
+      for (let attempt = 1; attempt <= CANDIDATE_TRIES && this.link.up; attempt++) {
+        try {
+          await this.link.timed(this.link.client.xadd(this.names.candidateStream, "*", MESSAGE_FIELD, text), this.timeoutMs, "XADD candidate");
+          return;
+        } catch (e) {
+          failure = (e as Error).message;
+          if (attempt < CANDIDATE_TRIES) await this.pause(this.retryMs * attempt);
+        }
+      }
+    }
+    this.candidateSpool.append(new TextEncoder().encode(text));
+    this.log.error(`block candidate ${c.blockHash} spooled (${failure}); it is replayed first when Redis is back`);
+    this.kick();
+  }
+
+  /** Cuts the current batch and waits until nothing is queued or in flight (it may be in the spool). */
+  async flush(): Promise<void> {
+    this.cut();
+    while (this.inflight || (this.queue.length > 0 && !this.sharesSpooling)) await (this.inflight ?? Bun.sleep(1));
+  }
+
+  /** Waits until the spools are replayed and everything cut went to Redis, or `ms` passes; true if so. */
+  async drained(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    await this.flush();
+    while (this.sharesSpooling || this.candidateSpool.pendingFrames > 0 || this.queue.length > 0 || this.inflight) {
+      if (Date.now() > deadline) return false;
+      await Bun.sleep(10);
+    }
+    return true;
+  }
+
+  /** Final flush (to Redis, else the spool), then closes the spools and the connection. */
+  async stop(): Promise<void> {
+    await this.flush();
+    this.stopped = true;
+    for (const done of [...this.wake]) done();
+    await this.replaying;
+    if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.syncTimer);
+    this.shareSpool.close();
+    this.candidateSpool.close();
+    this.link.close();
+  }
+
+  private cut(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.writer.count === 0) return;
+    const batch = this.writer.finish();
+    if (this.sharesSpooling || this.stopped) {
+      this.shareSpool.append(batch);
+      return;
+    }
+    this.queue.push(batch);
+    this.startPump();
+  }
+
+  private startPump(): void {
+    if (this.inflight || this.queue.length === 0 || this.sharesSpooling) return;
+    this.inflight = this.pump().finally(() => {
+      this.inflight = undefined;
+      // A batch cut between pump's last check and this callback would otherwise wait for the next cut.
+      this.startPump();
+    });
+  }
+
+  /** Sends queued batches, one pipeline at a time, until the queue is empty or a write fails. */
+  private async pump(): Promise<void> {
+    while (this.queue.length > 0 && !this.sharesSpooling) {
+      if (!this.link.up) {
+        this.spoolFrom([], "redis unreachable");
+        break;
+      }
+      const batches = this.queue.splice(0, PIPELINE_BATCHES);
+      const acked = await this.link.xaddAll(this.names.shareStream, batches, this.timeoutMs);
+      if (typeof acked !== "number") this.spoolFrom(batches.slice(acked.acked), acked.error);
+    }
+  }
+
+  /** Enters spooling: `failed` then every queued batch go to the spool, in order, synchronously. */
+  private spoolFrom(failed: Uint8Array[], reason: string): void {
+    if (!this.sharesSpooling) this.log.warn(`share records spooled to ${this.shareSpool.path} until Redis takes writes again (${reason})`);
+    this.sharesSpooling = true;
+    for (const b of failed) this.shareSpool.append(b);
+    for (const b of this.queue.splice(0)) this.shareSpool.append(b);
+    this.kick();
+  }
+
+  /** A retry delay that stop() cuts short. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake.add(done);
+    });
+  }
+
+  private kick(): void {
+    if (this.replaying || this.stopped || !this.link.up) return;
+    if (!this.sharesSpooling && this.candidateSpool.pendingFrames === 0) return;
+    this.replaying = this.replay().finally(() => (this.replaying = undefined));
+  }
+
+  /** Replays the candidate spool, then the share spool, until both are empty or the link goes down. */
+  private async replay(): Promise<void> {
+    let delay = this.retryMs;
+    while (!this.stopped && this.link.up && (this.sharesSpooling || this.candidateSpool.pendingFrames > 0)) {
+      const failure = (await this.drain(this.candidateSpool, this.names.candidateStream)) ?? (this.sharesSpooling ? await this.drain(this.shareSpool, this.names.shareStream) : undefined);
+      if (failure !== undefined) {
+        if (!this.replayFailing) this.log.warn(`spool replay paused (${failure}); retrying`);
+        this.replayFailing = true;
+        await this.pause(delay);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+        continue;
+      }
+      // Both drained, and nothing can be appended between this check and the switch (no await).
+      if (this.candidateSpool.drained && this.shareSpool.drained) {
+        this.candidateSpool.clear();
+        this.shareSpool.clear();
+        if (this.sharesSpooling) this.log.notice(`spool replayed; share records go directly to Redis again from seq ${this.seq + 1}`);
+        this.sharesSpooling = false;
+        this.replayFailing = false;
+      }
+    }
+  }
+
+  /** Sends a spool's frames in order; undefined when it is empty, else why it stopped. */
+  private async drain(spool: Spool, stream: string): Promise<string | undefined> {
+    for (;;) {
+      const frames = spool.peek(REPLAY_FRAMES);
+      if (frames.length === 0) {
+        if (!spool.drained) spool.quarantine();
+        return undefined;
+      }
+      const acked = await this.link.xaddAll(stream, frames.map((f) => f.payload), this.timeoutMs);
+      const n = typeof acked === "number" ? acked : acked.acked;
+      for (let i = 0; i < n; i++) spool.ack(frames[i]!);
+      if (typeof acked !== "number") return acked.error;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * @module The edge's status record for the core's monitor: every `intervalMs`, SET edgeStatus(edge)
+ * with a TTL of three intervals (an expired key means the edge is gone), after renewing the edge id
+ * lease in the same round. Skipped while Redis is unreachable (the link logs that); one log line
+ * when beats start failing and one when they work again.
+ */
+import { edgeStatusCodec, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { StatusProvider } from "../ports.ts";
+import type { EdgeIdLease } from "./edge-id.ts";
+import type { Forwarder } from "./forwarder.ts";
+
+export const DEFAULT_HEARTBEAT_MS = 5000;
+
+export interface HeartbeatOptions {
+  readonly forwarder: Forwarder;
+  readonly lease: EdgeIdLease;
+  readonly status: StatusProvider;
+  readonly publicHost: string | null;
+  readonly log: Logger;
+  readonly intervalMs?: number;
+  readonly startedAt?: number;
+}
+
+export class Heartbeat {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private failing = false;
+  private beating: Promise<void> | undefined;
+  readonly intervalMs: number;
+  private readonly startedAt: number;
+
+  constructor(private readonly opts: HeartbeatOptions) {
+    this.intervalMs = opts.intervalMs ?? DEFAULT_HEARTBEAT_MS;
+    this.startedAt = opts.startedAt ?? Date.now();
+  }
+
+  /** Beats now, then every interval. */
+  start(): Promise<void> {
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    return this.beat();
+  }
+
+  /** One beat (not overlapping a running one). */
+  beat(): Promise<void> {
+    this.beating ??= this.beatOnce().finally(() => (this.beating = undefined));
+    return this.beating;
+  }
+
+  /** Stops beating, deletes the status key and gives the edge id back (best effort). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.beating;
+    const { forwarder: f, lease, log } = this.opts;
+    if (!f.link.up) return;
+    try {
+      await f.link.timed(f.link.client.del(f.names.edgeStatus(f.edge)), 2000, "DEL edge status");
+      await f.link.timed(lease.release(), 2000, "release edge id");
+    } catch (e) {
+      log.warn(`heartbeat: could not clear the status or lease at shutdown (${(e as Error).message}); they expire by TTL`);
+    }
+  }
+
+  /** The record a beat writes now. */
+  statusNow(): EdgeStatusV1 {
+    const { forwarder: f, lease } = this.opts;
+    return {
+      v: 1,
+      edge: f.edge,
+      session: f.session,
+      edgeId: lease.id ?? 0,
+      publicHost: this.opts.publicHost,
+      startedAt: this.startedAt,
+      time: Date.now(),
+      ports: this.opts.status.ports(),
+      spooled: f.spooledRecords,
+    };
+  }
+
+  private async beatOnce(): Promise<void> {
+    const { forwarder: f, lease, log } = this.opts;
+    if (!f.link.up) return;
+    try {
+      await f.link.timed(lease.renew(), this.intervalMs, "renew edge id");
+      const ttl = 3 * this.intervalMs;
+      await f.link.timed(f.link.client.set(f.names.edgeStatus(f.edge), edgeStatusCodec.encode(this.statusNow()), "PX", ttl), this.intervalMs, "SET edge status");
+      if (this.failing) log.notice("heartbeat: status published again");
+      this.failing = false;
+    } catch (e) {
+      if (!this.failing) log.warn(`heartbeat: status not published (${(e as Error).message})`);
+      this.failing = true;
+    }
+  }
+}
