@@ -1,0 +1,94 @@
+/**
+ * @module One edge: wires the data path (forwarder, edge-id lease, job feed, PoW, share checks)
+ * under the stratum listeners. `edge/main.ts` runs it; end-to-end tests start it in-process.
+ *
+ * Start order follows the data path backwards — Redis link, identity, jobs, hashing — so a miner
+ * can only connect once everything a share needs is up. Stop runs in reverse, and the forwarder
+ * stops last but one so every share already answered reaches Redis or the spool.
+ */
+import type { Config } from "../shared/config/load.ts";
+import type { Logger } from "../shared/log.ts";
+import { startPow, type PowRuntime } from "../shared/pow/index.ts";
+import { EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
+import { JobCache, RedisJobFeed } from "./jobs/index.ts";
+import { describeEdge, edgePorts } from "./plan.ts";
+import { startEdgeStratum, type EdgeStratum } from "./server.ts";
+import { EdgeShareChecker, powFromRuntime } from "./shares/index.ts";
+
+export interface EdgeOptions {
+  /** Where spool files go (default `.spool/<edge>`). */
+  readonly spoolDir?: string;
+  /** Per-port listen overrides and bind address (tests). */
+  readonly listenPorts?: Readonly<Record<string, number>>;
+  readonly hostname?: string;
+  /** Pow worker threads (default: one per core). */
+  readonly powWorkers?: number;
+}
+
+export interface RunningEdge {
+  readonly name: string;
+  readonly stratum: EdgeStratum;
+  readonly forwarder: Forwarder;
+  readonly pow: PowRuntime;
+  stop(): Promise<void>;
+}
+
+/** The algorithms an edge's ports mine (a switcher's ports mine every coin it switches between). */
+export function edgeAlgorithms(config: Config, ports: readonly string[]): string[] {
+  const algos = new Set<string>();
+  for (const key of ports) {
+    const jm = config.stratum[key]?.jobmanager ?? "";
+    const coins = config.switchers[jm]?.jobmanagers ?? [jm];
+    for (const c of coins) {
+      const coin = config.coins[c];
+      if (coin) algos.add(coin.algo);
+      for (const aux of coin?.merged ?? []) {
+        const a = config.aux[aux];
+        if (a) algos.add(a.algo);
+      }
+    }
+  }
+  return [...algos];
+}
+
+export async function startEdge(config: Config, name: string, log: Logger, opts: EdgeOptions = {}): Promise<RunningEdge> {
+  const ports = edgePorts(config, name);
+  for (const line of describeEdge(config, name)) log.info(line);
+
+  // Hashing first: a failed self-test must stop the edge before it touches Redis or a socket.
+  const pow = await startPow({ algorithms: edgeAlgorithms(config, ports), table: config.algorithms, workers: opts.powWorkers, warn: (m) => log.warn(m) });
+  log.info(`proof of work: ${pow.registry.names.map((n) => `${n} (${pow.registry.get(n).hasher.implementation})`).join(", ")}; self-test passed`);
+
+  const forwarder = new Forwarder({ redis: config.redis, edge: name, spoolDir: opts.spoolDir ?? `.spool/${name}`, log: log.child("forward") });
+  await forwarder.start();
+  const lease = new EdgeIdLease({ forwarder, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-id") });
+  await lease.acquire();
+  const allocator = new EdgeExtranonce1Allocator({ size: config.pool.extranonce_serv_size, lease });
+
+  const cache = new JobCache({ log: log.child("jobs") });
+  const jobmanagers = [...new Set(ports.map((k) => config.stratum[k]?.jobmanager ?? ""))];
+  const feed = new RedisJobFeed({ redis: config.redis, cache, jobmanagers, log: log.child("jobs"), clientName: `edge:${name}` });
+  await feed.start();
+
+  const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), log: log.child("shares") });
+  const stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname });
+  const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat") });
+  await heartbeat.start();
+  lease.onChange((id, prev) => {
+    if (id !== undefined && prev === undefined) stratum.renewExtranonce1();
+  });
+
+  return {
+    name,
+    stratum,
+    forwarder,
+    pow,
+    async stop() {
+      stratum.stop();
+      await heartbeat.stop();
+      await feed.stop();
+      await forwarder.stop();
+      await pow.close();
+    },
+  };
+}

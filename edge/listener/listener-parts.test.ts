@@ -1,0 +1,114 @@
+import { describe, expect, test } from "bun:test";
+import { LineFramer } from "./framing.ts";
+import { BanList, IpConnections, normalizeIp, RequestBudget } from "./ip-guard.ts";
+import { WriteQueue, type ByteSink } from "./write-queue.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+function frame(framer: LineFramer, ...chunks: string[]): { lines: string[]; results: string[] } {
+  const lines: string[] = [];
+  const results = chunks.map((c) => framer.push(bytes(c), (l) => (lines.push(l), true)));
+  return { lines, results };
+}
+
+describe("LineFramer", () => {
+  test("lines split over chunks and several lines per chunk", () => {
+    const { lines } = frame(new LineFramer(100), '{"a":', "1}\n{", '"b":2}\n{"c":3}\n', "x");
+    expect(lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+  });
+  test("a multi-byte character split across chunks survives", () => {
+    const all = bytes("é€\n");
+    const f = new LineFramer(100);
+    const lines: string[] = [];
+    for (const b of all) f.push(Uint8Array.of(b), (l) => (lines.push(l), true));
+    expect(lines).toEqual(["é€"]);
+  });
+  test("a line longer than the cap overflows as soon as it is known, complete or not", () => {
+    expect(frame(new LineFramer(8), "123456789\n").results).toEqual(["overflow"]);
+    expect(frame(new LineFramer(8), "12345", "6789").results).toEqual(["ok", "overflow"]);
+    expect(frame(new LineFramer(8), "12345678\n").results).toEqual(["ok"]);
+  });
+  test("stops when the handler says so", () => {
+    const f = new LineFramer(100);
+    const seen: string[] = [];
+    expect(f.push(bytes("a\nb\nc\n"), (l) => (seen.push(l), l !== "b"))).toBe("stopped");
+    expect(seen).toEqual(["a", "b"]);
+  });
+});
+
+/** A socket double that accepts `room` bytes, then nothing until given more. */
+class SlowSink implements ByteSink {
+  received: number[] = [];
+  constructor(public room: number) {}
+  write(data: string | Uint8Array, off = 0, len?: number): number {
+    const b = typeof data === "string" ? bytes(data) : data.subarray(off, len === undefined ? undefined : off + len);
+    const n = Math.min(this.room, b.length);
+    this.received.push(...b.subarray(0, n));
+    this.room -= n;
+    return n;
+  }
+}
+
+describe("WriteQueue", () => {
+  test("a partial write queues the rest in order and flushes it on drain", () => {
+    const sink = new SlowSink(3);
+    const q = new WriteQueue(sink);
+    expect(q.send("hello\n", 1)).toBe(true);
+    expect(q.send(bytes("world\n"), 2)).toBe(true);
+    expect(q.queuedBytes).toBe(9);
+    expect(q.blockedSince).toBe(1);
+    sink.room = 4;
+    q.flush();
+    sink.room = 100;
+    q.flush();
+    expect(new TextDecoder().decode(Uint8Array.from(sink.received))).toBe("hello\nworld\n");
+    expect(q.blockedSince).toBe(0);
+  });
+  test("non-ASCII strings are queued by bytes, not characters", () => {
+    const sink = new SlowSink(2);
+    const q = new WriteQueue(sink);
+    q.send("é€\n", 0);
+    sink.room = 100;
+    q.flush();
+    expect(new TextDecoder().decode(Uint8Array.from(sink.received))).toBe("é€\n");
+  });
+  test("a client over the byte cap or blocked too long is to be dropped", () => {
+    const q = new WriteQueue(new SlowSink(0), 10);
+    expect(q.send("12345", 100)).toBe(true);
+    expect(q.blockedTooLong(100 + 60_000, 60_000)).toBe(false);
+    expect(q.blockedTooLong(100 + 60_001, 60_000)).toBe(true);
+    expect(q.send("678901", 101)).toBe(false);
+  });
+  test("a closed socket (-1) reports failure", () => {
+    const q = new WriteQueue({ write: () => -1 });
+    expect(q.send("x\n", 0)).toBe(false);
+  });
+});
+
+describe("IP guard", () => {
+  test("bans expire", () => {
+    const b = new BanList();
+    b.ban("1.2.3.4", 1000);
+    expect(b.isBanned("1.2.3.4", 999)).toBe(true);
+    expect(b.isBanned("1.2.3.4", 1000)).toBe(false);
+    b.ban("5.6.7.8", 10);
+    b.purge(20);
+    expect(b.size).toBe(0);
+  });
+  test("per-IP connection counts", () => {
+    const c = new IpConnections();
+    expect(c.acquire("a", 2) && c.acquire("a", 2)).toBe(true);
+    expect(c.acquire("a", 2)).toBe(false);
+    c.release("a");
+    expect(c.acquire("a", 2)).toBe(true);
+    expect(normalizeIp("::ffff:127.0.0.1")).toBe("127.0.0.1");
+  });
+  test("request budget: one second's worth, refilled over time", () => {
+    const r = new RequestBudget(5, 0);
+    let ok = 0;
+    for (let i = 0; i < 10; i++) if (r.take(0)) ok++;
+    expect(ok).toBe(5);
+    expect(r.take(199)).toBe(false);
+    expect(r.take(200)).toBe(true);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * @module Method name → handler. Names arrive lower-cased (methods are case-insensitive, spec
+ * §2.1). Unknown methods get error 20 and count as junk; a handler that throws still answers
+ * (error 20) instead of leaving the miner waiting (PowerPool's §15 item 18).
+ */
+import { authorize } from "./authorize.ts";
+import { configure } from "./configure.ts";
+import { StratumError } from "./errors.ts";
+import { extranonceSubscribe } from "./extranonce-subscribe.ts";
+import { getTransactions } from "./get-transactions.ts";
+import { errorReply } from "./replies.ts";
+import type { Session } from "./session.ts";
+import { submit } from "./submit.ts";
+import { subscribe } from "./subscribe.ts";
+import { suggestDifficulty } from "./suggest-difficulty.ts";
+
+export type MethodHandler = (s: Session, id: string, params: readonly unknown[], now: number) => void;
+
+const METHODS: ReadonlyMap<string, MethodHandler> = new Map([
+  ["mining.subscribe", subscribe],
+  ["mining.authorize", authorize],
+  ["mining.submit", submit],
+  ["mining.configure", configure],
+  ["mining.suggest_difficulty", suggestDifficulty],
+  ["mining.extranonce.subscribe", extranonceSubscribe],
+  ["mining.get_transactions", getTransactions],
+]);
+
+export function dispatch(s: Session, id: string, method: string, params: readonly unknown[], now: number): void {
+  const handler = METHODS.get(method);
+  if (!handler) {
+    s.ctx.counters.unk_err++;
+    s.send(errorReply(id, StratumError.OTHER));
+    s.transport.strike(`unknown method ${JSON.stringify(method.slice(0, 40))}`, now);
+    return;
+  }
+  try {
+    handler(s, id, params, now);
+  } catch (e) {
+    s.ctx.log.error(`stratum: ${method} failed`, { error: e, ip: s.transport.ip });
+    s.send(errorReply(id, StratumError.OTHER));
+  }
+}

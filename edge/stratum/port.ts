@@ -1,0 +1,205 @@
+/**
+ * @module One stratum port: its sessions, the job broadcast, the port timer (keepalive, idle,
+ * vardiff for silent miners, stuck writes) and its status. Its TCP listener is attached by
+ * edge/server.ts, so this folder never imports edge/listener (imports run listener → stratum).
+ */
+import type { Config, ResolvedStratum } from "../../shared/config/load.ts";
+import type { EdgePortStatusV1 } from "../../shared/contract/index.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { EdgeJob, Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
+import type { VardiffSettings } from "../vardiff/state.ts";
+import type { Clock, PortContext, PortCounters, PortListener } from "./context.ts";
+import { MinuteMeter } from "./meter.ts";
+import { allowedVersionMask, portCoins, usernameRules, vardiffSettings } from "./port-settings.ts";
+import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
+import { Session } from "./session.ts";
+import { renewExtranonce1 } from "./set-extranonce.ts";
+import { buildPortStatus } from "./status.ts";
+import type { LineHandler, Transport } from "./transport.ts";
+import type { UsernameRules } from "./username.ts";
+
+export interface StratumPortOptions {
+  readonly config: Config;
+  readonly key: string;
+  readonly feed: JobFeed;
+  readonly checker: ShareChecker;
+  readonly allocator: Extranonce1Allocator;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly random?: () => number;
+}
+
+export class StratumPort implements PortContext {
+  readonly key: string;
+  readonly cfg: ResolvedStratum;
+  readonly jobmanager: string;
+  readonly extranonce2Size: number;
+  readonly allowedVersionMask: number;
+  readonly usernameRules: UsernameRules;
+  readonly vardiff: VardiffSettings;
+  readonly feed: JobFeed;
+  readonly checker: ShareChecker;
+  readonly allocator: Extranonce1Allocator;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly counters: PortCounters = {
+    not_subbed_err: 0,
+    not_authed_err: 0,
+    unk_err: 0,
+    stratum_connects: 0,
+    stratum_disconnects: 0,
+    acc: 0,
+    dup: 0,
+    low: 0,
+    stale: 0,
+    invalid: 0,
+    acceptedDifficulty: 0,
+    vardiffChanges: 0,
+    keepalivePushes: 0,
+  };
+  readonly sessions = new Set<Session>();
+  authed = 0;
+  idle = 0;
+  lastJob: EdgeJob | undefined;
+  lastJobAt: number | null = null;
+  readonly meter = new MinuteMeter();
+  private tcp: PortListener | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly config: Config,
+    opts: StratumPortOptions,
+  ) {
+    const cfg = config.stratum[opts.key];
+    if (!cfg) throw new RangeError(`StratumPort: expected a configured stratum port, got "${opts.key}"`);
+    const coins = portCoins(config, cfg);
+    this.key = opts.key;
+    this.cfg = cfg;
+    this.jobmanager = cfg.jobmanager;
+    this.extranonce2Size = config.pool.extranonce_size;
+    this.allowedVersionMask = allowedVersionMask(coins);
+    this.usernameRules = usernameRules(coins, cfg);
+    this.vardiff = vardiffSettings(cfg);
+    this.feed = opts.feed;
+    this.checker = opts.checker;
+    this.allocator = opts.allocator;
+    this.log = opts.log;
+    this.clock = opts.clock;
+    this.random = opts.random ?? Math.random;
+    this.lastJob = this.feed.latest(this.jobmanager);
+    this.unsubscribe = this.feed.subscribe(this.jobmanager, (job) => this.onJob(job));
+  }
+
+  /** Attaches the TCP listener whose connections this port serves. */
+  attach(listener: PortListener): void {
+    this.tcp = listener;
+  }
+
+  get listener(): PortListener | undefined {
+    return this.tcp;
+  }
+
+  /** The port actually listened on (0 before a listener is attached). */
+  get port(): number {
+    return this.tcp?.port ?? 0;
+  }
+
+  /** A new connection (the listener's `accept`): its session. */
+  accept(transport: Transport): LineHandler {
+    this.counters.stratum_connects++;
+    const s = new Session(this, transport, this.clock.now());
+    this.sessions.add(s);
+    return s;
+  }
+
+  onAuthorized(_s: Session): void {
+    this.authed++;
+  }
+
+  onIdleChanged(_s: Session, idle: boolean): void {
+    this.idle += idle ? 1 : -1;
+  }
+
+  onAccepted(difficulty: number, now: number): void {
+    this.meter.add(difficulty, now);
+  }
+
+  onClosed(s: Session, reason: string): void {
+    if (!this.sessions.delete(s)) return;
+    this.counters.stratum_disconnects++;
+    if (s.authorized) this.authed--;
+    if (s.idle) this.idle--;
+    if (s.subscribed) this.allocator.release(s.extranonce1Hex);
+    if (this.log.enabled("debug")) this.log.debug(`disconnect ${s.transport.ip} ${s.authorized ? s.name : "(not authorized)"}: ${reason}`);
+  }
+
+  /** A new job from the feed (spec §5.7): flush → clean_jobs, push → broadcast, refresh → next keepalive. */
+  onJob(job: EdgeJob): void {
+    const now = this.clock.now();
+    this.lastJob = job;
+    this.lastJobAt = now;
+    const type = job.job.type;
+    let sent = 0;
+    for (const s of this.sessions) {
+      // A refresh still goes to a client that has no job at all yet.
+      if (!s.authorized || (type === 2 && s.lastJob !== undefined)) continue;
+      try {
+        pushJob(s, job, type === 0, now);
+        sent++;
+      } catch (e) {
+        this.log.error("stratum: job push failed", { error: e, worker: s.name });
+      }
+    }
+    if (this.log.enabled("debug")) this.log.debug(`job ${job.id} (type ${type}) sent to ${sent} clients in ${this.clock.now() - now} ms`);
+  }
+
+  /** The port timer: keepalive re-pushes, idle marking and disconnects, vardiff for silent miners, stuck clients. */
+  sweep(now: number): void {
+    this.tcp?.sweep(now);
+    const c = this.cfg;
+    const idleMs = c.idle_worker_threshold * 1000;
+    const dropMs = c.idle_worker_disconnect_threshold * 1000;
+    const pushMs = c.push_job_interval * 1000;
+    for (const s of this.sessions) {
+      if (s.transport.closed) continue;
+      s.expirePending(now);
+      const quiet = now - (s.lastShareAt ?? s.transport.connectedAt);
+      if (!s.authorized) {
+        // PowerPool let an unauthorized socket linger for the disconnect threshold (§15 item 3).
+        if (quiet > idleMs) s.transport.close("not authorized in time");
+        continue;
+      }
+      if (quiet > dropMs) {
+        this.log.info(`Disconnecting worker ${s.name} at ip ${s.transport.ip} for inactivity`);
+        s.transport.close("inactive");
+        continue;
+      }
+      if (!s.idle && quiet > idleMs) {
+        s.idle = true;
+        this.onIdleChanged(s, true);
+      }
+      // A silent miner's retarget comes from here; a change is itself a push.
+      if (retargetIfDue(s, now)) continue;
+      // The intended deadline (spec §2.7), not PowerPool's inverted one (§15 item 8).
+      if (now >= s.lastPushAt + pushMs - s.keepaliveSeedMs) {
+        this.counters.keepalivePushes++;
+        pushLatest(s, now);
+      }
+    }
+  }
+
+  /** Gives every subscribed client a new extranonce1 (see set-extranonce.ts). */
+  renewExtranonce1(now: number): void {
+    for (const s of this.sessions) renewExtranonce1(s, now);
+  }
+
+  status(now: number, withClients: boolean): EdgePortStatusV1 {
+    return buildPortStatus(this, this.config, now, withClients);
+  }
+
+  stop(): void {
+    this.unsubscribe();
+    this.tcp?.stop(true);
+  }
+}

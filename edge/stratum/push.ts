@@ -1,0 +1,67 @@
+/**
+ * @module Sending jobs to one client (PowerPool spec §2.6).
+ *
+ * A job goes out under its own id, as the bytes the job built once for every client
+ * (`notifyLine`): a broadcast writes one shared buffer to all. When this client already holds that
+ * id (a keepalive or a difficulty change re-pushing the same job), it gets a fresh per-client id
+ * instead (`notifyLineWithId`), because cpuminer only restarts its job clock on a new id and
+ * because the new id is what carries a new difficulty. A pending difficulty change is sent as
+ * set_difficulty immediately before the notify it applies to.
+ */
+import type { EdgeJob } from "../ports.ts";
+import { setDifficultyLine } from "./replies.ts";
+import type { Session } from "./session.ts";
+
+/** Sends set_difficulty if the difficulty changed (or was never sent). */
+export function sendDifficulty(s: Session): void {
+  if (s.difficultySent && s.nextDiff === s.difficulty) return;
+  s.difficulty = s.nextDiff;
+  s.difficultySent = true;
+  s.send(setDifficultyLine(s.difficulty));
+}
+
+export function pushJob(s: Session, job: EdgeJob, clean: boolean, now: number): void {
+  sendDifficulty(s);
+  let line: Uint8Array;
+  let id = job.id;
+  if (s.jobs.has(id)) {
+    id = s.jobs.freshId(job);
+    line = job.notifyLineWithId(id, clean);
+  } else {
+    line = job.notifyLine(clean);
+  }
+  s.jobs.add(id, job, s.difficulty);
+  s.lastJob = job;
+  s.lastPushAt = now;
+  s.send(line);
+}
+
+/**
+ * Re-sends the newest job with clean_jobs=false: keepalive, and after a difficulty change. With no
+ * job yet it only sends a changed difficulty; the first job reaches the client by broadcast.
+ */
+export function pushLatest(s: Session, now: number): void {
+  const job = s.ctx.feed.latest(s.ctx.jobmanager) ?? s.lastJob;
+  if (job) pushJob(s, job, false, now);
+  else {
+    sendDifficulty(s);
+    s.lastPushAt = now;
+  }
+}
+
+/** Moves the client to `difficulty` (vardiff, suggest_difficulty, configure); it takes effect with a new job id. */
+export function changeDifficulty(s: Session, difficulty: number, now: number): void {
+  s.nextDiff = difficulty;
+  if (s.authorized && s.nextDiff !== s.difficulty) pushLatest(s, now);
+}
+
+/** Runs a vardiff retarget if one is due; a change goes out at once (set_difficulty + re-push). True if it changed. */
+export function retargetIfDue(s: Session, now: number): boolean {
+  if (!s.vardiff.due(now)) return false;
+  const next = s.vardiff.retarget(s.nextDiff, now);
+  if (next === undefined) return false;
+  s.ctx.counters.vardiffChanges++;
+  s.ctx.log.info(`VARDIFF: Moving to D${next} from D${s.nextDiff} on ${s.name}`);
+  changeDifficulty(s, next, now);
+  return true;
+}

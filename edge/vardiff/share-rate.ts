@@ -1,0 +1,47 @@
+/**
+ * @module One connection's accepted difficulty per minute, the input of its vardiff.
+ *
+ * PowerPool measured the rate per payout address and skipped minutes without shares (spec §15
+ * item 26), so rigs sharing an address got the combined rate and a silent miner looked as busy as
+ * its last active minute. Here the rate is this connection's own: the accepted difficulty of the
+ * last WINDOW_MINUTES whole minutes plus the current one, divided by the real time it covers
+ * (silent minutes included).
+ */
+
+const MINUTE_MS = 60_000;
+export const WINDOW_MINUTES = 10;
+const BUCKETS = WINDOW_MINUTES + 1;
+
+export class ShareRate {
+  // Fixed rings, allocated once per connection: adding a share allocates nothing.
+  private readonly sums = new Float64Array(BUCKETS);
+  private readonly minutes = new Float64Array(BUCKETS).fill(-1);
+
+  /** `since`: when measuring started (connect or authorize time), ms. */
+  constructor(private readonly since: number) {}
+
+  add(difficulty: number, now: number): void {
+    const minute = Math.floor(now / MINUTE_MS);
+    const i = minute % BUCKETS;
+    if (this.minutes[i] !== minute) {
+      this.minutes[i] = minute;
+      this.sums[i] = 0;
+    }
+    this.sums[i]! += difficulty;
+  }
+
+  /** Accepted difficulty per minute over the window ending at `now`. */
+  perMinute(now: number): number {
+    const minute = Math.floor(now / MINUTE_MS);
+    const first = minute - WINDOW_MINUTES;
+    let sum = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      const m = this.minutes[i]!;
+      if (m >= first && m <= minute) sum += this.sums[i]!;
+    }
+    const start = Math.max(this.since, first * MINUTE_MS);
+    // A floor of one second keeps a share that arrives right at the start from reading as infinite.
+    const minutes = Math.max(now - start, 1000) / MINUTE_MS;
+    return sum / minutes;
+  }
+}
