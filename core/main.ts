@@ -1,10 +1,15 @@
 /** `bun run core -c config.yml`: args, config, wiring, signals. */
 import { onShutdown, startProcess } from "../shared/cli.ts";
-import { describeCore } from "./plan.ts";
+import { startCore } from "./app.ts";
 
 const { config, log } = await startProcess("core", process.argv.slice(2));
-onShutdown(log, config.pool.term_timeout, async () => {});
-log.info(`config ${config.file} is valid; ${config.procname} would run:`);
-for (const line of describeCore(config)) log.info(line);
-// Keep the event loop alive until a signal arrives.
-setInterval(() => {}, 1 << 30);
+let stop: () => Promise<void> = async () => {};
+onShutdown(log, config.pool.term_timeout, () => stop());
+try {
+  const core = await startCore(config, log);
+  stop = () => core.stop();
+  log.notice(`core is running: ${core.coins.size} coin(s)`);
+} catch (e) {
+  log.error(`core could not start: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}

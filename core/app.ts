@@ -1,0 +1,145 @@
+/**
+ * @module The core: wires coinservers, job managers, block submission, accounting and push-block
+ * datagrams. `core/main.ts` runs it; end-to-end tests start it in-process.
+ *
+ * Start order: hashing self-test, Redis and accounting (so a block found at once can be recorded),
+ * then per coin the coinserver pool → job manager → block submitter → tip watcher, then the block
+ * candidate consumer and the datagram listener. Stop runs in reverse.
+ */
+import { hostname } from "node:os";
+import type { Config } from "../shared/config/load.ts";
+import { bitsToDifficulty } from "../shared/bitcoin/index.ts";
+import { JobType } from "../shared/contract/index.ts";
+import type { Logger } from "../shared/log.ts";
+import { createPowRegistry, loadPowNative, selfTest } from "../shared/pow/index.ts";
+import { connectRedis, type RedisClient } from "../shared/redis.ts";
+import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
+import { createCoinserverPool, createTipWatcher, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
+import { startAccounting, type CoreAccounting } from "./ingest/index.ts";
+import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from "./jobs/index.ts";
+import { startConfiguredNotifyListener, type NotifyListener } from "./notify/index.ts";
+import { describeCore } from "./plan.ts";
+
+export interface CoinRuntime {
+  readonly key: string;
+  readonly pool: CoinserverPool;
+  readonly jobs: JobManager;
+  readonly submitter: BlockSubmitter;
+  readonly watcher: TipWatcher;
+}
+
+export interface RunningCore {
+  readonly redis: RedisClient;
+  readonly accounting: CoreAccounting;
+  readonly coins: ReadonlyMap<string, CoinRuntime>;
+  readonly blocks: BlockConsumer;
+  readonly notify: NotifyListener | null;
+  /** Every block result, in order (tests and the monitor listen here). */
+  onBlock(listener: (r: BlockResult) => void): () => void;
+  stop(): Promise<void>;
+}
+
+export interface CoreOptions {
+  /** Consumer name in the Redis groups; stable across restarts so a restarted core re-reads its own pending entries. */
+  readonly consumer?: string;
+}
+
+/** Refuses to start when a configured algorithm's hash library disagrees with the known vectors. */
+function checkHashing(config: Config, log: Logger): void {
+  const algos = [...new Set([...Object.values(config.coins).map((c) => c.algo), ...Object.values(config.aux).map((a) => a.algo)])];
+  if (algos.length === 0) return;
+  const native = loadPowNative({ warn: (m) => log.warn(m) });
+  const registry = createPowRegistry(algos, native, config.algorithms);
+  selfTest(registry.names.map((n) => registry.get(n).info), native);
+  log.info(`proof of work self-test passed: ${registry.names.join(", ")}`);
+}
+
+export async function startCore(config: Config, log: Logger, opts: CoreOptions = {}): Promise<RunningCore> {
+  for (const line of describeCore(config)) log.info(line);
+  checkHashing(config, log);
+
+  const consumer = opts.consumer ?? `${hostname()}:${config.procname}`;
+  const redis = connectRedis(config.redis, { name: `core:${config.procname}` });
+  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer });
+  const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish") });
+  const ids = new JobIdAllocator();
+  const listeners = new Set<(r: BlockResult) => void>();
+
+  const coins = new Map<string, CoinRuntime>();
+  for (const coin of Object.values(config.coins)) {
+    const clog = log.child(coin.key);
+    const pool = createCoinserverPool(coin, clog.child("coinserver"));
+    pool.start();
+    const jobs = createJobManager(config, coin.key, { pool, publisher, log: clog.child("jobs"), ids });
+    jobs.subscribe((ev) =>
+      accounting.stats.jobGenerated({
+        currency: ev.job.currency,
+        push: ev.job.type !== JobType.refresh,
+        flush: ev.job.type === JobType.flush,
+        newBlock: ev.newBlock,
+        // Displayed like the daemons do (and PowerPool, spec §3.3): against Bitcoin's diff1 whatever the algorithm.
+        difficulty: bitsToDifficulty(Number.parseInt(ev.job.bits, 16)),
+        subsidy: ev.stored.coinbaseValue,
+        generateMs: ev.timing.generateMs,
+        height: ev.job.height - 1,
+      }),
+    );
+    await jobs.start();
+    const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks") });
+    submitter.subscribe((r) => {
+      void recordBlock(accounting, r, clog);
+      for (const l of listeners) l(r);
+    });
+    const watcher = createTipWatcher(coin, pool, jobs, clog.child("tip"));
+    watcher.start();
+    coins.set(coin.key, { key: coin.key, pool, jobs, submitter, watcher });
+  }
+
+  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (jm) => coins.get(jm)?.submitter, log: log.child("blocks") });
+  blocks.start();
+  const notify = await startConfiguredNotifyListener(config, Object.fromEntries([...coins].map(([k, c]) => [k, c.watcher])), {}, log.child("notify"));
+
+  return {
+    redis,
+    accounting,
+    coins,
+    blocks,
+    notify,
+    onBlock(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop() {
+      notify?.close();
+      await blocks.stop();
+      for (const c of coins.values()) {
+        c.watcher.stop();
+        c.jobs.stop();
+        c.pool.stop();
+      }
+      await publisher.stop();
+      await accounting.stop();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Records a block result in the accounting: accepted blocks rotate the share slices, rejected ones do not. */
+async function recordBlock(accounting: CoreAccounting, r: BlockResult, log: Logger): Promise<void> {
+  if (r.accepted) accounting.stats.blockSubmitted(r.currency, r.shareToSubmitMs);
+  const out = await accounting.recordBlock({
+    currency: r.currency,
+    algo: r.algo,
+    hash: r.hash,
+    height: r.height,
+    address: r.address,
+    worker: r.worker,
+    totalSubsidy: r.totalSubsidy,
+    fees: r.fees,
+    hexBits: r.hexBits,
+    merged: false,
+    accepted: r.accepted,
+    ...(r.rejectReason ? { rejectReason: r.rejectReason } : {}),
+  });
+  if (out.kind === "failed") log.error(`could not record block ${r.hash} in Redis`, { error: String(out.error) });
+}
