@@ -2,7 +2,7 @@
  * @module Redis connections from the config: one server by URL, Sentinel, or Cluster — ioredis
  * handles all three, so pools scale out by changing the config, not the code.
  */
-import Redis, { Cluster, type RedisOptions } from "ioredis";
+import Redis, { Cluster, Command, type RedisOptions } from "ioredis";
 import type { RedisConfig } from "./config/schema.ts";
 
 export type RedisClient = Redis | Cluster;
@@ -31,4 +31,17 @@ export function connectRedis(cfg: RedisConfig, opts: ConnectOptions): RedisClien
     return new Cluster(cfg.cluster.nodes, { redisOptions: { ...base, password: cfg.cluster.password }, enableAutoPipelining: true });
   }
   return new Redis(cfg.url ?? "redis://127.0.0.1:6379/0", base);
+}
+
+/**
+ * A raw command whose reply keeps its binary strings as Buffers — `client.callBuffer(…)`, but safe
+ * on the auto-pipelined connections connectRedis makes. ioredis 5.8's auto-pipelining puts the
+ * command name back in front of the arguments for `call` only, so `callBuffer("XREADGROUP", …)`
+ * reaches the server as `<first argument> …` ("ERR unknown command"). Sending the Command directly
+ * skips the auto-pipeline and always carries the name.
+ */
+export function callBuffer(client: RedisClient, command: string, ...args: (string | number | Buffer)[]): Promise<unknown> {
+  const cmd = new Command(command, args, { replyEncoding: null });
+  client.sendCommand(cmd);
+  return cmd.promise;
 }

@@ -2,8 +2,11 @@
  * @module After submitting: where the block stands in the node's chain, and whether it counts.
  *
  * getbestblockhash says whether it is the tip; otherwise getblockheader(hash) says whether the node
- * knows it and on which branch (Core and bcoin both give confirmations −1 off the main chain, and
- * an RPC error for an unknown hash). ckpool does the same for unclear results (style.md §1.5).
+ * knows it (an RPC error for an unknown hash) and at which height. Core gives confirmations −1 off
+ * the main chain, but bcoin 1.0.2 counts confirmations from the height alone (tip − height + 1, on
+ * any branch), so a positive count is checked against getblockhash(height): the block is in the
+ * main chain only if it is the one at its height. ckpool does the same for unclear results
+ * (style.md §1.5).
  */
 import type { ChainPosition, ServerSubmitOutcome } from "./types.ts";
 
@@ -17,7 +20,10 @@ export async function chainPosition(source: ConfirmSource, hash: string): Promis
     const header = await source.call("getblockheader", [hash, true]);
     const confirmations = typeof header === "object" && header !== null ? (header as Record<string, unknown>).confirmations : undefined;
     if (typeof confirmations !== "number") return "unknown";
-    return confirmations >= 1 ? "main-chain" : "side-chain";
+    if (confirmations < 1) return "side-chain";
+    const height = (header as Record<string, unknown>).height;
+    if (typeof height !== "number") return "main-chain";
+    return String(await source.call("getblockhash", [height])).toLowerCase() === hash ? "main-chain" : "side-chain";
   } catch {
     // An RPC error here is "block not found"; no live coinserver leaves it open too. Either way: unknown.
     return "unknown";

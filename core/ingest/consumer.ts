@@ -10,6 +10,7 @@
  */
 import type Redis from "ioredis";
 import type { Logger } from "../../shared/log.ts";
+import { callBuffer } from "../../shared/redis.ts";
 import { Backoff } from "./backoff.ts";
 import { parseAutoClaim, parseReadGroup, type RawEntry } from "./stream-reply.ts";
 
@@ -126,7 +127,7 @@ export class StreamConsumer {
       this.nextClaimAt = Date.now() + this.tuning.claimEveryMs;
     }
     if (this.historyFrom !== null) {
-      const reply = await this.reader.callBuffer("XREADGROUP", "GROUP", group, consumer, "COUNT", this.tuning.count, "STREAMS", stream, this.historyFrom);
+      const reply = await callBuffer(this.reader, "XREADGROUP", "GROUP", group, consumer, "COUNT", this.tuning.count, "STREAMS", stream, this.historyFrom);
       const entries = parseReadGroup(reply);
       const last = entries[entries.length - 1];
       // Continue after the last one even if the handler left it pending (it comes back via a later pass).
@@ -134,7 +135,7 @@ export class StreamConsumer {
       await this.handle(entries);
       return;
     }
-    const reply = await this.reader.callBuffer("XREADGROUP", "GROUP", group, consumer, "COUNT", this.tuning.count, "BLOCK", this.tuning.blockMs, "STREAMS", stream, ">");
+    const reply = await callBuffer(this.reader, "XREADGROUP", "GROUP", group, consumer, "COUNT", this.tuning.count, "BLOCK", this.tuning.blockMs, "STREAMS", stream, ">");
     await this.handle(parseReadGroup(reply));
   }
 
@@ -143,7 +144,7 @@ export class StreamConsumer {
     const { stream, group, consumer } = this.opts;
     let cursor = "0-0";
     do {
-      const reply = await this.opts.redis.callBuffer("XAUTOCLAIM", stream, group, consumer, this.tuning.claimIdleMs, cursor, "COUNT", this.tuning.count);
+      const reply = await callBuffer(this.opts.redis, "XAUTOCLAIM", stream, group, consumer, this.tuning.claimIdleMs, cursor, "COUNT", this.tuning.count);
       const { next, entries } = parseAutoClaim(reply);
       if (entries.length > 0) this.opts.log.info(`took over ${entries.length} entries idle for over ${this.tuning.claimIdleMs} ms (a consumer stopped mid-batch)`);
       await this.handle(entries);

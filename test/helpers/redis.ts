@@ -1,6 +1,6 @@
 /**
- * @module A private `redis-server` for tests: a free loopback port, no persistence, its own
- * temporary directory. Tests never touch a Redis they did not start.
+ * @module A private `redis-server` for tests: a free loopback port, no persistence (unless asked
+ * for), its own temporary directory. Tests never touch a Redis they did not start.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +12,7 @@ export interface PrivateRedis {
   readonly url: string;
   /** A connected client (closed by stop()). */
   readonly client: Redis;
-  /** Stops the server (SIGTERM; SIGKILL with `kill`). Data is lost: nothing is saved. */
+  /** Stops the server (SIGTERM; SIGKILL with `kill`). Data is lost unless started with `persistence: "aof"`. */
   stopServer(opts?: { kill?: boolean }): Promise<void>;
   /** Starts the server again on the same port (for outage tests). */
   startServer(): Promise<void>;
@@ -29,20 +29,28 @@ export function freePort(): number {
   return port;
 }
 
-export async function startRedis(): Promise<PrivateRedis> {
+export interface StartRedisOptions {
+  /**
+   * `"aof"`: append-only file, fsynced on every write, in the server's directory, so a stop/start
+   * (even SIGKILL) keeps every acknowledged write, as a production Redis for the pool would. The
+   * default keeps nothing (fast, and each start is empty).
+   */
+  readonly persistence?: "none" | "aof";
+}
+
+export async function startRedis(opts: StartRedisOptions = {}): Promise<PrivateRedis> {
   const bin = Bun.which("redis-server");
   if (!bin) throw new Error("redis-server is not installed: apt-get install -y redis-server (tests start a private one)");
   const dir = mkdtempSync(join(tmpdir(), "pp-redis-"));
   let port = 0;
   let proc: ReturnType<typeof Bun.spawn> | undefined;
+  const persistence = opts.persistence === "aof" ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+  const args = () => [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir, "--daemonize", "no", "--logfile", ""];
 
   const spawn = async () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (port === 0 || attempt > 0) port = freePort();
-      proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile", ""], {
-        stdout: "ignore",
-        stderr: "ignore",
-      });
+      proc = Bun.spawn(args(), { stdout: "ignore", stderr: "ignore" });
       if (await waitForPing(port, proc)) return;
       proc.kill("SIGKILL");
       await proc.exited;
@@ -52,6 +60,9 @@ export async function startRedis(): Promise<PrivateRedis> {
   await spawn();
 
   const client = new Redis({ port, host: "127.0.0.1", lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  // While an outage test has the server stopped, the client retries every 50 ms; without a listener
+  // ioredis prints each failed attempt. Commands wait for the server to come back either way.
+  client.on("error", () => {});
   const stopServer = async (opts?: { kill?: boolean }) => {
     if (!proc) return;
     proc.kill(opts?.kill ? "SIGKILL" : "SIGTERM");
@@ -60,7 +71,7 @@ export async function startRedis(): Promise<PrivateRedis> {
   };
   const startServer = async () => {
     if (proc) return;
-    proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", ""], { stdout: "ignore", stderr: "ignore" });
+    proc = Bun.spawn(args(), { stdout: "ignore", stderr: "ignore" });
     if (!(await waitForPing(port, proc))) throw new Error(`private redis-server did not come back on port ${port}`);
   };
   const stop = async () => {
