@@ -4,7 +4,8 @@
  *
  * Start order: hashing self-test, Redis and accounting (so a block found at once can be recorded),
  * then per coin the coinserver pool → job manager → block submitter → tip watcher, then the block
- * candidate consumer and the datagram listener. Stop runs in reverse.
+ * candidate consumer and the datagram listener, and last the monitor (its tracker is attached before
+ * the job managers start so it sees their first jobs). Stop runs in reverse.
  */
 import { hostname } from "node:os";
 import type { Config } from "../shared/config/load.ts";
@@ -13,10 +14,12 @@ import { JobType } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
+import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
 import { startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from "./jobs/index.ts";
+import { MonitorTracker, startMonitor, type MonitorOptions, type RunningMonitor } from "./monitor/index.ts";
 import { startConfiguredNotifyListener, type NotifyListener } from "./notify/index.ts";
 import { describeCore } from "./plan.ts";
 
@@ -34,6 +37,10 @@ export interface RunningCore {
   readonly coins: ReadonlyMap<string, CoinRuntime>;
   readonly blocks: BlockConsumer;
   readonly notify: NotifyListener | null;
+  /** Merge mining: aux chains' pools, work pollers and aux block results. */
+  readonly aux: AuxRuntime;
+  /** The HTTP monitor, or null when `monitor.enabled` is false. */
+  readonly monitor: RunningMonitor | null;
   /** Every block result, in order (tests and the monitor listen here). */
   onBlock(listener: (r: BlockResult) => void): () => void;
   stop(): Promise<void>;
@@ -42,6 +49,8 @@ export interface RunningCore {
 export interface CoreOptions {
   /** Consumer name in the Redis groups; stable across restarts so a restarted core re-reads its own pending entries. */
   readonly consumer?: string;
+  /** Monitor overrides (tests: port 0, a faster hashrate history). */
+  readonly monitor?: Omit<MonitorOptions, "tracker">;
 }
 
 /** Refuses to start when a configured algorithm's hash library disagrees with the known vectors. */
@@ -60,17 +69,39 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
 
   const consumer = opts.consumer ?? `${hostname()}:${config.procname}`;
   const redis = connectRedis(config.redis, { name: `core:${config.procname}` });
+  // Without an error listener ioredis prints a stack trace for every failed reconnect attempt;
+  // one line when the connection goes and one when it is back (commands wait meanwhile).
+  let redisDown = false;
+  redis.on("error", (e: Error) => {
+    if (!redisDown) log.warn(`redis connection lost (${e.message}); accounting, jobs and block records wait for it`);
+    redisDown = true;
+  });
+  redis.on("ready", () => {
+    if (redisDown) log.notice("redis connection back");
+    redisDown = false;
+  });
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer });
   const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish") });
   const ids = new JobIdAllocator();
   const listeners = new Set<(r: BlockResult) => void>();
+  const tracker = config.monitor.enabled ? new MonitorTracker() : null;
+  if (tracker) listeners.add((r) => tracker.recordBlock(r));
 
   const coins = new Map<string, CoinRuntime>();
+  // Before the coins, so a parent's first job can already carry the aux work (core/aux/index.ts).
+  const aux = createAuxRuntime(config, {
+    redis,
+    accounting,
+    job: (jm, id) => coins.get(jm)?.jobs.store.get(id),
+    pushAux: (key, flush) => coins.get(key)?.jobs.pushAux(flush),
+    log: log.child("aux"),
+  });
+  aux.start();
   for (const coin of Object.values(config.coins)) {
     const clog = log.child(coin.key);
     const pool = createCoinserverPool(coin, clog.child("coinserver"));
     pool.start();
-    const jobs = createJobManager(config, coin.key, { pool, publisher, log: clog.child("jobs"), ids });
+    const jobs = createJobManager(config, coin.key, { pool, publisher, log: clog.child("jobs"), ids, aux: aux.provider(coin.key) });
     jobs.subscribe((ev) =>
       accounting.stats.jobGenerated({
         currency: ev.job.currency,
@@ -84,6 +115,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
         height: ev.job.height - 1,
       }),
     );
+    tracker?.watchJobs(coin.key, jobs);
     await jobs.start();
     const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks") });
     submitter.subscribe((r) => {
@@ -95,9 +127,38 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     coins.set(coin.key, { key: coin.key, pool, jobs, submitter, watcher });
   }
 
-  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (jm) => coins.get(jm)?.submitter, log: log.child("blocks") });
+  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (jm) => coins.get(jm)?.submitter, onAux: aux.onAux, log: log.child("blocks") });
   blocks.start();
-  const notify = await startConfiguredNotifyListener(config, Object.fromEntries([...coins].map(([k, c]) => [k, c.watcher])), {}, log.child("notify"));
+  const notify = await startConfiguredNotifyListener(config, Object.fromEntries([...coins].map(([k, c]) => [k, c.watcher])), aux.notifyTargets, log.child("notify"));
+
+  const onBlock = (listener: (r: BlockResult) => void) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  const stopParts = async () => {
+    notify?.close();
+    await blocks.stop();
+    for (const c of coins.values()) {
+      c.watcher.stop();
+      c.jobs.stop();
+      c.pool.stop();
+    }
+    aux.stop();
+    await publisher.stop();
+    await accounting.stop();
+    redis.disconnect();
+  };
+  let monitor: RunningMonitor | null = null;
+  if (tracker) {
+    tracker.watchAux(aux);
+    try {
+      monitor = await startMonitor(config, { coins, accounting, blocks, notify, aux, onBlock }, redis, log.child("monitor"), { ...opts.monitor, tracker });
+    } catch (e) {
+      // A monitor port already taken must not leave the rest of the core running unseen.
+      await stopParts();
+      throw new Error(`monitor could not listen on ${config.monitor.address}:${opts.monitor?.port ?? config.monitorPort}: ${(e as Error).message}`);
+    }
+  }
 
   return {
     redis,
@@ -105,28 +166,24 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     coins,
     blocks,
     notify,
-    onBlock(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    aux,
+    monitor,
+    onBlock,
     async stop() {
-      notify?.close();
-      await blocks.stop();
-      for (const c of coins.values()) {
-        c.watcher.stop();
-        c.jobs.stop();
-        c.pool.stop();
-      }
-      await publisher.stop();
-      await accounting.stop();
-      redis.disconnect();
+      await monitor?.stop();
+      await stopParts();
     },
   };
 }
 
-/** Records a block result in the accounting: accepted blocks rotate the share slices, rejected ones do not. */
+/**
+ * Records a block result in the accounting: accepted blocks rotate the share slices, rejected ones
+ * do not. An accepted block's rotation first waits (bounded) for its winning share's record, which
+ * may reach the core after the candidate: the round it closes must hold it (spec §8.2 (c)).
+ */
 async function recordBlock(accounting: CoreAccounting, r: BlockResult, log: Logger): Promise<void> {
   if (r.accepted) accounting.stats.blockSubmitted(r.currency, r.shareToSubmitMs);
+  if (r.accepted) await accounting.waitForShare({ edge: r.edge, session: r.session, seq: r.shareSeq }, `${r.currency} block ${r.hash}`);
   const out = await accounting.recordBlock({
     currency: r.currency,
     algo: r.algo,

@@ -11,8 +11,9 @@ import { buildRouting, type AccountingSettings, type Routing } from "./routing.t
 
 export { createBlockRecorder, type BlockRecord, type BlockRecorder, type RecordBlockResult } from "./blocks.ts";
 export { buildRouting, type AccountingSettings, type PoolReport, type ReporterTarget, type Routing } from "./routing.ts";
-export { planShares, encodeRuns, type PlanEntry, type PlanInput, type SeqRanges, type SharePlan } from "./share-plan.ts";
+export { planShares, encodeRuns, parseRuns, inRanges, type PlanEntry, type PlanInput, type SeqRanges, type SharePlan } from "./share-plan.ts";
 export { createShareApplier, type ApplyOutcome, type ShareApplier } from "./apply-script.ts";
+export { shareIdText, waitForShareRecord, SHARE_WAIT_POLL_MS, SHARE_WAIT_TIMEOUT_MS, type ShareId, type ShareWaitOptions, type ShareWaitOutcome } from "./share-wait.ts";
 export { planAgentWrites, AGENT_STATUS_TTL_SECONDS, type AgentPlan, type RedisCommand } from "./agent.ts";
 export { compileFormat, type CompiledFormat } from "./report-format.ts";
 export { pyFloatRepr, pyNumber, pyStr, pyJsonDumps, PyFloat } from "./py-format.ts";

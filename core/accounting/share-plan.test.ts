@@ -3,13 +3,21 @@ import { expect, test } from "bun:test";
 import { ShareResult } from "../../shared/contract/index.ts";
 import { quietLogger, share, testSettings } from "../ingest/testing.ts";
 import { buildRouting } from "./routing.ts";
-import { encodeRuns, planShares, type PlanEntry } from "./share-plan.ts";
+import { encodeRuns, inRanges, parseRuns, planShares, type PlanEntry } from "./share-plan.ts";
 
 const batch = (session: string, records: ReturnType<typeof share>[]) => ({ v: 1 as const, edge: "eu1", session, records });
 
 test("seqs become ascending runs", () => {
   expect(encodeRuns(new Set([5, 1, 2, 3, 9, 10, 7]))).toBe("1-3,5-5,7-7,9-10");
   expect(encodeRuns(new Set())).toBe("");
+});
+
+test("a seen-set value reads back as ranges (what the core checks a block's winning share against)", () => {
+  const ranges = parseRuns(encodeRuns(new Set([5, 1, 2, 3, 9, 10, 7])));
+  expect(ranges).toEqual([[1, 3], [5, 5], [7, 7], [9, 10]]);
+  expect([0, 1, 4, 5, 6, 10, 11].map((s) => inRanges(ranges, s))).toEqual([false, true, false, true, false, true, false]);
+  expect(parseRuns(null)).toEqual([]);
+  expect(parseRuns("")).toEqual([]);
 });
 
 test("an unknown port falls back to the only redis reporter, with one warning", () => {

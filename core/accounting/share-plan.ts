@@ -130,7 +130,18 @@ export function encodeRuns(seqs: ReadonlySet<number>): string {
   return out.join(",");
 }
 
-function inRanges(ranges: readonly (readonly [number, number])[], seq: number): boolean {
+/** A seen-set value (`"a-b,c-d"`, as encodeRuns and the apply script write it) as ranges; malformed parts are skipped. */
+export function parseRuns(text: string | null): [number, number][] {
+  const out: [number, number][] = [];
+  for (const part of (text ?? "").split(",")) {
+    const m = /^(\d+)-(\d+)$/.exec(part);
+    if (m) out.push([Number(m[1]), Number(m[2])]);
+  }
+  return out;
+}
+
+/** Whether `seq` is in ascending, disjoint `ranges` (binary search). */
+export function inRanges(ranges: readonly (readonly [number, number])[], seq: number): boolean {
   let lo = 0;
   let hi = ranges.length - 1;
   while (lo <= hi) {

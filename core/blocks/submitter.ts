@@ -94,6 +94,8 @@ export class BlockSubmitter {
       address: c.address,
       worker: c.worker,
       edge: c.edge,
+      session: c.session,
+      shareSeq: c.shareSeq,
       jobId: c.jobId,
       accepted,
       rejectReason,

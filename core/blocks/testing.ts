@@ -56,12 +56,13 @@ export function solveJob(job: JobV1, extranonce1: Uint8Array, extranonce2: Uint8
   throw new Error(`solveJob: no nonce in 10000 ${opts.miss ? "misses" : "meets"} target ${job.target}`);
 }
 
-export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, extranonce2: Uint8Array, who: { address: string; worker?: string; edge?: string }): BlockCandidateV1 {
+export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, extranonce2: Uint8Array, who: { address: string; worker?: string; edge?: string; session?: string; shareSeq?: number }): BlockCandidateV1 {
   const hash = bytesToRpcHex(s.hash);
   return {
     v: 1,
     edge: who.edge ?? "test-edge",
-    session: "0000abcd",
+    session: who.session ?? "0000abcd",
+    shareSeq: who.shareSeq ?? 1,
     jobmanager: job.jobmanager,
     jobId: job.id,
     coin: job.coin,

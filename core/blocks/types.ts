@@ -46,6 +46,9 @@ export interface BlockResult {
   readonly address: string;
   readonly worker: string;
   readonly edge: string;
+  /** The winning share's record id, (edge, session, shareSeq): its round must hold it before the block is recorded. */
+  readonly session: string;
+  readonly shareSeq: number;
   readonly jobId: string;
   readonly accepted: boolean;
   /** The node's reason when not accepted (best-priority server's first), else null. */

@@ -1,15 +1,16 @@
 /**
  * @module Share and PPAgent ingest on the core: consumer-group readers of the edges' streams that
  * write SimpleCoin's records exactly once. `startAccounting` is the core's one call: it refuses a
- * Redis Cluster, starts stats, accounting and both readers, and returns `recordBlock`, a status
- * snapshot for the monitor and `stop()`.
+ * Redis Cluster, starts stats, accounting and both readers, and returns `recordBlock`,
+ * `waitForShare` (a block's record waits for its winning share), a status snapshot for the monitor
+ * and `stop()`.
  */
 import { hostname } from "node:os";
 import Redis from "ioredis";
 import { contractNames } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
-import { createAccounting, type Accounting, type AccountingSettings, type BlockRecorder } from "../accounting/index.ts";
+import { createAccounting, shareIdText, waitForShareRecord, type Accounting, type AccountingSettings, type BlockRecorder, type ShareId, type ShareWaitOptions } from "../accounting/index.ts";
 import { startStats, type CoreStats, type CoreStatsSettings, type StatsSnapshot } from "../stats/index.ts";
 import { createAgentHandler } from "./agent-handler.ts";
 import { StreamConsumer, type ConsumerStatus, type ConsumerTuning } from "./consumer.ts";
@@ -114,6 +115,12 @@ export function startIngest(o: IngestOptions): Ingest {
 export interface CoreAccounting {
   /** For block submission: records a found block (see core/accounting/blocks.ts). */
   readonly recordBlock: BlockRecorder;
+  /**
+   * Call before `recordBlock` for an accepted block: resolves true once the ingest has applied the
+   * block's winning share record (core/accounting/share-wait.ts), false after the bound or when
+   * accounting stops — then logged as a warning naming `what` (the block) and the share.
+   */
+  waitForShare(share: ShareId, what: string): Promise<boolean>;
   readonly stats: CoreStats;
   readonly ingest: Ingest;
   /** For the monitor. */
@@ -125,20 +132,43 @@ export interface CoreAccountingSettings extends AccountingSettings, Omit<CoreSta
   readonly redis: { readonly prefix: string };
 }
 
+export interface StartAccountingOptions {
+  readonly consumer?: string;
+  readonly tuning?: Partial<IngestTuning>;
+  /** Bounds of `waitForShare` (default 30 s, polled every 50 ms). */
+  readonly shareWait?: Omit<ShareWaitOptions, "signal">;
+}
+
 /** Starts stats, accounting and ingest on `redis` (from `connectRedis(cfg.redis, …)`). */
-export async function startAccounting(cfg: CoreAccountingSettings, redis: RedisClient, log: Logger, opts: { consumer?: string; tuning?: Partial<IngestTuning> } = {}): Promise<CoreAccounting> {
+export async function startAccounting(cfg: CoreAccountingSettings, redis: RedisClient, log: Logger, opts: StartAccountingOptions = {}): Promise<CoreAccounting> {
   if (!(redis instanceof Redis)) {
     throw new TypeError("core accounting: expected a single Redis primary (redis.url or redis.sentinel), got a Cluster: SimpleCoin's keys span hash slots and each apply must be one atomic script");
   }
   const stats = await startStats(cfg, log.child("stats"));
   const accounting = createAccounting(redis, cfg, log.child("accounting"));
-  const ingest = startIngest({ redis, prefix: cfg.redis.prefix, accounting, stats, log: log.child("ingest"), ...opts });
+  const { shareWait, ...ingestOpts } = opts;
+  const ingest = startIngest({ redis, prefix: cfg.redis.prefix, accounting, stats, log: log.child("ingest"), ...ingestOpts });
+  const names = contractNames(cfg.redis.prefix);
+  const stopping = new AbortController();
+  const blockLog = log.child("blocks");
   return {
     recordBlock: accounting.recordBlock,
+    async waitForShare(share, what) {
+      const out = await waitForShareRecord(redis, names, share, { ...shareWait, signal: stopping.signal });
+      if (out.kind === "applied") {
+        if (out.waitedMs > 0) blockLog.debug(`${what}: waited ${out.waitedMs} ms for its winning share ${shareIdText(share)}`);
+        return true;
+      }
+      const why = out.kind === "timeout" ? `within ${out.waitedMs} ms` : "before accounting stopped";
+      blockLog.warn(`${what}: its winning share ${shareIdText(share)} was not applied ${why}; recording the block anyway (that share will count in the next round)`);
+      return false;
+    },
     stats,
     ingest,
     status: () => ({ ingest: ingest.status(), stats: stats.snapshot() }),
     async stop() {
+      // A block waiting for its share is recorded now rather than after the bound.
+      stopping.abort();
       await ingest.stop();
       stats.stop();
     },

@@ -34,7 +34,7 @@ const fields = (i: number): ShareFields => ({
 });
 
 const candidate: BlockCandidateV1 = {
-  v: 1, edge: "eu1", session: "00c0ffee", jobmanager: "LTC", jobId: "65a1b2c300000001", coin: "LTC", currency: "LTC", algo: "scrypt",
+  v: 1, edge: "eu1", session: "00c0ffee", shareSeq: 1, jobmanager: "LTC", jobId: "65a1b2c300000001", coin: "LTC", currency: "LTC", algo: "scrypt",
   header: "00".repeat(80), coinbase: "01000000", extranonce1: "5193fc01", extranonce2: "00000001", ntime: 1, nonce: 2, version: 0x20000000,
   powHash: "00".repeat(32), blockHash: "aa".repeat(32), main: true, aux: [], address: "donate", worker: "", difficulty: 128, receivedAt: 1,
 };
@@ -61,6 +61,12 @@ async function batches(prefix: string): Promise<ShareBatchV1[]> {
   return entries.map(([, f]) => decodeShareBatch(new Uint8Array(f[1]!)));
 }
 
+/** Stream entry ids compared as (ms, seq). */
+const compareIds = (a: string, b: string) => {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am - bm || as - bs;
+};
 const seqs = (bs: ShareBatchV1[]) => bs.flatMap((b) => b.records.map((r) => r.seq));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -87,6 +93,50 @@ describe("Forwarder", () => {
     await f.stop();
   });
 
+  test("a block's winning share: the candidate names its record's seq and is XADDed before the record's batch", async () => {
+    const { f } = forwarder("s6:");
+    await f.start();
+    for (let i = 1; i <= 5; i++) f.share(fields(i));
+    await f.flush();
+    const monitor = await redis.client.monitor(); // its own connection
+    const xadds: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (String(args[0]).toLowerCase() === "xadd") xadds.push(String(args[1]));
+    });
+    const built: number[] = [];
+    const { candidate: c, sent } = f.blockShare(fields(6), (shareSeq) => (built.push(shareSeq), { ...candidate, session: f.session, shareSeq }));
+    for (let i = 7; i <= 9; i++) f.share(fields(i));
+    await sent;
+    await f.flush();
+    await Bun.sleep(50); // MONITOR lines trail the replies
+    monitor.disconnect();
+
+    expect(built).toEqual([6]);
+    expect(c.shareSeq).toBe(6);
+    const names = contractNames("s6:");
+    expect(xadds[0]).toBe(names.candidateStream);
+    expect(xadds.slice(1)).toEqual(xadds.slice(1).map(() => names.shareStream));
+    const records = (await batches("s6:")).flatMap((b) => b.records);
+    expect(records.map((r) => r.seq)).toEqual(range(9));
+    expect(records[5]).toEqual({ seq: 6, ...fields(6) });
+    const [[, fl] = ["", []]] = await redis.client.xrange(names.candidateStream, "-", "+");
+    expect(candidateCodec.decode(fl[1] ?? "").shareSeq).toBe(6);
+    await f.stop();
+  });
+
+  test("a refused winning-share record still uses up the seq its candidate names", async () => {
+    const { f, count } = forwarder("s7:");
+    await f.start();
+    f.share(fields(1));
+    const { candidate: c } = f.blockShare({ ...fields(2), worker: "w".repeat(300) }, (shareSeq) => ({ ...candidate, shareSeq }));
+    expect(c.shareSeq).toBe(2);
+    expect(f.share(fields(3))).toBe(3);
+    await f.flush();
+    expect(seqs(await batches("s7:"))).toEqual([1, 3]);
+    expect(count(/share record of .* dropped/)).toBe(1);
+    await f.stop();
+  });
+
   test("Redis stopped mid-run: records are spooled, then replayed in order once it is back, each exactly once", async () => {
     const { f, count } = forwarder("s3:");
     await f.start();
@@ -103,7 +153,8 @@ describe("Forwarder", () => {
 
     await redis.stopServer();
     await produce(20); // shares keep coming while Redis is down
-    await f.candidate({ ...candidate, blockHash: "bb".repeat(32) });
+    const won = f.blockShare(fields(++n), (shareSeq) => ({ ...candidate, blockHash: "bb".repeat(32), shareSeq }));
+    await won.sent;
     await f.flush();
     expect(f.spooledRecords).toBeGreaterThan(0);
     expect(f.spooledCandidates).toBe(1);
@@ -117,7 +168,10 @@ describe("Forwarder", () => {
     expect(seqs([...before, ...after])).toEqual(range(n));
     expect(spooledAt).toBeLessThan(n);
     const cands = await redis.client.xrange(contractNames("s3:").candidateStream, "-", "+");
-    expect(cands.map(([, fl]) => candidateCodec.decode(fl[1] ?? "").blockHash)).toEqual(["bb".repeat(32)]);
+    expect(cands.map(([, fl]) => candidateCodec.decode(fl[1] ?? "")).map((c) => [c.blockHash, c.shareSeq])).toEqual([["bb".repeat(32), won.candidate.shareSeq]]);
+    // Replayed first: the candidate landed before any replayed batch (stream ids are the one server's clock).
+    const replayedFrom = after.length > 0 ? (await redis.client.xrange(contractNames("s3:").shareStream, "-", "+"))[0]![0] : "";
+    expect(compareIds(cands[0]![0], replayedFrom)).toBeLessThanOrEqual(0);
     expect(existsSync(join(dir, "s3:", "shares.spool"))).toBe(false);
     expect(f.spooledRecords).toBe(0);
     expect(count(/share records spooled to/)).toBe(1);

@@ -8,7 +8,9 @@
  * core must see every record.
  *
  * Candidates: XADD at once (not batched), awaited, retried a few times; what still fails goes to
- * its own spool, which is replayed before the share spool.
+ * its own spool, which is replayed before the share spool. A candidate names its winning share's
+ * record (`shareSeq`): `blockShare` numbers that record, issues the candidate's XADD (or spools
+ * it), and only then queues the record, so the candidate leads its record into Redis.
  *
  * Outage: when a share write fails or times out, or the link is down, the failed batches and all
  * later ones are appended to the share spool (keeping their order) and the edge keeps serving.
@@ -140,6 +142,23 @@ export class Forwarder {
     if (this.writer.count >= this.batchRecords) this.cut();
     else this.timer ??= setTimeout(() => this.cut(), this.flushMs);
     return r.seq;
+  }
+
+  /**
+   * The winning share of a block candidate: numbers its record, sends the candidate `build` makes
+   * with that seq at once, then queues the record. Nothing in between awaits, so no batch can be
+   * cut before the candidate's XADD is on the wire (or the candidate is in its spool, which is
+   * replayed first). `build` is called at once (it may read buffers its caller reuses). `sent`
+   * settles like `candidate()`.
+   */
+  blockShare(f: ShareFields, build: (shareSeq: number) => BlockCandidateV1): { candidate: BlockCandidateV1; sent: Promise<void> } {
+    const seq = this.seq + 1;
+    const candidate = build(seq);
+    const sent = this.candidate(candidate);
+    // A refused record (logged by share()) still uses up its seq: the next share must not take the
+    // id the candidate names, or the core would count that share as the block's.
+    if (this.share(f) === 0) this.seq = seq;
+    return { candidate, sent };
   }
 
   /** Sends a block candidate at once; resolves when Redis has it or it is in the spool. */

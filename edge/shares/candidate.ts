@@ -11,6 +11,8 @@ import type { SubmitContext, SubmitParams } from "../ports.ts";
 export interface CandidateInput {
   readonly edge: string;
   readonly session: string;
+  /** The winning share's record seq (the forwarder's numbering). */
+  readonly shareSeq: number;
   readonly ctx: SubmitContext;
   readonly params: SubmitParams;
   readonly job: PreparedJob;
@@ -32,6 +34,7 @@ export function buildCandidate(c: CandidateInput): BlockCandidateV1 {
     v: 1,
     edge: c.edge,
     session: c.session,
+    shareSeq: c.shareSeq,
     jobmanager: c.job.job.jobmanager,
     jobId: c.job.job.id,
     coin: c.job.job.coin,

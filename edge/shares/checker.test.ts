@@ -17,13 +17,16 @@ class RecordingSink implements ShareSink {
   readonly edge = "eu1";
   readonly session = "0000beef";
   readonly events: Event[] = [];
+  private seq = 0;
   share(f: ShareFields): number {
     this.events.push({ kind: "share", r: { ...f } });
-    return this.events.length;
+    return ++this.seq;
   }
-  candidate(c: BlockCandidateV1): Promise<void> {
-    this.events.push({ kind: "candidate", c });
-    return Promise.resolve();
+  blockShare(f: ShareFields, build: (shareSeq: number) => BlockCandidateV1): { candidate: BlockCandidateV1; sent: Promise<void> } {
+    const candidate = build(this.seq + 1);
+    this.events.push({ kind: "candidate", c: candidate });
+    this.share(f);
+    return { candidate, sent: Promise.resolve() };
   }
   get shares(): ShareFields[] {
     return this.events.flatMap((e) => (e.kind === "share" ? [e.r] : []));
@@ -88,6 +91,7 @@ describe("share check against spec §16", () => {
     expect(sink.candidates[0]).toMatchObject({
       edge: "eu1",
       session: "0000beef",
+      shareSeq: 1,
       jobId: job.job.id,
       header: SPEC16.header,
       coinbase: job.job.coinb1 + SPEC16.extranonce1 + SPEC16.extranonce2 + job.job.coinb2,
@@ -173,6 +177,7 @@ describe("duplicates, low difficulty, stale", () => {
     expect(checker.check(ctx({ job }), submit("101.7"))).toBe(ACCEPTED);
     expect(checker.check(ctx({ job, stale: true }), submit(job.id, { nonce: "00000001" }))).toBe(STALE);
     expect(sink.candidates.map((c) => c.main)).toEqual([true, true]); // its block still counts: the tip is unchanged
+    expect(sink.candidates.map((c) => c.shareSeq)).toEqual([1, 2]); // each names its own record
     expect(checker.check(ctx({ stale: true }), submit("ffffffff"))).toBe(STALE);
     expect(sink.shares.map((r) => [r.result, r.jobId])).toEqual([
       [ShareResult.acc, job.job.id],

@@ -6,7 +6,8 @@
  * (extranonce sizes, ntime window, version mask: → 20 recorded as invalid), header, PoW hash, then
  * block targets BEFORE the share target (PowerPool §15 item 12: a share harder than the network
  * target must not lose its block), duplicate, share target. A candidate goes to the forwarder
- * before the share's record and before the verdict returns to the stratum layer.
+ * before the share's record and before the verdict returns to the stratum layer, naming that
+ * record's seq (the forwarder numbers both in one step, `ShareSink.blockShare`).
  *
  * Stale jobs (ended by a flush) answer 21, but their hash is still checked for blocks when the job
  * is still a valid block: for the main chain when the newest job of the same coin has the same
@@ -35,12 +36,17 @@ export interface ShareJobs {
   newestOfCoin(coin: string): PreparedJob | undefined;
 }
 
-/** Where records and candidates go (the Forwarder implements it). `share` copies the fields at once. */
+/** Where records and candidates go (the Forwarder implements it). Both copy the fields at once. */
 export interface ShareSink {
   readonly edge: string;
   readonly session: string;
+  /** Numbers and queues a record; returns its seq (0 if refused). */
   share(fields: ShareFields): number;
-  candidate(c: BlockCandidateV1): Promise<void>;
+  /**
+   * A block's winning share: numbers its record, sends the candidate `build` makes with that seq
+   * (called at once), then queues the record — the candidate reaches Redis first.
+   */
+  blockShare(fields: ShareFields, build: (shareSeq: number) => BlockCandidateV1): { readonly candidate: BlockCandidateV1; readonly sent: Promise<void> };
 }
 
 export interface ShareCheckerOptions {
@@ -58,6 +64,15 @@ interface Validity {
   readonly aux: ReadonlySet<string> | null;
 }
 const CURRENT: Validity = { main: true, aux: null };
+
+/** A share whose hash meets a block target: what its candidate is built from. */
+interface Found {
+  readonly p: SubmitParams;
+  readonly header: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly main: boolean;
+  readonly aux: readonly string[];
+}
 
 export class EdgeShareChecker implements ShareChecker {
   private readonly header = new Uint8Array(80);
@@ -129,21 +144,18 @@ export class EdgeShareChecker implements ShareChecker {
       const a = w.aux[i]!;
       if ((validity.aux === null || validity.aux.has(a.currency)) && hashMeetsTarget(hash, a.target)) (aux ??= []).push(a.currency);
     }
-    const candidate = main || aux !== undefined;
-    if (stale) {
-      if (candidate) this.sendCandidate(ctx, p, job, header, hash, main, aux);
-      return this.record(ctx, job, STALE);
-    }
+    // Rare (a block), so it may allocate; its record carries the candidate out (see record()).
+    const found: Found | undefined = main || aux !== undefined ? { p, header, hash, main, aux: aux ?? NO_AUX } : undefined;
+    if (stale) return this.record(ctx, job, STALE, found);
     const passes = hashBelowTarget(hash, w.shareTarget(ctx.difficulty));
-    if (!passes && !candidate) return this.record(ctx, job, LOW_DIFFICULTY);
+    if (!passes && !found) return this.record(ctx, job, LOW_DIFFICULTY);
     const key = this.dupKey(ctx, p, header);
     let set = this.accepted.get(job);
     if (set?.has(key)) return this.record(ctx, job, DUPLICATE);
-    if (candidate) this.sendCandidate(ctx, p, job, header, hash, main, aux);
-    if (!passes) return this.record(ctx, job, LOW_DIFFICULTY);
+    if (!passes) return this.record(ctx, job, LOW_DIFFICULTY, found);
     if (!set) this.accepted.set(job, (set = new Set()));
     set.add(key);
-    return this.record(ctx, job, ACCEPTED);
+    return this.record(ctx, job, ACCEPTED, found);
   }
 
   /**
@@ -196,14 +208,18 @@ export class EdgeShareChecker implements ShareChecker {
     return k.toString("latin1", 0, n + 12);
   }
 
-  private sendCandidate(ctx: SubmitContext, p: SubmitParams, job: PreparedJob, header: Uint8Array, hash: Uint8Array, main: boolean, aux: readonly string[] | undefined): void {
+  /** The winning share's record and its candidate, numbered together; the candidate goes out first. */
+  private sendBlockShare(ctx: SubmitContext, job: PreparedJob, f: Found, r: ShareFields): void {
     const { sink, log } = this.opts;
-    const c = buildCandidate({ edge: sink.edge, session: sink.session, ctx, params: p, job, header, powHash: hash, main, aux: aux ?? NO_AUX });
-    log.notice(`block candidate ${c.blockHash} for ${[...(main ? [c.currency] : []), ...c.aux].join("+")} from ${c.address}.${c.worker} (job ${c.jobId}, height ${job.job.height})`);
-    sink.candidate(c).catch((e: unknown) => log.error(`block candidate ${c.blockHash}: forwarder failed: ${(e as Error).message}`));
+    const { candidate: c, sent } = sink.blockShare(r, (shareSeq) =>
+      buildCandidate({ edge: sink.edge, session: sink.session, shareSeq, ctx, params: f.p, job, header: f.header, powHash: f.hash, main: f.main, aux: f.aux }),
+    );
+    log.notice(`block candidate ${c.blockHash} for ${[...(c.main ? [c.currency] : []), ...c.aux].join("+")} from ${c.address}.${c.worker} (job ${c.jobId}, height ${job.job.height}, share ${c.session}#${c.shareSeq})`);
+    sent.catch((e: unknown) => log.error(`block candidate ${c.blockHash}: forwarder failed: ${(e as Error).message}`));
   }
 
-  private record(ctx: SubmitContext, job: PreparedJob | undefined, verdict: ShareVerdict): ShareVerdict {
+  /** Records every submit; a block's winning share (`found`) goes out with its candidate. */
+  private record(ctx: SubmitContext, job: PreparedJob | undefined, verdict: ShareVerdict, found?: Found): ShareVerdict {
     const r = this.rec;
     const j = job ?? this.opts.jobs.latest(ctx.jobmanager);
     r.result = ShareResult[verdict.result];
@@ -217,7 +233,8 @@ export class EdgeShareChecker implements ShareChecker {
     r.address = ctx.address;
     r.worker = ctx.worker;
     r.aux = job ? job.work.auxCurrencies : NO_AUX;
-    this.opts.sink.share(r);
+    if (found && job) this.sendBlockShare(ctx, job, found, r);
+    else this.opts.sink.share(r);
     return verdict;
   }
 

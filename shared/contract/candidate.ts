@@ -11,6 +11,11 @@ const candidate = z.object({
   v: z.literal(CANDIDATE_VERSION),
   edge: name,
   session: hex(4),
+  /**
+   * The winning share's record id within (edge, session): the core records the block only once the
+   * accounting has applied that record, so the block's round holds its own share (spec §8.2 (c)).
+   */
+  shareSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   jobmanager: name,
   jobId: z.string().regex(/^[0-9a-f]{8,32}$/),
   coin: name,

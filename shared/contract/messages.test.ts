@@ -40,6 +40,7 @@ const candidate: BlockCandidateV1 = {
   v: 1,
   edge: "eu1",
   session: "00c0ffee",
+  shareSeq: 4711,
   jobmanager: "LTC",
   jobId: "65a1b2c300000001",
   coin: "LTC",
@@ -128,6 +129,8 @@ roundTrip("job", jobCodec, sampleJob, [
 roundTrip("block candidate", candidateCodec, candidate, [
   ["a short header", (m) => ({ ...m, header: "00".repeat(79) }), /block candidate: header:/],
   ["a zero difficulty", (m) => ({ ...m, difficulty: 0 }), /block candidate: difficulty:/],
+  ["no winning share id", (m) => ({ ...m, shareSeq: undefined }), /block candidate: shareSeq:/],
+  ["a share id of 0", (m) => ({ ...m, shareSeq: 0 }), /block candidate: shareSeq:/],
 ]);
 roundTrip("edge status", edgeStatusCodec, status, [["a negative client count", (m) => ({ ...m, ports: [{ ...(m.ports as object[])[0], clients: -1 }] }), /edge status: ports.0.clients:/]]);
 roundTrip("aux work", auxWorkCodec, auxWork, [["a missing chain id", (m) => ({ ...m, chainId: undefined }), /aux work: chainId:/]]);

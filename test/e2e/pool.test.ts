@@ -223,10 +223,14 @@ describe("pool end to end: edge + core + Redis + bcoin regtest", () => {
     throw new Error("acceptedShare: four stale answers in a row");
   }
 
-  /** Waits for the core's block result for `hash` and, when the block became the tip, for the flush job on top of it. */
+  /**
+   * Waits for the core's block result for `hash`, for its accounting record when accepted (so the
+   * next share cannot reach its round), and, when the block became the tip, for the flush job on top of it.
+   */
   async function blockAndFlush(miners: readonly TestMiner[], hash: string): Promise<BlockResult> {
     await until(() => resultFor(hash) !== undefined, `the core's block result for ${hash}`);
     const r = resultFor(hash)!;
+    if (r.accepted) await until(async () => (await redis.client.exists(`unproc_block_${hash}`)) === 1, `unproc_block_${hash}`);
     if (r.accepted && r.chain === "best") {
       // The flush job's prevhash (stratum word order) is the new block.
       for (const m of miners) await until(() => bytesToRpcHex(stratumPrevhashToBytes(m.lastJob!.prevhash)) === hash, `a flush job on top of ${hash}`);
@@ -477,6 +481,31 @@ monitor: {enabled: false}
     for (const key of [`current_block_${CURRENCY}_${ALGO}`, ...(await redis.client.keys("unproc_block_*"))]) rounds += Number((await redis.client.hget(key, `chain_${CHAIN}_shares`)) ?? 0);
     const acceptedDifficulty = [...ledger.shares.values()].reduce((n, r) => n + r.acc.reduce((a, b) => a + b, 0), 0);
     expect(rounds).toBeCloseTo(acceptedDifficulty, 15);
+  });
+
+  test("every block is recorded after its winning share: it is in the round the block closes or an earlier one", async () => {
+    // Every accepted share here is a block (see the module note), and each has its record.
+    const totalAccepted = [...ledger.shares.values()].reduce((n, r) => n + r.acc.length, 0);
+    const accepted = () => [...new Map(blocks.filter((b) => b.accepted).map((b) => [b.hash, b])).values()];
+    await until(() => accepted().length === totalAccepted, `${totalAccepted} accepted block results`, 30_000);
+    await until(async () => (await Promise.all(accepted().map((b) => redis.client.exists(`unproc_block_${b.hash}`)))).every((n) => n === 1), "every accepted block's unproc_block");
+    const entry = (b: BlockResult) => `${b.address}:${b.address === CPU.address ? PY_DIFF[CPU_DIFF] : PY_DIFF[ASIC_DIFF]}`;
+
+    // Before the outage blocks came one at a time: each round holds exactly its winning share.
+    const sequential = blocks.slice(0, 4);
+    expect(sequential.map((b) => b.accepted)).toEqual([true, true, true, true]);
+    for (const b of sequential) {
+      const idx = await redis.client.hget(`unproc_block_${b.hash}`, `chain_${CHAIN}_solve_index`);
+      expect(idx).toMatch(/^\d+$/);
+      expect(await redis.client.lrange(`chain_${CHAIN}_slice_${idx}`, 0, -1)).toEqual([entry(b)]);
+    }
+    // After it, candidates reached the core before their shares (spooled candidates are replayed
+    // first), and each record waited for its share: so the last rotation swept every accepted
+    // share, and nothing is left in the live round. Blocks whose shares were all counted before an
+    // earlier block's rotation close an empty round (no solve index), as in PowerPool.
+    expect(await redis.client.llen(`chain_${CHAIN}_slice`)).toBe(0);
+    expect(await redis.client.hget(`current_block_${CURRENCY}_${ALGO}`, `chain_${CHAIN}_shares`)).toBeNull();
+    expect(logLines.filter((l) => l.includes("was not applied"))).toEqual([]);
   });
 
   test("edge and core stop cleanly; the bcoin child is gone", async () => {

@@ -1,0 +1,160 @@
+/**
+ * @module The dashboard's one JSON document (`/dashboard/data`), shaped for drawing rather than for
+ * PowerPool compatibility: times in ms since the epoch, hashrates in hashes/s. Miner IPs are left
+ * out; the dashboard does not need them.
+ */
+import type { JobType } from "../../../shared/contract/index.ts";
+import type { HistoryPoint } from "../history.ts";
+import { currencyOfJobmanager, hashrates, workerCount, type View } from "../view.ts";
+
+const MAX_WORKERS = 200;
+const MAX_BLOCKS = 25;
+
+export interface DashboardData {
+  readonly generatedAt: number;
+  readonly pool: {
+    readonly procname: string;
+    readonly version: string;
+    readonly startedAt: number;
+    readonly hashrate: number;
+    readonly workers: number;
+    readonly edges: number;
+    readonly redisError: string | null;
+    readonly ingestPending: number | null;
+    readonly ingestLag: number | null;
+  };
+  readonly history: { readonly intervalMs: number; readonly points: readonly HistoryPoint[] };
+  readonly coins: readonly DashboardCoin[];
+  readonly edges: readonly DashboardEdge[];
+  readonly workers: readonly DashboardWorker[];
+  readonly blocks: readonly DashboardBlock[];
+}
+
+export interface DashboardCoin {
+  readonly key: string;
+  readonly currency: string;
+  readonly algo: string;
+  readonly hashrate: number;
+  readonly height: number | null;
+  readonly difficulty: number | null;
+  readonly jobCount: number;
+  readonly lastJobId: string | null;
+  readonly lastJobType: JobType | null;
+  readonly lastJobAt: number | null;
+  readonly lastSignal: number | null;
+  readonly signals: number;
+  readonly tipMode: string;
+  readonly templateError: string | null;
+  readonly blocks: { readonly accepts: number; readonly rejects: number };
+  readonly coinservers: readonly { name: string; state: string; current: boolean; rttMs: number | null; lastError: string | null; subversion: string | null }[];
+}
+
+export interface DashboardEdge {
+  readonly edge: string;
+  readonly publicHost: string | null;
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+  readonly spooled: number;
+  readonly clients: number;
+  readonly authed: number;
+  readonly hashrate: number;
+  readonly shares: { acc: number; rejected: number };
+  readonly ports: readonly { key: string; listenPort: number; currency: string; clients: number; hashrate: number }[];
+}
+
+export interface DashboardWorker {
+  readonly address: string;
+  readonly worker: string;
+  readonly edge: string;
+  readonly port: string;
+  readonly difficulty: number;
+  readonly acceptedDifficulty: number;
+  readonly lastShareAt: number | null;
+  readonly connectedAt: number;
+  readonly idle: boolean;
+  readonly userAgent: string;
+}
+
+export interface DashboardBlock {
+  readonly at: number;
+  readonly currency: string;
+  readonly merged: boolean;
+  readonly height: number;
+  readonly hash: string;
+  readonly worker: string;
+  readonly edge: string;
+  readonly accepted: boolean;
+  readonly reason: string | null;
+  readonly chain: string;
+  readonly latencyMs: number;
+}
+
+export function dashboardData(view: View): DashboardData {
+  const rates = hashrates(view);
+  const backlog = view.core.accounting.status().ingest.shares.backlog;
+  const edges = view.redisView.edges;
+  return {
+    generatedAt: view.at,
+    pool: {
+      procname: view.config.procname,
+      version: view.version.version,
+      startedAt: view.startedAt,
+      hashrate: rates.pool,
+      workers: workerCount(view),
+      edges: edges.length,
+      redisError: view.redisView.error,
+      ingestPending: backlog?.pending ?? null,
+      ingestLag: backlog?.lag ?? null,
+    },
+    history: { intervalMs: view.history.intervalMs, points: view.history.all() },
+    coins: [...view.core.coins.values()].map((rt): DashboardCoin => {
+      const coin = view.config.coins[rt.key];
+      const currency = coin?.currency ?? rt.key;
+      const jobs = rt.jobs.status();
+      const tip = rt.watcher.status();
+      const seen = view.tracker.jobsOf(rt.key);
+      const b = view.tracker.blockStats(rt.key);
+      return {
+        key: rt.key,
+        currency,
+        algo: coin?.algo ?? "",
+        hashrate: rates.coins[currency] ?? 0,
+        height: jobs.height,
+        difficulty: jobs.difficulty,
+        jobCount: jobs.jobCount,
+        lastJobId: jobs.lastJobId,
+        lastJobType: (jobs.lastJobType as JobType | null) ?? null,
+        lastJobAt: seen?.last?.at ?? null,
+        lastSignal: tip.lastSignal,
+        signals: tip.signals,
+        tipMode: tip.mode,
+        templateError: jobs.templateError,
+        blocks: { accepts: b.accepts, rejects: b.rejects },
+        coinservers: rt.pool.status().servers.map((s) => ({ name: s.name, state: s.state, current: s.current, rttMs: s.lastRttMs, lastError: s.lastError, subversion: s.subversion })),
+      };
+    }),
+    edges: edges.map((e): DashboardEdge => {
+      const sum = (f: (p: (typeof e.ports)[number]) => number) => e.ports.reduce((a, p) => a + f(p), 0);
+      return {
+        edge: e.edge,
+        publicHost: e.publicHost,
+        startedAt: e.startedAt,
+        heartbeatAt: e.time,
+        spooled: e.spooled,
+        clients: sum((p) => p.clients),
+        authed: sum((p) => p.authed),
+        hashrate: sum((p) => p.hashrate),
+        shares: { acc: sum((p) => p.shares.acc), rejected: sum((p) => p.shares.dup + p.shares.low + p.shares.stale + p.shares.invalid) },
+        ports: e.ports.map((p) => ({ key: p.key, listenPort: p.listenPort, currency: currencyOfJobmanager(view.config, p.jobmanager), clients: p.clients, hashrate: p.hashrate })),
+      };
+    }),
+    workers: edges
+      .flatMap((e) => e.ports.flatMap((p) => (p.clientList ?? []).map((c): DashboardWorker => ({ address: c.address, worker: c.worker, edge: e.edge, port: p.key, difficulty: c.difficulty, acceptedDifficulty: c.acceptedDifficulty, lastShareAt: c.lastShareAt, connectedAt: c.connectedAt, idle: c.idle, userAgent: c.userAgent }))))
+      .sort((a, b) => b.acceptedDifficulty - a.acceptedDifficulty || a.worker.localeCompare(b.worker))
+      .slice(0, MAX_WORKERS),
+    blocks: view.tracker
+      .recentBlocks()
+      .slice(0, MAX_BLOCKS)
+      .map((r) => ({ at: r.at, currency: r.currency, merged: r.merged, height: r.height, hash: r.hash, worker: r.worker, edge: r.edge, accepted: r.accepted, reason: r.reason, chain: r.position, latencyMs: r.latencyMs })),
+  };
+}

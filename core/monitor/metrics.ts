@@ -1,0 +1,97 @@
+/**
+ * @module `/metrics`: the pool for Prometheus. Per edge and port: connections, shares by result,
+ * hashrate, spool and heartbeat age; per coin: jobs, job age, network, block submissions and their
+ * latency, coinserver health, push-block signals; the core's stream backlog (its Redis lag) and
+ * its counters. Edge counters restart at zero with the edge, which Prometheus treats as a reset.
+ */
+import { PromWriter, type Sample } from "./prom.ts";
+import { currencyOfJobmanager, type View } from "./view.ts";
+
+const s = (labels: Record<string, string>, value: number): Sample => ({ labels, value });
+const RESULTS = ["acc", "dup", "low", "stale", "invalid"] as const;
+
+export function buildMetrics(view: View): string {
+  const w = new PromWriter();
+  const edges = view.redisView.edges;
+  const ports = edges.flatMap((e) => e.ports.map((p) => ({ e, p, l: { edge: e.edge, port: p.key } })));
+
+  w.gauge("powerpool_info", "The core process; labels name its procname and version.", [s({ procname: view.config.procname, version: view.version.version }, 1)]);
+  w.gauge("powerpool_uptime_seconds", "Seconds since the core started.", [s({}, (view.at - view.startedAt) / 1000)]);
+  w.gauge("powerpool_monitor_redis_ok", "1 when the monitor's last read of the edge heartbeats from Redis worked.", [s({}, view.redisView.error === null ? 1 : 0)]);
+  w.gauge("powerpool_monitor_undecodable_heartbeats", "Edge heartbeats in Redis the monitor could not decode.", [s({}, view.redisView.undecodable)]);
+
+  w.gauge("powerpool_edge_up", "Edges with a live heartbeat (their status key has not expired).", edges.map((e) => s({ edge: e.edge, public_host: e.publicHost ?? "" }, 1)));
+  w.gauge("powerpool_edge_heartbeat_age_seconds", "Seconds since the edge wrote its heartbeat (its clock against the core's).", edges.map((e) => s({ edge: e.edge }, Math.max(0, (view.at - e.time) / 1000))));
+  w.gauge("powerpool_edge_spooled_records", "Share records waiting in the edge's local spool because Redis was unreachable.", edges.map((e) => s({ edge: e.edge }, e.spooled)));
+  w.gauge("powerpool_edge_start_time_seconds", "When the edge process started (epoch seconds).", edges.map((e) => s({ edge: e.edge }, e.startedAt / 1000)));
+
+  w.gauge("powerpool_stratum_connections", "Stratum connections per edge and port.", ports.map(({ p, l }) => s(l, p.clients)));
+  w.gauge("powerpool_stratum_connections_authed", "Authorised stratum connections per edge and port.", ports.map(({ p, l }) => s(l, p.authed)));
+  w.gauge("powerpool_stratum_connections_idle", "Idle stratum connections per edge and port.", ports.map(({ p, l }) => s(l, p.idle)));
+  w.gauge("powerpool_agent_connections", "PPAgent connections per edge and port.", ports.map(({ p, l }) => s(l, p.agentClients)));
+  w.counter("powerpool_shares_total", "Shares judged by the edge since it started, by result.", ports.flatMap(({ p, l }) => RESULTS.map((r) => s({ ...l, result: r }, p.shares[r]))));
+  w.gauge(
+    "powerpool_hashrate_hashes_per_second",
+    "Hashrate per edge and port from accepted difficulty over the last completed minute.",
+    ports.map(({ p, l }) => s({ ...l, currency: currencyOfJobmanager(view.config, p.jobmanager) }, p.hashrate)),
+  );
+  const stats = view.core.accounting.status();
+  w.gauge(
+    "powerpool_accounted_hashrate_hashes_per_second",
+    "Hashrate per currency from the shares the core accounted over the last completed minute.",
+    Object.entries(stats.stats.hashrates.coins).map(([currency, h]) => s({ currency }, h.hps)),
+  );
+
+  coinMetrics(w, view);
+
+  const ingest = stats.ingest;
+  const streams = [ingest.shares, ingest.agent];
+  w.gauge("powerpool_redis_stream_pending", "Stream entries delivered to the core and not yet acknowledged.", streams.map((st) => s({ stream: st.stream }, st.backlog?.pending ?? 0)));
+  w.gauge("powerpool_redis_stream_lag", "Stream entries the core has not read yet (Redis 7+; -1 when unknown).", streams.map((st) => s({ stream: st.stream }, st.backlog?.lag ?? -1)));
+  w.counter("powerpool_ingest_entries_total", "Stream entries the core's ingest handled since start.", streams.map((st) => s({ stream: st.stream }, st.entries)));
+  w.counter("powerpool_counter_total", "PowerPool's named counters (spec §10.1) since the core started.", stats.stats.counters.map((e) => s({ owner: e.owner, counter: e.name }, e.total)));
+
+  const notify = view.core.notify?.counters();
+  if (notify) {
+    const rejected = Object.entries(notify.rejected).map(([reason, n]) => s({ result: "rejected", reason }, n));
+    w.counter("powerpool_push_datagrams_total", "Push-block datagrams received, by result.", [s({ result: "accepted", reason: "" }, notify.accepted), ...rejected]);
+  }
+  return w.text();
+}
+
+function coinMetrics(w: PromWriter, view: View): void {
+  const coins = [...view.core.coins.values()].map((rt) => ({ rt, key: rt.key, currency: view.config.coins[rt.key]?.currency ?? rt.key }));
+  const jobs = coins.map((c) => ({ ...c, st: c.rt.jobs.status(), seen: view.tracker.jobsOf(c.key) }));
+  const tips = coins.map((c) => ({ ...c, tip: c.rt.watcher.status() }));
+  const servers = coins.flatMap((c) => c.rt.pool.status().servers.map((sv) => ({ sv, l: { coin: c.key, server: sv.name } })));
+  const lbl = (c: { key: string; currency: string }) => ({ coin: c.key, currency: c.currency });
+
+  w.counter(
+    "powerpool_jobs_total",
+    "Jobs the core generated per coin and type since the monitor started watching.",
+    jobs.flatMap((c) => (["flush", "push", "refresh"] as const).map((t) => s({ ...lbl(c), type: t }, c.seen?.byType[t] ?? 0))),
+  );
+  w.gauge("powerpool_job_age_seconds", "Seconds since the coin's last job.", jobs.filter((c) => c.seen?.last).map((c) => s(lbl(c), Math.max(0, (view.at - (c.seen?.last?.at ?? 0)) / 1000))));
+  w.gauge("powerpool_stored_jobs", "Jobs the core keeps for rebuilding found blocks.", jobs.map((c) => s(lbl(c), c.st.storedJobs)));
+  w.gauge("powerpool_network_height", "Height of the chain tip the current template builds on.", jobs.filter((c) => c.st.height !== null).map((c) => s(lbl(c), c.st.height ?? 0)));
+  w.gauge("powerpool_network_difficulty", "Network difficulty of the current template.", jobs.filter((c) => c.st.difficulty !== null).map((c) => s(lbl(c), c.st.difficulty ?? 0)));
+  w.counter(
+    "powerpool_block_submissions_total",
+    "Found blocks submitted to the coinservers, by outcome.",
+    coins.flatMap((c) => {
+      const b = view.tracker.blockStats(c.key);
+      return [s({ ...lbl(c), outcome: "accepted" }, b.accepts), s({ ...lbl(c), outcome: "rejected" }, b.rejects)];
+    }),
+  );
+  w.histogram(
+    "powerpool_block_share_to_submit_seconds",
+    "From the block's share reaching the edge to the first submitblock.",
+    coins.map((c) => ({ labels: lbl(c), histogram: view.tracker.latencyOf(c.key).shareToSubmit })),
+  );
+  w.histogram("powerpool_block_submit_seconds", "From the first submitblock to every coinserver's answer.", coins.map((c) => ({ labels: lbl(c), histogram: view.tracker.latencyOf(c.key).submit })));
+  w.gauge("powerpool_coinserver_up", "1 when the coinserver passed its last health check.", servers.map(({ sv, l }) => s(l, sv.state === "live" ? 1 : 0)));
+  w.gauge("powerpool_coinserver_current", "1 for the coinserver templates come from.", servers.map(({ sv, l }) => s(l, sv.current ? 1 : 0)));
+  w.gauge("powerpool_coinserver_rtt_seconds", "Round trip of the coinserver's last health check.", servers.filter(({ sv }) => sv.lastRttMs !== null).map(({ sv, l }) => s(l, (sv.lastRttMs ?? 0) / 1000)));
+  w.gauge("powerpool_push_signal_last_timestamp_seconds", "When the coin's last push-block signal arrived (epoch seconds).", tips.filter((c) => c.tip.lastSignal !== null).map((c) => s(lbl(c), (c.tip.lastSignal ?? 0) / 1000)));
+  w.counter("powerpool_push_signals_total", "Push-block signals per coin since start.", tips.map((c) => s(lbl(c), c.tip.signals)));
+}

@@ -1,0 +1,108 @@
+/**
+ * @module Reads what the edges publish (their heartbeats) and the stored aux work from Redis, for
+ * every monitor route. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
+ * Prometheus scraping do not multiply the SCANs. When Redis is away the last good view is served
+ * with the error attached; expired heartbeat keys are how an edge that went away disappears.
+ */
+import { Cluster } from "ioredis";
+import { auxWorkCodec, contractNames, edgeStatusCodec, type AuxWorkV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { RedisClient } from "../../shared/redis.ts";
+import type { RedisView, RedisViewSource } from "./types.ts";
+
+export interface RedisViewOptions {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  readonly auxKeys: readonly string[];
+  readonly log: Logger;
+  /** Reuse one read this long (default 1 s). */
+  readonly maxAgeMs?: number;
+  /** Per-read deadline, so a stalled Redis cannot hang a request (default 2 s). */
+  readonly timeoutMs?: number;
+}
+
+const EMPTY: RedisView = { edges: [], aux: {}, readAt: 0, error: null, undecodable: 0 };
+
+export class RedisViewReader implements RedisViewSource {
+  private last: RedisView = EMPTY;
+  private inFlight: Promise<RedisView> | undefined;
+  private failing = false;
+
+  constructor(private readonly o: RedisViewOptions) {}
+
+  read(): Promise<RedisView> {
+    if (Date.now() - this.last.readAt < (this.o.maxAgeMs ?? 1000)) return Promise.resolve(this.last);
+    this.inFlight ??= this.refresh().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async refresh(): Promise<RedisView> {
+    const timeoutMs = this.o.timeoutMs ?? 2000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      this.last = await Promise.race([this.readNow(), deadline]);
+      if (this.failing) this.o.log.info("monitor: reading edge heartbeats from Redis again");
+      this.failing = false;
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      if (!this.failing) this.o.log.warn(`monitor: could not read edge heartbeats from Redis (${error}); serving the last view`);
+      this.failing = true;
+      this.last = { ...this.last, error, readAt: Date.now() };
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.last;
+  }
+
+  private async readNow(): Promise<RedisView> {
+    const names = contractNames(this.o.prefix);
+    const keys = await scanKeys(this.o.redis, names.edgeStatusPattern);
+    // One GET per key (auto-pipelined): MGET would fail on a Cluster when the keys span slots.
+    const values = await Promise.all(keys.map((k) => this.o.redis.get(k)));
+    const edges: EdgeStatusV1[] = [];
+    let undecodable = 0;
+    for (const v of values) {
+      if (v === null) continue; // expired between SCAN and GET
+      try {
+        edges.push(edgeStatusCodec.decode(v));
+      } catch (e) {
+        undecodable++;
+        this.o.log.debug(`monitor: skipped an edge heartbeat: ${(e as Error).message}`);
+      }
+    }
+    edges.sort((a, b) => a.edge.localeCompare(b.edge));
+    const aux: Record<string, AuxWorkV1 | null> = {};
+    for (const key of this.o.auxKeys) {
+      const raw = await this.o.redis.get(names.auxWork(key));
+      aux[key] = decodeAux(raw);
+    }
+    return { edges, aux, readAt: Date.now(), error: null, undecodable };
+  }
+}
+
+function decodeAux(raw: string | null): AuxWorkV1 | null {
+  if (raw === null) return null;
+  try {
+    return auxWorkCodec.decode(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** Every key matching `pattern`; on a Cluster, from every master. */
+async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+  const nodes = redis instanceof Cluster ? redis.nodes("master") : [redis];
+  const out = new Set<string>();
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 200);
+      for (const k of keys) out.add(k);
+      cursor = next;
+    } while (cursor !== "0");
+  }
+  return [...out].sort();
+}

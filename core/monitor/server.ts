@@ -1,0 +1,103 @@
+/**
+ * @module Runs the monitor on the core: the hono app on Bun.serve at `monitor.address`
+ * (127.0.0.1 by default — spec §15 item 2: there is no authentication) and `monitorPort`, and the
+ * timer that adds a hashrate point to the history every interval.
+ */
+import type { Hono } from "hono";
+import pkg from "../../package.json" with { type: "json" };
+import type { Config } from "../../shared/config/load.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { RedisClient } from "../../shared/redis.ts";
+import { createMonitorApp } from "./app.ts";
+import { DEFAULT_HISTORY_INTERVAL_MS, DEFAULT_HISTORY_POINTS, HashrateHistory } from "./history.ts";
+import { RedisViewReader } from "./redis-view.ts";
+import { MonitorTracker } from "./tracker.ts";
+import type { CoreSource } from "./types.ts";
+import { hashrates, loadView, workerCount, type MonitorDeps } from "./view.ts";
+
+export interface MonitorOptions {
+  /** A tracker the caller attached before the job managers started; else one is made and attached now. */
+  readonly tracker?: MonitorTracker;
+  readonly historyIntervalMs?: number;
+  readonly historyPoints?: number;
+  /** Listen port override (0: any free port); default `config.monitorPort`. */
+  readonly port?: number;
+  readonly startedAt?: number;
+}
+
+export interface RunningMonitor {
+  readonly url: string;
+  readonly port: number;
+  readonly app: Hono;
+  readonly history: HashrateHistory;
+  stop(): Promise<void>;
+}
+
+/** Follows the core's job managers and block results. */
+export function attachTracker(tracker: MonitorTracker, core: CoreSource): () => void {
+  const offs = [...core.coins.values()].map((c) => tracker.watchJobs(c.key, c.jobs));
+  offs.push(core.onBlock((r) => tracker.recordBlock(r)));
+  if (core.aux) offs.push(tracker.watchAux(core.aux));
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+export function monitorDeps(config: Config, core: CoreSource, redis: RedisClient, log: Logger, opts: MonitorOptions = {}): MonitorDeps & { detach: () => void } {
+  let detach = () => {};
+  let tracker = opts.tracker;
+  if (!tracker) {
+    tracker = new MonitorTracker();
+    detach = attachTracker(tracker, core);
+  }
+  return {
+    config,
+    core,
+    redis: new RedisViewReader({ redis, prefix: config.redis.prefix, auxKeys: Object.keys(config.aux), log }),
+    tracker,
+    history: new HashrateHistory(opts.historyIntervalMs ?? DEFAULT_HISTORY_INTERVAL_MS, opts.historyPoints ?? DEFAULT_HISTORY_POINTS),
+    log,
+    startedAt: opts.startedAt ?? Date.now(),
+    version: { version: pkg.version, sha: process.env.POWERPOOL_GIT_SHA ?? null, revDate: process.env.POWERPOOL_REV_DATE ?? null },
+    detach,
+  };
+}
+
+export async function startMonitor(config: Config, core: CoreSource, redis: RedisClient, log: Logger, opts: MonitorOptions = {}): Promise<RunningMonitor> {
+  const deps = monitorDeps(config, core, redis, log, opts);
+  const app = createMonitorApp(deps);
+  const server = Bun.serve({ hostname: config.monitor.address, port: opts.port ?? config.monitorPort, fetch: (req, srv) => app.fetch(req, srv) });
+  const host = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;
+  const url = `http://${host}:${server.port}/`;
+  log.info(`monitor listening on ${url} (dashboard: ${url}dashboard/, Prometheus: ${url}metrics)`);
+
+  let sampling = false;
+  const sample = async () => {
+    if (sampling) return;
+    sampling = true;
+    try {
+      const view = await loadView(deps);
+      const rates = hashrates(view);
+      deps.history.add({ t: view.at, pool: rates.pool, coins: rates.coins, workers: workerCount(view) });
+    } catch (e) {
+      log.debug(`monitor: hashrate sample skipped: ${(e as Error).message}`);
+    } finally {
+      sampling = false;
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), deps.history.intervalMs);
+  timer.unref?.();
+
+  return {
+    url,
+    port: server.port ?? 0,
+    app,
+    history: deps.history,
+    async stop() {
+      clearInterval(timer);
+      deps.detach();
+      await server.stop(true);
+    },
+  };
+}

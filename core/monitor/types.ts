@@ -1,0 +1,52 @@
+/**
+ * @module What the monitor reads. Narrow, structural views of the running core (RunningCore fits
+ * them as is) and of the edges' heartbeats, so the routes can be tested in memory with fakes.
+ */
+import type { AuxWorkV1, EdgeStatusV1 } from "../../shared/contract/index.ts";
+import type { AuxBlockResult, AuxChainStatus } from "../aux/index.ts";
+import type { BlockConsumerStatus, BlockResult } from "../blocks/index.ts";
+import type { PoolStatus, TipWatcherStatus } from "../coinserver/index.ts";
+import type { IngestStatus } from "../ingest/index.ts";
+import type { JobEvent, JobManagerStatus } from "../jobs/index.ts";
+import type { NotifyCounters } from "../notify/index.ts";
+import type { StatsSnapshot } from "../stats/index.ts";
+
+export interface CoinSource {
+  readonly key: string;
+  readonly pool: { status(): PoolStatus };
+  readonly jobs: { status(): JobManagerStatus; subscribe(listener: (ev: JobEvent) => void): () => void };
+  readonly watcher: { status(): TipWatcherStatus };
+}
+
+export interface CoreSource {
+  readonly coins: ReadonlyMap<string, CoinSource>;
+  readonly accounting: { status(): { readonly ingest: IngestStatus; readonly stats: StatsSnapshot } };
+  readonly blocks: { status(): BlockConsumerStatus };
+  readonly notify: { counters(): NotifyCounters } | null;
+  /** Merge mining, when the core runs aux chains. */
+  readonly aux?: AuxSource;
+  onBlock(listener: (r: BlockResult) => void): () => void;
+}
+
+export interface AuxSource {
+  readonly chains: ReadonlyMap<string, { readonly pool: { status(): PoolStatus } }>;
+  status(): Readonly<Record<string, AuxChainStatus>>;
+  onBlock(listener: (r: AuxBlockResult) => void): () => void;
+}
+
+/** The live edges (their heartbeat keys have not expired) and the aux work, as last read from Redis. */
+export interface RedisView {
+  readonly edges: readonly EdgeStatusV1[];
+  /** Aux key → the work the core last fetched, or null when none is stored. */
+  readonly aux: Readonly<Record<string, AuxWorkV1 | null>>;
+  /** When the read was made (ms since the epoch). */
+  readonly readAt: number;
+  /** The last failed read; the previous view is served meanwhile. */
+  readonly error: string | null;
+  /** Heartbeats that did not decode (another version, a foreign writer). */
+  readonly undecodable: number;
+}
+
+export interface RedisViewSource {
+  read(): Promise<RedisView>;
+}

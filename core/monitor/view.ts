@@ -1,0 +1,90 @@
+/**
+ * @module One request's picture of the pool: the monitor's dependencies plus one Redis read (the
+ * live edges' heartbeats, aux work) and the time. Every route builds its answer from a View.
+ */
+import type { Config } from "../../shared/config/load.ts";
+import type { EdgeClientV1, EdgePortStatusV1, EdgeStatusV1 } from "../../shared/contract/index.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { HashrateHistory } from "./history.ts";
+import type { MonitorTracker } from "./tracker.ts";
+import type { CoreSource, RedisView, RedisViewSource } from "./types.ts";
+
+export interface VersionInfo {
+  readonly version: string;
+  /** The source revision, when the deployment says (env POWERPOOL_GIT_SHA). */
+  readonly sha: string | null;
+  readonly revDate: string | null;
+}
+
+export interface MonitorDeps {
+  readonly config: Config;
+  readonly core: CoreSource;
+  readonly redis: RedisViewSource;
+  readonly tracker: MonitorTracker;
+  readonly history: HashrateHistory;
+  readonly log: Logger;
+  /** When the core started (ms). */
+  readonly startedAt: number;
+  readonly version: VersionInfo;
+  readonly now?: () => number;
+}
+
+export interface View extends MonitorDeps {
+  readonly now: () => number;
+  readonly at: number;
+  readonly redisView: RedisView;
+}
+
+export async function loadView(deps: MonitorDeps): Promise<View> {
+  const now = deps.now ?? Date.now;
+  const redisView = await deps.redis.read();
+  return { ...deps, now, at: now(), redisView };
+}
+
+export interface PortOnEdge {
+  readonly edge: EdgeStatusV1;
+  readonly port: EdgePortStatusV1;
+}
+
+/** A stratum port as each live edge serving it reports it. */
+export function portOnEdges(view: View, key: string): PortOnEdge[] {
+  const out: PortOnEdge[] = [];
+  for (const edge of view.redisView.edges) for (const port of edge.ports) if (port.key === key) out.push({ edge, port });
+  return out;
+}
+
+export interface ClientOnEdge {
+  readonly edge: string;
+  readonly client: EdgeClientV1;
+}
+
+export function clientsOnPort(view: View, key: string): ClientOnEdge[] {
+  return portOnEdges(view, key).flatMap(({ edge, port }) => (port.clientList ?? []).map((client) => ({ edge: edge.edge, client })));
+}
+
+/** The currency a port's hashrate counts for: its coin's, else the jobmanager key (a switcher). */
+export function currencyOfJobmanager(config: Config, jobmanager: string): string {
+  return config.coins[jobmanager]?.currency ?? jobmanager;
+}
+
+/** Pool and per-currency hashes/s over every live edge. */
+export function hashrates(view: View): { pool: number; coins: Record<string, number> } {
+  const coins: Record<string, number> = {};
+  for (const c of Object.values(view.config.coins)) coins[c.currency] = 0;
+  let pool = 0;
+  for (const edge of view.redisView.edges) {
+    for (const port of edge.ports) {
+      pool += port.hashrate;
+      const cur = currencyOfJobmanager(view.config, port.jobmanager);
+      coins[cur] = (coins[cur] ?? 0) + port.hashrate;
+    }
+  }
+  return { pool, coins };
+}
+
+/** Authorised connections over every live edge. */
+export function workerCount(view: View): number {
+  let n = 0;
+  for (const edge of view.redisView.edges) for (const port of edge.ports) n += port.authed;
+  return n;
+}
