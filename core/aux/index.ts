@@ -26,7 +26,7 @@ export { AuxWorkPoller, parseAuxBlock, type AuxWorkEvent, type AuxWorkState } fr
 
 export interface AuxRuntimeDeps {
   readonly redis: RedisClient;
-  readonly accounting: Pick<CoreAccounting, "recordBlock" | "stats">;
+  readonly accounting: Pick<CoreAccounting, "recordBlock" | "stats" | "waitForShare">;
   /** A stored job of a jobmanager this core runs, or undefined. */
   readonly job: (jobmanager: string, jobId: string) => StoredJob | undefined;
   /** Called with `flush` when new aux work should become a job for a parent coin. */
@@ -113,6 +113,8 @@ function publish(d: AuxRuntimeDeps, key: string, w: AuxWorkState, log: Logger): 
 /** Spec §6.5 record: merged=1, the aux currency, fees None, UPPERCASE bits; refusals recorded as rejected blocks. */
 async function record(d: AuxRuntimeDeps, r: AuxBlockResult): Promise<void> {
   if (r.accepted) d.accounting.stats.blockSubmitted(r.currency, r.submitMs);
+  // Like main-chain blocks: the winning share is counted before its round closes.
+  if (r.accepted) await d.accounting.waitForShare(r.share, `${r.currency} aux block ${r.hash}`);
   const out = await d.accounting.recordBlock({
     currency: r.currency,
     algo: r.algo,

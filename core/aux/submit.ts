@@ -42,6 +42,8 @@ export interface AuxBlockResult {
   readonly coinbaseValue: bigint;
   readonly address: string;
   readonly worker: string;
+  /** The winning share's record id (edge, session, seq), which the record waits for. */
+  readonly share: { readonly edge: string; readonly session: string; readonly seq: number };
   /** The parent share's block hash and whether the parent block was found too. */
   readonly parentHash: string;
   readonly parentMain: boolean;
@@ -104,6 +106,7 @@ export class AuxSubmitter {
       coinbaseValue: work?.coinbaseValue ?? 0n,
       address: c.address,
       worker: c.worker,
+      share: { edge: c.edge, session: c.session, seq: c.shareSeq },
       parentHash: c.blockHash,
       parentMain: c.main,
       candidateId: entryId,

@@ -71,7 +71,7 @@ describe("MonitorTracker", () => {
     expect(t.recentBlocks()).toHaveLength(50);
     expect(t.recentBlocks()[0]).toMatchObject({ height: 54, merged: false, edge: "eu1", position: "best" });
     expect(t.latencyOf("BTC").shareToSubmit.count).toBe(55);
-    t.recordAuxBlock({ currency: "NMC", algo: "sha256d", aux: "NMC", hash: "ab".repeat(32), height: 9, verdict: "accepted", accepted: true, reason: null, hexBits: "207FFFFF", coinbaseValue: 1n, address: "A", worker: "w", parentHash: "00", parentMain: false, candidateId: "1-1", tries: 1, submitMs: 7 }, 123);
+    t.recordAuxBlock({ currency: "NMC", algo: "sha256d", aux: "NMC", hash: "ab".repeat(32), height: 9, verdict: "accepted", accepted: true, reason: null, hexBits: "207FFFFF", coinbaseValue: 1n, address: "A", worker: "w", share: { edge: "eu1", session: "00000001", seq: 1 }, parentHash: "00", parentMain: false, candidateId: "1-1", tries: 1, submitMs: 7 }, 123);
     expect(t.recentBlocks()[0]).toMatchObject({ chain: "NMC", merged: true, worker: "A.w", at: 123, latencyMs: 7 });
     expect(t.blockStats("NMC")).toMatchObject({ accepts: 1, solves: 1 });
   });

@@ -16,7 +16,7 @@ import { candidateFor, readLatestJob, sendCandidate } from "../../core/blocks/te
 import { bytesToBigIntLE, coinbaseMerkleRootInto, concatBytes, hexToBytes, sha256d, stratumPrevhashToBytes, u32FromHex, writeHeaderInto } from "../../shared/bitcoin/index.ts";
 import { addressChecker } from "../../shared/config/addresses.ts";
 import { parseConfig } from "../../shared/config/load.ts";
-import type { JobV1 } from "../../shared/contract/index.ts";
+import { contractNames, MESSAGE_FIELD, ShareBatchWriter, ShareResult, type JobV1 } from "../../shared/contract/index.ts";
 import { createLogger } from "../../shared/log.ts";
 import { startAuxSimulator, type AuxSimulator } from "../helpers/aux-simulator.ts";
 import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
@@ -25,6 +25,7 @@ import { startRedis, type PrivateRedis } from "../helpers/redis.ts";
 const POOL_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
 const PREFIX = "mm:";
 const EN1 = Uint8Array.of(1, 2, 3, 4);
+let shareSeq = 0;
 let en2Counter = 0;
 
 let redis: PrivateRedis;
@@ -129,8 +130,14 @@ async function mineCandidate(job: JobV1, want: "aux-only" | "both"): Promise<{ i
     const h = bytesToBigIntLE(hash);
     const main = h <= parentTarget;
     if ((want === "both" ? main : !main) && h <= auxTarget) {
-      const c = { ...candidateFor(job, { header: header.slice(), coinbase, hash, nonce }, EN1, en2, { address: POOL_ADDRESS }), main, aux: job.aux.map((a) => a.currency) };
-      return { id: await sendCandidate(redis.client, PREFIX, c), blockHash: c.blockHash };
+      const share = { edge: "test-edge", session: "0000abcd", shareSeq: ++shareSeq };
+      const c = { ...candidateFor(job, { header: header.slice(), coinbase, hash, nonce }, EN1, en2, { address: POOL_ADDRESS, ...share }), main, aux: job.aux.map((a) => a.currency) };
+      const id = await sendCandidate(redis.client, PREFIX, c);
+      // Like an edge: the winning share's record follows its candidate (the block's record waits for it).
+      const batch = new ShareBatchWriter(share.edge, share.session);
+      batch.add({ seq: share.shareSeq, result: ShareResult.acc, difficulty: 1, time: Date.now(), jobmanager: job.jobmanager, jobId: job.id, currency: job.currency, algo: job.algo, port: "edge-port", address: POOL_ADDRESS, worker: "rig1", aux: c.aux });
+      await redis.client.xadd(contractNames(PREFIX).shareStream, "*", MESSAGE_FIELD, Buffer.from(batch.finish()));
+      return { id, blockHash: c.blockHash };
     }
   }
   throw new Error(`no ${want} nonce in 10000`);
