@@ -26,6 +26,7 @@ import { addressChecker } from "../../shared/config/addresses.ts";
 import { parseConfig, type Config } from "../../shared/config/load.ts";
 import { createLogger } from "../../shared/log.ts";
 import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
+import { compareAccounting, Ledger, pyFloat, readAccounting as readAccountingAt, type Credit } from "../helpers/ledger.ts";
 import { buildHeader, TestMiner, type MinerJob, type Share, type StratumMessage } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
 
@@ -37,94 +38,12 @@ const CPU = { address: CPU_ADDRESS, worker: "cpu1" };
 const ASIC = { address: ASIC_ADDRESS, worker: "asic1" };
 const CPU_DIFF = 1e-8;
 const ASIC_DIFF = 2e-8;
-/** The slice entries' difficulty as the accounting writes it (Python float repr, spec §8.2 (b)). */
-const PY_DIFF: Readonly<Record<number, string>> = { [CPU_DIFF]: "1e-08", [ASIC_DIFF]: "2e-08" };
 const ALGO = "sha256d";
 const CURRENCY = "BTC";
 const CHAIN = 1;
 
-type Credit = typeof CPU;
-type Kind = "acc" | "dup" | "low" | "stale";
-
-/** What the miners were told, per `<address>.<worker>` and share type: the difficulties. */
-class Ledger {
-  readonly shares = new Map<string, Record<Kind, number[]>>();
-
-  add(who: Credit, kind: Kind, difficulty: number): void {
-    const field = `${who.address}.${who.worker}`;
-    let rec = this.shares.get(field);
-    if (!rec) this.shares.set(field, (rec = { acc: [], dup: [], low: [], stale: [] }));
-    rec[kind].push(difficulty);
-  }
-
-  /** Records a reply: true → acc, 22 → dup, 23 → low, 21 → stale; 20 (malformed) is not accounted. */
-  reply(who: Credit, m: StratumMessage, difficulty: number): void {
-    if (m.result === true) return this.add(who, "acc", difficulty);
-    const code = Array.isArray(m.error) ? m.error[0] : undefined;
-    if (code === 22) this.add(who, "dup", difficulty);
-    else if (code === 23) this.add(who, "low", difficulty);
-    else if (code === 21) this.add(who, "stale", difficulty);
-  }
-
-  /** Expected slice entries (`address:diff`) and how many of each. */
-  slices(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [field, rec] of this.shares) {
-      const address = field.slice(0, field.indexOf("."));
-      for (const d of rec.acc) {
-        const entry = `${address}:${PY_DIFF[d] ?? String(d)}`;
-        out.set(entry, (out.get(entry) ?? 0) + 1);
-      }
-    }
-    return out;
-  }
-}
-
-/** The SimpleCoin records as Redis holds them now, in the ledger's shape (counts from summed difficulties). */
-interface Accounted {
-  /** `<field>` → type → summed difficulty over every `min_<type>_sha256d_<stamp>` key. */
-  readonly sums: Map<string, Record<Kind, number>>;
-  /** `address:diff` → entries across `chain_1_slice` and every rotated `chain_1_slice_<n>`. */
-  readonly slices: Map<string, number>;
-}
-
-async function readAccounting(client: Redis): Promise<Accounted> {
-  const sums = new Map<string, Record<Kind, number>>();
-  for (const key of await client.keys("min_*")) {
-    const m = /^min_(acc|dup|low|stale)_([A-Za-z0-9]+)_(\d+)$/.exec(key);
-    if (!m) throw new Error(`unexpected one-minute key ${key}`);
-    expect(m[2]).toBe(ALGO);
-    for (const [field, value] of Object.entries(await client.hgetall(key))) {
-      let rec = sums.get(field);
-      if (!rec) sums.set(field, (rec = { acc: 0, dup: 0, low: 0, stale: 0 }));
-      rec[m[1] as Kind] += Number(value);
-    }
-  }
-  const slices = new Map<string, number>();
-  for (const key of await client.keys(`chain_${CHAIN}_slice*`)) {
-    if (key !== `chain_${CHAIN}_slice` && !new RegExp(`^chain_${CHAIN}_slice_\\d+$`).test(key)) continue;
-    for (const entry of await client.lrange(key, 0, -1)) slices.set(entry, (slices.get(entry) ?? 0) + 1);
-  }
-  return { sums, slices };
-}
-
-/** Differences between the ledger and Redis; empty when every record is there exactly once. */
-function compare(ledger: Ledger, got: Accounted): string[] {
-  const diffs: string[] = [];
-  for (const [field, rec] of ledger.shares) {
-    for (const kind of ["acc", "dup", "low", "stale"] as const) {
-      const want = rec[kind].reduce((a, b) => a + b, 0);
-      const have = got.sums.get(field)?.[kind] ?? 0;
-      // Relative tolerance: HINCRBYFLOAT sums floats; one share is 1e-8, far above the rounding.
-      if (Math.abs(have - want) > 1e-6 * Math.max(want, 1e-8) + 1e-15) diffs.push(`min_${kind} ${field}: expected ${want}, got ${have}`);
-    }
-  }
-  for (const field of got.sums.keys()) if (!ledger.shares.has(field)) diffs.push(`unexpected one-minute field ${field}`);
-  const want = ledger.slices();
-  for (const [entry, n] of want) if ((got.slices.get(entry) ?? 0) !== n) diffs.push(`slice ${entry}: expected ${n}, got ${got.slices.get(entry) ?? 0}`);
-  for (const [entry, n] of got.slices) if (!want.has(entry)) diffs.push(`unexpected slice entry ${entry} ×${n}`);
-  return diffs;
-}
+const readAccounting = (client: Redis) => readAccountingAt(client, { algo: ALGO, chain: CHAIN });
+const compare = compareAccounting;
 
 /** The core's and the edge's log lines (E2E_LOG=1 also prints them as they come). */
 const logLines: string[] = [];
@@ -489,7 +408,7 @@ monitor: {enabled: false}
     const accepted = () => [...new Map(blocks.filter((b) => b.accepted).map((b) => [b.hash, b])).values()];
     await until(() => accepted().length === totalAccepted, `${totalAccepted} accepted block results`, 30_000);
     await until(async () => (await Promise.all(accepted().map((b) => redis.client.exists(`unproc_block_${b.hash}`)))).every((n) => n === 1), "every accepted block's unproc_block");
-    const entry = (b: BlockResult) => `${b.address}:${b.address === CPU.address ? PY_DIFF[CPU_DIFF] : PY_DIFF[ASIC_DIFF]}`;
+    const entry = (b: BlockResult) => `${b.address}:${b.address === CPU.address ? pyFloat(CPU_DIFF) : pyFloat(ASIC_DIFF)}`;
 
     // Before the outage blocks came one at a time: each round holds exactly its winning share.
     const sequential = blocks.slice(0, 4);

@@ -1,8 +1,9 @@
 /**
- * @module Child-process entry for test/helpers/bcoin.ts: runs bcoin's `bin/node` in this process
- * and exits as soon as the test runner is gone. `bun test` fires no `exit` event, so the parent
- * cannot reliably kill its children on the way out; instead the child watches its stdin pipe
- * (EOF when the parent dies) and, as a backup, its parent pid.
+ * @module Child-process entry for scripts/demo/bcoin.ts: runs bcoin's `bin/node` in this process
+ * and exits as soon as its parent (the demo, or the test runner) is gone. `bun test` fires no
+ * `exit` event and a SIGKILLed demo runs no handler, so the parent cannot reliably kill its
+ * children on the way out; instead the child watches its stdin pipe (EOF when the parent dies)
+ * and, as a backup, its parent pid.
  */
 import { createRequire } from "node:module";
 import { join } from "node:path";
