@@ -21,6 +21,8 @@ export interface EdgeOptions {
   /** Per-port listen overrides and bind address (tests). */
   readonly listenPorts?: Readonly<Record<string, number>>;
   readonly hostname?: string;
+  /** Per-port PPAgent listen overrides (tests; 0: the OS picks). */
+  readonly agentListenPorts?: Readonly<Record<string, number>>;
   /** Pow worker threads (default: one per core). */
   readonly powWorkers?: number;
 }
@@ -71,7 +73,7 @@ export async function startEdge(config: Config, name: string, log: Logger, opts:
   await feed.start();
 
   const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), log: log.child("shares") });
-  const stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname });
+  const stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, agent: { sink: forwarder, edge: name }, agentListenPorts: opts.agentListenPorts });
   const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat") });
   await heartbeat.start();
   lease.onChange((id, prev) => {

@@ -9,6 +9,7 @@
 import type { Config } from "../shared/config/load.ts";
 import type { EdgePortStatusV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
+import { AgentServer, type AgentSink } from "./agent/index.ts";
 import { BanList, startListener, type StratumListener } from "./listener/index.ts";
 import type { Extranonce1Allocator, JobFeed, ShareChecker, StatusProvider } from "./ports.ts";
 import { realClock, type Clock } from "./stratum/context.ts";
@@ -35,6 +36,13 @@ export interface EdgeStratumOptions {
   readonly hostname?: string;
   /** Include the per-client list in status (default true; the monitor's /clients/ views need it). */
   readonly statusClients?: boolean;
+  /**
+   * PPAgent servers (spec §13) for ports with `agent.enabled`: where their records go and the edge
+   * name they carry. Without it no agent port is opened (a warning says so).
+   */
+  readonly agent?: { readonly sink: AgentSink; readonly edge: string };
+  /** Per-key agent listen port overrides (0: the OS picks; tests). */
+  readonly agentListenPorts?: Readonly<Record<string, number>>;
 }
 
 export interface EdgeStratum {
@@ -42,6 +50,8 @@ export interface EdgeStratum {
   readonly ports: ReadonlyMap<string, StratumPort>;
   /** Each port's TCP listener (its refusal/ban/drop counters). */
   readonly listeners: ReadonlyMap<string, StratumListener>;
+  /** PPAgent servers and their listeners, by stratum port key (ports with the agent enabled). */
+  readonly agents: ReadonlyMap<string, { readonly server: AgentServer; readonly listener: StratumListener }>;
   /** Runs every port's timer once (what the interval does). */
   sweep(now?: number): void;
   /** Moves every client to a fresh extranonce1 (mining.set_extranonce, or a disconnect). */
@@ -55,6 +65,14 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   const bans = new BanList();
   const ports = new Map<string, StratumPort>();
   const listeners = new Map<string, StratumListener>();
+  const agents = new Map<string, { server: AgentServer; listener: StratumListener }>();
+  const stopAll = () => {
+    for (const p of ports.values()) p.stop();
+    for (const a of agents.values()) {
+      a.listener.stop(true);
+      a.server.stop();
+    }
+  };
   try {
     for (const key of opts.ports) {
       const cfg = opts.config.stratum[key];
@@ -83,9 +101,29 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
       port.attach(listener);
       listeners.set(key, listener);
       opts.log.info(`stratum ${key} listening on ${listener.hostname}:${listener.port} for ${cfg.jobmanager}`);
+      if (cfg.agentPort !== null) {
+        if (!opts.agent) {
+          log.warn(`agent.enabled is set but this process has no agent sink: no PPAgent server for ${key}`);
+          continue;
+        }
+        const agentLog = log.child("agent");
+        const server = new AgentServer({ port, edge: opts.agent.edge, sink: opts.agent.sink, log: agentLog });
+        const agentListener = startListener({
+          hostname: opts.hostname ?? cfg.address,
+          port: opts.agentListenPorts?.[key] ?? cfg.agentPort,
+          limits: cfg.limits,
+          bans,
+          log: agentLog,
+          now: () => clock.now(),
+          accept: (conn) => server.accept(conn, clock.now()),
+        });
+        port.agent = server;
+        agents.set(key, { server, listener: agentListener });
+        opts.log.info(`PPAgent server for ${key} listening on ${agentListener.hostname}:${agentListener.port}`);
+      }
     }
   } catch (e) {
-    for (const p of ports.values()) p.stop();
+    stopAll();
     throw e;
   }
 
@@ -98,6 +136,14 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         opts.log.error(`stratum ${p.key}: timer failed`, { error: e });
       }
     }
+    for (const [key, a] of agents) {
+      try {
+        a.listener.sweep(now);
+        a.server.sweep(now);
+      } catch (e) {
+        opts.log.error(`agent ${key}: timer failed`, { error: e });
+      }
+    }
   };
   const period = Math.min(1000, ...[...ports.values()].map((p) => sweepPeriodMs(p.cfg)));
   const timer = opts.timer === false || ports.size === 0 ? undefined : setInterval(sweep, period);
@@ -106,6 +152,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   return {
     ports,
     listeners,
+    agents,
     status: {
       ports(): EdgePortStatusV1[] {
         const now = clock.now();
@@ -119,7 +166,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
     },
     stop() {
       if (timer) clearInterval(timer);
-      for (const p of ports.values()) p.stop();
+      stopAll();
     },
   };
 }

@@ -12,6 +12,12 @@
  * record (`shareSeq`): `blockShare` numbers that record, issues the candidate's XADD (or spools
  * it), and only then queues the record, so the candidate leads its record into Redis.
  *
+ * PPAgent records: one XADD each to `agentStream`, not awaited by the agent. While Redis is down
+ * (or too many are in flight) they are dropped and counted (`agentDropped`), not spooled: they are
+ * monitoring figures that the next report (about a minute later) supersedes, written as overwrites
+ * (HSET, SETEX with a day's TTL), so replaying an hour of them late buys nothing and would share
+ * the spool's disk and ordering with shares, which do matter.
+ *
  * Outage: when a share write fails or times out, or the link is down, the failed batches and all
  * later ones are appended to the share spool (keeping their order) and the edge keeps serving.
  * When the link is up the replay loop sends the spool, in order, candidates first, and deletes a
@@ -22,7 +28,7 @@
 import { join } from "node:path";
 import type { RedisOptions } from "ioredis";
 import type { RedisConfig } from "../../shared/config/schema.ts";
-import { candidateCodec, contractNames, MESSAGE_FIELD, ShareBatchWriter, type BlockCandidateV1, type ContractNames, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import { agentRecordCodec, candidateCodec, contractNames, type AgentRecordV1, MESSAGE_FIELD, ShareBatchWriter, type BlockCandidateV1, type ContractNames, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import { RedisLink } from "./link.ts";
 import { Spool } from "./spool.ts";
@@ -51,6 +57,8 @@ const REPLAY_FRAMES = 64;
 const CANDIDATE_TRIES = 3;
 const MAX_RETRY_MS = 10_000;
 const SPOOL_SYNC_MS = 1000;
+/** Agent XADDs in flight before new records are dropped (Redis slow, not down). */
+const MAX_AGENT_INFLIGHT = 256;
 
 export function randomSession(): string {
   return crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
@@ -80,6 +88,11 @@ export class Forwarder {
   private readonly batchRecords: number;
   private readonly timeoutMs: number;
   private readonly retryMs: number;
+  private agentInflight = 0;
+  private agentFailing = false;
+  /** PPAgent records Redis acknowledged / dropped (Redis unreachable, slow or failing). */
+  agentSent = 0;
+  agentDropped = 0;
 
   constructor(opts: ForwarderOptions) {
     this.edge = opts.edge;
@@ -179,6 +192,34 @@ export class Forwarder {
     this.candidateSpool.append(new TextEncoder().encode(text));
     this.log.error(`block candidate ${c.blockHash} spooled (${failure}); it is replayed first when Redis is back`);
     this.kick();
+  }
+
+  /**
+   * Sends one PPAgent record to `agentStream`, fire and forget. Throws the contract's error for a
+   * record it refuses; false when the record was dropped (see the module note), true when sent.
+   */
+  agent(rec: AgentRecordV1): boolean {
+    const text = agentRecordCodec.encode(rec);
+    if (this.stopped || !this.link.up || this.agentInflight >= MAX_AGENT_INFLIGHT) {
+      this.agentDropped++;
+      return false;
+    }
+    this.agentInflight++;
+    this.link
+      .timed(this.link.client.xadd(this.names.agentStream, "*", MESSAGE_FIELD, text), this.timeoutMs, "XADD agent")
+      .then(
+        () => {
+          this.agentSent++;
+          this.agentFailing = false;
+        },
+        (e: Error) => {
+          this.agentDropped++;
+          if (!this.agentFailing) this.log.warn(`PPAgent records dropped until Redis takes writes again (${e.message})`);
+          this.agentFailing = true;
+        },
+      )
+      .finally(() => this.agentInflight--);
+    return true;
   }
 
   /** Cuts the current batch and waits until nothing is queued or in flight (it may be in the spool). */

@@ -65,6 +65,8 @@ export class StratumPort implements PortContext {
   lastJobAt: number | null = null;
   readonly meter = new MinuteMeter();
   private tcp: PortListener | undefined;
+  /** The paired PPAgent server, if any (edge/server.ts): its live count is the status's `agentClients`. */
+  agent: { readonly clients: number } | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -111,6 +113,12 @@ export class StratumPort implements PortContext {
     const s = new Session(this, transport, this.clock.now());
     this.sessions.add(s);
     return s;
+  }
+
+  /** True while at least one connection on this port is authorized as (address, worker): PPAgent's `worker.authenticate` check. */
+  isWorkerConnected(address: string, worker: string): boolean {
+    for (const s of this.sessions) if (s.authorized && s.address === address && s.worker === worker && !s.transport.closed) return true;
+    return false;
   }
 
   onAuthorized(_s: Session): void {
