@@ -1,4 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { captureLog } from "../../test/helpers/log-capture.ts";
+import type { LineHandler } from "../stratum/transport.ts";
+import { Connection, type ConnectionContext, type ListenerCounters } from "./connection.ts";
 import { LineFramer } from "./framing.ts";
 import { BanList, IpConnections, normalizeIp, RequestBudget } from "./ip-guard.ts";
 import { WriteQueue, type ByteSink } from "./write-queue.ts";
@@ -112,3 +116,80 @@ describe("IP guard", () => {
     expect(r.take(200)).toBe(true);
   });
 });
+
+/** The socket calls a Connection makes, recorded; every write is taken whole. */
+class FakeSocket {
+  readonly writes: (string | Uint8Array)[] = [];
+  readonly calls: string[] = [];
+  write(data: string | Uint8Array): number {
+    this.writes.push(typeof data === "string" ? data : data.slice());
+    this.calls.push("write");
+    return typeof data === "string" ? bytes(data).length : data.length;
+  }
+  end(): void {
+    this.calls.push("end");
+  }
+  terminate(): void {
+    this.calls.push("terminate");
+  }
+  timeout(): void {}
+}
+
+function connection(onRequest: (conn: Connection, id: string, method: string) => void): { conn: Connection; socket: FakeSocket } {
+  const socket = new FakeSocket();
+  const counters = {} as ListenerCounters;
+  const ctx: ConnectionContext = {
+    limits: { max_line_bytes: 4096, ban_seconds: 600, blocked_write_timeout: 60, max_requests_per_second: 1000 },
+    bans: new BanList(),
+    counters,
+    log: captureLog("test").log,
+    now: () => 1_000,
+    released() {},
+  };
+  const conn = new Connection(socket as unknown as Socket<Connection>, "127.0.0.1", 0, ctx);
+  const handler: LineHandler = { request: (id, method) => onRequest(conn, id, method), malformed() {}, closed() {} };
+  conn.handler = handler;
+  return { conn, socket };
+}
+
+const req = (id: number) => `{"id":${id},"method":"mining.submit","params":[]}\n`;
+
+describe("Connection output", () => {
+  test("the replies to one chunk go out in one write, in order", () => {
+    const { conn, socket } = connection((c, id) => c.send(`reply ${id}\n`));
+    conn.data(bytes(req(1) + req(2) + req(3)));
+    expect(socket.writes).toEqual(["reply 1\nreply 2\nreply 3\n"]);
+  });
+
+  test("text and shared byte lines sent for one chunk are joined as bytes; sends outside a chunk go at once", () => {
+    const notify = bytes("notify\n");
+    const { conn, socket } = connection((c, id) => {
+      c.send(`ok ${id}\n`);
+      c.send(notify);
+    });
+    conn.data(bytes(req(7)));
+    expect(socket.writes.length).toBe(1);
+    expect(new TextDecoder().decode(socket.writes[0] as Uint8Array)).toBe("ok 7\nnotify\n");
+    conn.send(notify);
+    expect(socket.writes.length).toBe(2);
+    expect(socket.writes[1]).toEqual(notify);
+  });
+
+  test("a graceful close while handling a chunk still delivers the replies before it; an abort drops them", () => {
+    const graceful = connection((c, id) => {
+      c.send(`reply ${id}\n`);
+      if (id === "2") c.close("done");
+    });
+    graceful.conn.data(bytes(req(1) + req(2) + req(3)));
+    expect(graceful.socket.writes).toEqual(["reply 1\nreply 2\n"]);
+    expect(graceful.socket.calls).toEqual(["write", "end"]);
+
+    const abort = connection((c, id) => {
+      c.send(`reply ${id}\n`);
+      if (id === "2") c.close("bad", "abort");
+    });
+    abort.conn.data(bytes(req(1) + req(2)));
+    expect(abort.socket.calls).toEqual(["terminate"]);
+  });
+});
+
