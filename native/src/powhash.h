@@ -71,6 +71,8 @@ typedef void (*ph_compress_fn)(uint32_t state[8], const uint8_t *blocks, size_t 
 PH_HIDDEN extern unsigned ph_features_active;
 PH_HIDDEN extern int ph_features_ready;
 PH_HIDDEN unsigned ph_detect_features(void);
+/* SHA-256 round constants (FIPS 180-4 §4.2.2), defined once in sha256.c; 16-byte aligned for SHA-NI loads. */
+PH_HIDDEN extern const uint32_t ph_sha256_k[64];
 PH_HIDDEN void ph_sha256_compress_portable(uint32_t state[8], const uint8_t *blocks, size_t nblocks);
 PH_HIDDEN void ph_sha256_compress_shani(uint32_t state[8], const uint8_t *blocks, size_t nblocks);
 PH_HIDDEN void ph_echo512_aesni_64(const uint8_t in[64], uint8_t out[64]);

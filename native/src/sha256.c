@@ -8,7 +8,7 @@
 
 #include "powhash.h"
 
-static const uint32_t K256[64] = {
+const uint32_t ph_sha256_k[64] __attribute__((aligned(16))) = {
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -46,7 +46,7 @@ static void store_be32(uint8_t *p, uint32_t v) {
  * shifted, so a group of eight rounds leaves them back in place. */
 #define ROUND(a, b, c, d, e, f, g, h, i)                          \
   do {                                                           \
-    uint32_t t1 = (h) + BSIG1(e) + CH(e, f, g) + K256[i] + w[(i) & 15]; \
+    uint32_t t1 = (h) + BSIG1(e) + CH(e, f, g) + ph_sha256_k[i] + w[(i) & 15]; \
     uint32_t t2 = BSIG0(a) + MAJ(a, b, c);                         \
     (d) += t1;                                                   \
     (h) = t1 + t2;                                               \
