@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import { JobCache } from "./job-cache.ts";
-import { spec16Job } from "./testing.ts";
+import { spec16Job } from "../../shared/contract/testing.ts";
 
 const newCache = (over: Partial<ConstructorParameters<typeof JobCache>[0]> = {}) => new JobCache({ log: captureLog().log, idStart: 0x100, ...over });
 

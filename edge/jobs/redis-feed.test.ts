@@ -4,7 +4,7 @@ import { captureLog } from "../../test/helpers/log-capture.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { JobCache } from "./job-cache.ts";
 import { RedisJobFeed } from "./redis-feed.ts";
-import { spec16Job } from "./testing.ts";
+import { spec16Job } from "../../shared/contract/testing.ts";
 
 let redis: PrivateRedis;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { startPow } from "../../shared/pow/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import type { ShareFields } from "../forward/index.ts";
 import { JobCache } from "../jobs/index.ts";
-import { SPEC16, spec16Job } from "../jobs/testing.ts";
+import { SPEC16, spec16Job } from "../../shared/contract/testing.ts";
 import type { SubmitContext, SubmitParams } from "../ports.ts";
 import { EdgeShareChecker, type ShareSink } from "./checker.ts";
 import { isAsyncPow, powFromRuntime, powTable, sha256dPow, type PowHash } from "./pow.ts";

@@ -3,13 +3,7 @@
  * these, spec §15 item 4). Hex is accepted in either case, as miners send it.
  */
 
-/** Value of one hex digit, or -1. */
-function nibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
+import { hexNibble as nibble } from "../../shared/bitcoin/bytes.ts";
 
 /** An 8-digit big-endian hex u32 (stratum's ntime, nonce, version), or -1 if `s` is not exactly that. */
 export function parseHexU32(s: string | undefined): number {
@@ -23,8 +17,8 @@ export function parseHexU32(s: string | undefined): number {
   return v;
 }
 
-/** True when `s` is exactly `bytes` bytes of hex. */
-export function isHexOfBytes(s: string | undefined, bytes: number): boolean {
+/** True when `s` is exactly `bytes` bytes of hex (either case). */
+export function isHexOfBytes(s: unknown, bytes: number): s is string {
   if (typeof s !== "string" || s.length !== bytes * 2) return false;
   for (let i = 0; i < s.length; i++) if (nibble(s.charCodeAt(i)) < 0) return false;
   return true;

@@ -11,6 +11,7 @@
  * is told and what is recorded agree. Replies keep request order even when a check is async.
  */
 import type { ShareVerdict, SubmitContext, SubmitParams } from "../ports.ts";
+import { isHexOfBytes } from "../shares/params.ts";
 import { StratumError } from "./errors.ts";
 import { retargetIfDue } from "./push.ts";
 import { errorReply, okReply } from "./replies.ts";
@@ -104,20 +105,9 @@ export function parseSubmit(params: readonly unknown[], extranonce2HexLength: nu
   if (params.length < 5) return undefined;
   const [, jobId, extranonce2, ntime, nonce, versionBits] = params;
   if (typeof jobId !== "string" || jobId.length === 0 || jobId.length > MAX_JOB_ID) return undefined;
-  if (!isHex(extranonce2, extranonce2HexLength) || !isHex(ntime, 8) || !isHex(nonce, 8)) return undefined;
-  if (versionBits !== undefined && versionBits !== null && !isHex(versionBits, 8)) return undefined;
+  if (!isHexOfBytes(extranonce2, extranonce2HexLength / 2) || !isHexOfBytes(ntime, 4) || !isHexOfBytes(nonce, 4)) return undefined;
+  if (versionBits !== undefined && versionBits !== null && !isHexOfBytes(versionBits, 4)) return undefined;
   return { jobId, extranonce2, ntime, nonce, versionBits: typeof versionBits === "string" ? versionBits : undefined };
-}
-
-function isHex(v: unknown, length: number): v is string {
-  if (typeof v !== "string" || v.length !== length) return false;
-  for (let i = 0; i < length; i++) {
-    const c = v.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) continue;
-    const lower = c | 0x20; // folds A-F onto a-f
-    if (lower < 0x61 || lower > 0x66) return false;
-  }
-  return true;
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {

@@ -53,7 +53,7 @@ export function decodeAddress(address: string, network: NetworkArg, opts: ParseA
   if (typeof address !== "string" || address.length === 0) throw new TypeError(`${where}: expected address string, got ${describe(address)}`);
   const sep = address.lastIndexOf("1");
   // BIP173 HRPs are compared lowercase (a whole-uppercase address is valid).
-  if (sep > 0 && address.slice(0, sep).toLowerCase() === net.bech32) return decodeSegwit(address, net, where);
+  if (sep > 0 && address.slice(0, sep).toLowerCase() === net.bech32) return decodeSegwit(address, where);
   const otherHrp = bech32Hrp(address);
   if (otherHrp !== null) throw new RangeError(`${where}: wrong HRP: expected "${net.bech32}", got "${otherHrp}"`);
   return decodeBase58(address, net, where, opts);
@@ -68,7 +68,7 @@ function bech32Hrp(text: string): string | null {
   }
 }
 
-function decodeSegwit(address: string, net: Network, where: string): DecodedAddress {
+function decodeSegwit(address: string, where: string): DecodedAddress {
   let dec;
   try {
     dec = decodeSegwitAddress(address);

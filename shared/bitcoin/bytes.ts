@@ -44,7 +44,8 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-function hexNibble(code: number): number {
+/** Value of one hex digit's char code (either case), or -1. */
+export function hexNibble(code: number): number {
   if (code >= 48 && code <= 57) return code - 48; // 0-9
   if (code >= 97 && code <= 102) return code - 87; // a-f
   if (code >= 65 && code <= 70) return code - 55; // A-F

@@ -6,35 +6,17 @@ import { edgeStatusCodec, type EdgeStatusV1 } from "./edge-status.ts";
 import { ContractError } from "./error.ts";
 import { jobCodec, type JobV1 } from "./job.ts";
 import type { JsonCodec } from "./json-codec.ts";
+import { spec16Job } from "./testing.ts";
 
 const h32 = (b: string) => b.repeat(64);
 
-export const sampleJob: JobV1 = {
-  v: 1,
+/** The §16 job with a fixed id, as a scrypt job with one merged chain so the aux fields are exercised. */
+const sampleJob: JobV1 = spec16Job({
   id: "65a1b2c300000001",
-  jobmanager: "LTC",
-  coin: "LTC",
-  currency: "LTC",
   algo: "scrypt",
-  type: 0,
-  height: 1000000,
-  prevhash: "334455668f9011224b5c6d7e0718293ac3d4e5f60007a1b20000000000000000",
-  coinb1: "02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff0c0340420f",
-  coinb2: "000000000100f90295000000001976a9148eca456fb9f8ebd231921cf82131b8e0521c354988ac00000000",
-  branch: ["2354d25f811c11c40e636e528ea75a191a4d6ae623e2d2e7233b0c7dfa4eb983", "a7ea0d713a0cd4e39c0049716c4e5bebf7e2c637d1c8f81556328690e761bc1c"],
-  version: 0x20000000,
-  versionMask: 0x1fffe000,
-  bits: "1a0ffff0",
-  ntime: 0x5c3a8f10,
-  mintime: 0x5c3a8e00,
-  target: "00000000000000000ffff0000000000000000000000000000000000000000000",
   diff1: "0000ffff00000000000000000000000000000000000000000000000000000000",
-  powBlockHash: false,
-  extranonce1Size: 4,
-  extranonce2Size: 4,
   aux: [{ currency: "DOGE", chainId: 98, hash: h32("1"), target: "00000000000fffff000000000000000000000000000000000000000000000000", height: 5000000, algo: "scrypt" }],
-  createdAt: 1700000000000,
-};
+});
 
 const candidate: BlockCandidateV1 = {
   v: 1,

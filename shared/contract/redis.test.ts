@@ -4,7 +4,9 @@ import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { contractNames, MESSAGE_FIELD } from "./names.ts";
 import { jobCodec } from "./job.ts";
 import { decodeShareBatch, ShareBatchWriter, ShareResult } from "./share-batch.ts";
-import { sampleJob } from "./messages.test.ts";
+import { spec16Job } from "./testing.ts";
+
+const sampleJob = spec16Job();
 
 let redis: PrivateRedis;
 beforeAll(async () => {

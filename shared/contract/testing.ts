@@ -2,7 +2,7 @@
  * @module Test fixtures: a JobV1 built from PowerPool spec §16's worked header example (Litecoin-style
  * coinbase at height 1 000 000, three template transactions), and the values the spec computes from it.
  */
-import type { JobV1 } from "../../shared/contract/index.ts";
+import type { JobV1 } from "./job.ts";
 
 export const SPEC16 = {
   extranonce1: "5193fc01",
