@@ -3,9 +3,10 @@
  * datagrams. `core/main.ts` runs it; end-to-end tests start it in-process.
  *
  * Start order: hashing self-test, Redis and accounting (so a block found at once can be recorded),
- * then per coin the coinserver pool → job manager → block submitter → tip watcher, then the block
- * candidate consumer and the datagram listener, and last the monitor (its tracker is attached before
- * the job managers start so it sees their first jobs). Stop runs in reverse.
+ * then per coin the coinserver pool → job manager → block submitter → tip watcher, then the profit
+ * switchers over those job managers, the block candidate consumer and the datagram listener, and
+ * last the monitor (its tracker is attached before the job managers start so it sees their first
+ * jobs). Stop runs in reverse.
  */
 import { hostname } from "node:os";
 import type { Config } from "../shared/config/load.ts";
@@ -14,6 +15,7 @@ import { JobType } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
+import type { BlockRecorder } from "./accounting/index.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
@@ -22,6 +24,8 @@ import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from 
 import { MonitorTracker, startMonitor, type MonitorOptions, type RunningMonitor } from "./monitor/index.ts";
 import { startConfiguredNotifyListener, type NotifyListener } from "./notify/index.ts";
 import { describeCore } from "./plan.ts";
+import { startReporters, type CeleryTuning, type Reporters } from "./reporters/index.ts";
+import { createSwitchers, type ProfitSwitcher } from "./switching/index.ts";
 
 export interface CoinRuntime {
   readonly key: string;
@@ -34,6 +38,8 @@ export interface CoinRuntime {
 export interface RunningCore {
   readonly redis: RedisClient;
   readonly accounting: CoreAccounting;
+  /** Reporters (spec §8): Celery and double reporters beside the accounting; every found block reaches them. */
+  readonly reporters: Reporters;
   readonly coins: ReadonlyMap<string, CoinRuntime>;
   readonly blocks: BlockConsumer;
   readonly notify: NotifyListener | null;
@@ -41,6 +47,8 @@ export interface RunningCore {
   readonly aux: AuxRuntime;
   /** The HTTP monitor, or null when `monitor.enabled` is false. */
   readonly monitor: RunningMonitor | null;
+  /** Profit switchers by key (`switchers:`), publishing their chosen coin's jobs. */
+  readonly switchers: ReadonlyMap<string, ProfitSwitcher>;
   /** Every block result, in order (tests and the monitor listen here). */
   onBlock(listener: (r: BlockResult) => void): () => void;
   stop(): Promise<void>;
@@ -51,6 +59,8 @@ export interface CoreOptions {
   readonly consumer?: string;
   /** Monitor overrides (tests: port 0, a faster hashrate history). */
   readonly monitor?: Omit<MonitorOptions, "tracker">;
+  /** Celery reporter timing (tests shorten the minute and the back-off). */
+  readonly celery?: Partial<CeleryTuning>;
 }
 
 /** Refuses to start when a configured algorithm's hash library disagrees with the known vectors. */
@@ -81,6 +91,9 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     redisDown = false;
   });
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer });
+  const reporters = await startReporters(config, { redis, consumer, log: log.child("reporters"), ...(opts.celery ? { celery: opts.celery } : {}) });
+  // Every found block (main and aux): the accounting records it, then the reporters of its ports get it.
+  const blockAccounting = { recordBlock: withReporters(accounting.recordBlock, reporters), stats: accounting.stats, waitForShare: accounting.waitForShare };
   const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish") });
   const ids = new JobIdAllocator();
   const listeners = new Set<(r: BlockResult) => void>();
@@ -91,7 +104,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   // Before the coins, so a parent's first job can already carry the aux work (core/aux/index.ts).
   const aux = createAuxRuntime(config, {
     redis,
-    accounting,
+    accounting: blockAccounting,
     job: (jm, id) => coins.get(jm)?.jobs.store.get(id),
     pushAux: (key, flush) => coins.get(key)?.jobs.pushAux(flush),
     log: log.child("aux"),
@@ -119,7 +132,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     await jobs.start();
     const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks") });
     submitter.subscribe((r) => {
-      void recordBlock(accounting, r, clog);
+      void recordBlock(blockAccounting, r, clog);
       for (const l of listeners) l(r);
     });
     const watcher = createTipWatcher(coin, pool, jobs, clog.child("tip"));
@@ -127,7 +140,12 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     coins.set(coin.key, { key: coin.key, pool, jobs, submitter, watcher });
   }
 
-  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (jm) => coins.get(jm)?.submitter, onAux: aux.onAux, log: log.child("blocks") });
+  // After the coins: a switcher starts from its coins' latest jobs and follows their job managers.
+  const switchers = createSwitchers(config, { jobs: (k) => coins.get(k)?.jobs, scores: redis, publisher, ids, gauge: (cur, v) => accounting.stats.profitability(cur, v), log: log.child("switch") });
+  for (const s of switchers.values()) await s.start();
+
+  // Candidates name the coin they were mined for (a switching port's jobmanager is the switcher).
+  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (coin) => coins.get(coin)?.submitter, onAux: aux.onAux, log: log.child("blocks") });
   blocks.start();
   const notify = await startConfiguredNotifyListener(config, Object.fromEntries([...coins].map(([k, c]) => [k, c.watcher])), aux.notifyTargets, log.child("notify"));
 
@@ -138,6 +156,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   const stopParts = async () => {
     notify?.close();
     await blocks.stop();
+    for (const s of switchers.values()) s.stop();
     for (const c of coins.values()) {
       c.watcher.stop();
       c.jobs.stop();
@@ -145,14 +164,17 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     }
     aux.stop();
     await publisher.stop();
+    // Accounting first: stopping it lets blocks still waiting for their winning share be recorded, and
+    // reach the reporters, which then send what they hold.
     await accounting.stop();
+    await reporters.stop();
     redis.disconnect();
   };
   let monitor: RunningMonitor | null = null;
   if (tracker) {
     tracker.watchAux(aux);
     try {
-      monitor = await startMonitor(config, { coins, accounting, blocks, notify, aux, onBlock }, redis, log.child("monitor"), { ...opts.monitor, tracker });
+      monitor = await startMonitor(config, { coins, accounting, reporters, blocks, notify, aux, onBlock, switchers }, redis, log.child("monitor"), { ...opts.monitor, tracker });
     } catch (e) {
       // A monitor port already taken must not leave the rest of the core running unseen.
       await stopParts();
@@ -163,11 +185,13 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   return {
     redis,
     accounting,
+    reporters,
     coins,
     blocks,
     notify,
     aux,
     monitor,
+    switchers,
     onBlock,
     async stop() {
       await monitor?.stop();
@@ -181,7 +205,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
  * do not. An accepted block's rotation first waits (bounded) for its winning share's record, which
  * may reach the core after the candidate: the round it closes must hold it (spec §8.2 (c)).
  */
-async function recordBlock(accounting: CoreAccounting, r: BlockResult, log: Logger): Promise<void> {
+async function recordBlock(accounting: Pick<CoreAccounting, "recordBlock" | "stats" | "waitForShare">, r: BlockResult, log: Logger): Promise<void> {
   if (r.accepted) accounting.stats.blockSubmitted(r.currency, r.shareToSubmitMs);
   if (r.accepted) await accounting.waitForShare({ edge: r.edge, session: r.session, seq: r.shareSeq }, `${r.currency} block ${r.hash}`);
   const out = await accounting.recordBlock({
@@ -199,4 +223,13 @@ async function recordBlock(accounting: CoreAccounting, r: BlockResult, log: Logg
     ...(r.rejectReason ? { rejectReason: r.rejectReason } : {}),
   });
   if (out.kind === "failed") log.error(`could not record block ${r.hash} in Redis`, { error: String(out.error) });
+}
+
+/** The accounting's block recorder, then the reporters (a retried call that changed nothing is not reported twice). */
+function withReporters(record: BlockRecorder, reporters: Reporters): BlockRecorder {
+  return async (block, nowMs) => {
+    const out = await record(block, nowMs);
+    if (out.kind !== "already-recorded") reporters.recordBlock(block);
+    return out;
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * @module Which redis reporter(s) a share is written for: the port's reporter from the config
- * (`stratum.<port>.reporter`), a double reporter's redis children, nothing for celery (not written
- * by this core). Pool aggregates (`pool_report_configs`) are compiled here once, at start-up.
+ * (`stratum.<port>.reporter`), a double reporter's redis children; celery reporters read the share
+ * stream through their own consumer groups (core/reporters). Pool aggregates
+ * (`pool_report_configs`) are compiled here once, at start-up, for both kinds.
  */
 import type { ConfigProblem } from "../../shared/config/problems.ts";
 import type { ReporterConfig } from "../../shared/config/schema.ts";
@@ -40,32 +41,40 @@ export interface Routing {
 
 const BUILTIN_NAMES = ["algo", "currency", "server_name"] as const;
 
+/**
+ * A reporter's pool aggregates, compiled once. A bad `worker_format_string` or a reserved `attrs`
+ * name is reported in `problems` (with its key path) and that pool report is skipped.
+ */
+export function compilePoolReports(key: string, r: { readonly attrs: Readonly<Record<string, string | number>>; readonly pool_report_configs: readonly { readonly user: string; readonly worker_format_string: string; readonly report_merge: boolean }[] }, procname: string, problems: ConfigProblem[]): PoolReport[] {
+  const attrs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(r.attrs)) {
+    if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
+      problems.push({ path: `reporters.${key}.attrs.${name}`, expected: `a name other than ${BUILTIN_NAMES.join(", ")} (built-in placeholders win)`, found: JSON.stringify(name) });
+    } else attrs[name] = pyStr(value);
+  }
+  const allowed = new Set<string>([...BUILTIN_NAMES, ...Object.keys(attrs)]);
+  const poolReports: PoolReport[] = [];
+  r.pool_report_configs.forEach((pc, i) => {
+    const compiled = compileFormat(pc.worker_format_string, allowed);
+    if (!compiled.ok) {
+      problems.push({ path: `reporters.${key}.pool_report_configs[${i}].worker_format_string`, expected: `a valid format (${compiled.reason}); this pool report is skipped`, found: JSON.stringify(pc.worker_format_string) });
+      return;
+    }
+    poolReports.push({
+      user: pc.user,
+      reportMerge: pc.report_merge,
+      worker: (algo, currency) => compiled.render({ ...attrs, algo, currency, server_name: procname }),
+    });
+  });
+  return poolReports;
+}
+
 export function buildRouting(cfg: AccountingSettings, log: Logger): Routing {
   const problems: ConfigProblem[] = [];
   const targets = new Map<string, ReporterTarget>();
   for (const [key, r] of Object.entries(cfg.reporters)) {
     if (r.type !== "redis") continue;
-    const attrs: Record<string, string> = {};
-    for (const [name, value] of Object.entries(r.attrs)) {
-      if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
-        problems.push({ path: `reporters.${key}.attrs.${name}`, expected: `a name other than ${BUILTIN_NAMES.join(", ")} (built-in placeholders win)`, found: JSON.stringify(name) });
-      } else attrs[name] = pyStr(value);
-    }
-    const allowed = new Set<string>([...BUILTIN_NAMES, ...Object.keys(attrs)]);
-    const poolReports: PoolReport[] = [];
-    r.pool_report_configs.forEach((pc, i) => {
-      const compiled = compileFormat(pc.worker_format_string, allowed);
-      if (!compiled.ok) {
-        problems.push({ path: `reporters.${key}.pool_report_configs[${i}].worker_format_string`, expected: `a valid format (${compiled.reason}); this pool report is skipped`, found: JSON.stringify(pc.worker_format_string) });
-        return;
-      }
-      poolReports.push({
-        user: pc.user,
-        reportMerge: pc.report_merge,
-        worker: (algo, currency) => compiled.render({ ...attrs, algo, currency, server_name: cfg.procname }),
-      });
-    });
-    targets.set(key, { key, chain: r.chain, poolReports });
+    targets.set(key, { key, chain: r.chain, poolReports: compilePoolReports(key, r, cfg.procname, problems) });
   }
 
   const resolve = (reporterKey: string | undefined): ReporterTarget[] => {
@@ -83,10 +92,6 @@ export function buildRouting(cfg: AccountingSettings, log: Logger): Routing {
       problems.push({ path: `stratum.${port}.reporter`, expected: "redis reporters with distinct chains (two on one chain count every share twice in that chain)", found: JSON.stringify(s.reporter) });
     }
   }
-  for (const [key, r] of Object.entries(cfg.reporters)) {
-    if (r.type === "celery") log.warn(`reporter ${key}: celery reporters are not written by the core's accounting; shares of its ports are counted in stats only`);
-  }
-
   const fallback = targets.size === 1 ? [...targets.values()] : undefined;
   const warned = new Set<string>();
   return {

@@ -54,7 +54,8 @@ export interface AuxBlockResult {
 
 export interface AuxSubmitterOptions {
   readonly chains: ReadonlyMap<string, AuxChainHandle>;
-  readonly job: (jobmanager: string, jobId: string) => StoredJob | undefined;
+  /** The parent coin's stored job (by the candidate's `coin`: on a switching port `jobmanager` is the switcher). */
+  readonly job: (coin: string, jobId: string) => StoredJob | undefined;
   readonly log: Logger;
   readonly onResult: (r: AuxBlockResult) => void;
   readonly tries?: number;
@@ -72,7 +73,7 @@ export class AuxSubmitter {
   private async submitOne(c: BlockCandidateV1, currency: string, entryId: string): Promise<void> {
     const { log } = this.o;
     const chain = this.o.chains.get(currency);
-    const stored = this.o.job(c.jobmanager, c.jobId);
+    const stored = this.o.job(c.coin, c.jobId);
     const place = stored ? placeInJob(stored.job.aux, currency) : null;
     if (!chain || !stored || !place) {
       log.error(`${currency} aux block from ${c.address}.${c.worker} LOST: ${!chain ? "no aux chain with this currency" : !stored ? `job ${c.jobId} unknown` : "the job did not mine it"}`, { candidate: entryId });

@@ -22,8 +22,12 @@ export interface BlockConsumerOptions {
   readonly prefix: string;
   /** Stable across restarts (e.g. `core:<procname>`), so entries left pending come back to this core. */
   readonly consumer: string;
-  /** The submitter of a jobmanager, or undefined when the core runs none by that name. */
-  readonly submitter: (jobmanager: string) => BlockSubmitter | undefined;
+  /**
+   * The submitter of a coin, or undefined when the core runs no such coin. Candidates are routed by
+   * `coin`, not `jobmanager`: on a switching port the jobmanager is the switcher, and the coin's
+   * submitter holds the job (core/switching registers its switch jobs in the coin's store).
+   */
+  readonly submitter: (coin: string) => BlockSubmitter | undefined;
   readonly log: Logger;
   /** Aux-chain candidates (merge mining, later issue); without it they are logged and acked. */
   readonly onAux?: (candidate: BlockCandidateV1, entryId: string) => Promise<void>;
@@ -140,9 +144,9 @@ export class BlockConsumer {
       }
       this.candidates++;
       if (c.main) {
-        const s = this.o.submitter(c.jobmanager);
+        const s = this.o.submitter(c.coin);
         if (s) await s.submit(c, e.id);
-        else this.o.log.error(`${c.currency} BLOCK ${c.blockHash} LOST: this core runs no jobmanager ${c.jobmanager}`, { edge: c.edge, worker: c.worker, candidate: e.id });
+        else this.o.log.error(`${c.currency} BLOCK ${c.blockHash} LOST: this core runs no coin ${c.coin}`, { edge: c.edge, worker: c.worker, jobmanager: c.jobmanager, candidate: e.id });
       }
       if (c.aux.length > 0) {
         if (this.o.onAux) await this.o.onAux(c, e.id);

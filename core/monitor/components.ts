@@ -1,11 +1,11 @@
 /**
  * @module PowerPool's components as the monitor names them (spec §9: `<ClassName>_<key>`), mapped
  * onto ours: the core process (`PowerPool_<procname>`), one MonitorNetwork per coin, one
- * MonitorAuxNetwork per aux chain, one StratumServer per stratum port summed over the edges, one
+ * MonitorAuxNetwork per aux chain, one MonitorNetworkMulti per profit switcher, one StratumServer per stratum port summed over the edges, one
  * reporter per reporter entry, and the monitor itself (`ServerMonitor_monitor`).
  *
  * `/<key>/` takes the full name or the bare key. Config sections have separate key spaces, so a
- * bare key is looked up in the order stratum, coin, aux, reporter, procname, `monitor`
+ * bare key is looked up in the order stratum, coin, switcher, aux, reporter, procname, `monitor`
  * (SimpleCoin polls a stratum port key). The fixed routes (`counters`, `debug`, `05`, `dashboard`,
  * `metrics`) win over a component with one of those keys; its full name still reaches it.
  */
@@ -15,7 +15,7 @@ import { auxStatus, networkStatus } from "./status-network.ts";
 import { stratumStatus } from "./status-stratum.ts";
 import type { View } from "./view.ts";
 
-export type ComponentKind = "pool" | "network" | "aux" | "stratum" | "reporter" | "monitor";
+export type ComponentKind = "pool" | "network" | "switcher" | "aux" | "stratum" | "reporter" | "monitor";
 
 export interface Component {
   /** `<ClassName>_<key>`. */
@@ -31,6 +31,7 @@ export function listComponents(view: Pick<View, "config">): Component[] {
   return [
     { name: `PowerPool_${c.procname}`, key: c.procname, kind: "pool" },
     ...Object.keys(c.coins).map((k) => ({ name: `MonitorNetwork_${k}`, key: k, kind: "network" as const })),
+    ...Object.keys(c.switchers).map((k) => ({ name: `MonitorNetworkMulti_${k}`, key: k, kind: "switcher" as const })),
     ...Object.keys(c.aux).map((k) => ({ name: `MonitorAuxNetwork_${k}`, key: k, kind: "aux" as const })),
     ...Object.keys(c.stratum).map((k) => ({ name: `StratumServer_${k}`, key: k, kind: "stratum" as const })),
     ...Object.entries(c.reporters).map(([k, r]) => ({ name: `${REPORTER_CLASS[r.type]}_${k}`, key: k, kind: "reporter" as const })),
@@ -38,7 +39,7 @@ export function listComponents(view: Pick<View, "config">): Component[] {
   ];
 }
 
-const LOOKUP_ORDER: readonly ComponentKind[] = ["stratum", "network", "aux", "reporter", "pool", "monitor"];
+const LOOKUP_ORDER: readonly ComponentKind[] = ["stratum", "network", "switcher", "aux", "reporter", "pool", "monitor"];
 
 export function findComponent(view: Pick<View, "config">, keyOrName: string): Component | undefined {
   const all = listComponents(view);
@@ -57,6 +58,9 @@ export function componentStatus(view: View, comp: Component): object {
       return poolStatus(view);
     case "network":
       return networkStatus(view, comp.key);
+    case "switcher":
+      // Spec §7's status; empty while the core runs no such switcher (a config it has not loaded).
+      return view.core.switchers?.get(comp.key)?.status() ?? {};
     case "aux":
       return auxStatus(view, comp.key);
     case "stratum":
@@ -76,6 +80,8 @@ export function componentConfig(view: View, comp: Component): unknown {
       return configView({ procname: c.procname, pool: c.pool, logging: c.logging, redis: c.redis, edges: c.edges, algorithms: c.algorithms });
     case "network":
       return configView(c.coins[comp.key]);
+    case "switcher":
+      return configView(c.switchers[comp.key]);
     case "aux":
       return configView(c.aux[comp.key]);
     case "stratum":
@@ -107,11 +113,14 @@ function poolStatus(view: View): PowerPoolStatus {
 }
 
 /**
- * Our reporters are the core's share ingest: the queue is what waits in the share stream for the
- * accounting group (delivered but unacknowledged, plus not yet delivered).
+ * The Redis reporter is the core's share ingest: its queue is what waits in the share stream for
+ * the accounting group (delivered but unacknowledged, plus not yet delivered). Celery and double
+ * reporters report their own status (core/reporters): a celery one's queue is its outbox.
  */
 function reporterStatus(view: View, key: string): object {
   const r = view.config.reporters[key];
+  const own = r?.type === "redis" ? undefined : view.core.reporters?.status()[key];
+  if (own) return own;
   if (r?.type === "double") return {};
   const backlog = view.core.accounting.status().ingest.shares.backlog;
   const queue = backlog === null ? 0 : backlog.pending + (backlog.lag ?? 0);

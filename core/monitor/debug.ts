@@ -26,6 +26,7 @@ export function debugView(view: View): unknown {
       block_stats: view.tracker.blockStats(key),
     };
   }
+  for (const [key, s] of view.core.switchers ?? []) out[`MonitorNetworkMulti_${key}`] = s.status();
   const acc = view.core.accounting.status();
   out.ingest = acc.ingest;
   out.block_consumer = view.core.blocks.status();

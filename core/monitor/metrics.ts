@@ -1,7 +1,8 @@
 /**
  * @module `/metrics`: the pool for Prometheus. Per edge and port: connections, shares by result,
  * hashrate, spool and heartbeat age; per coin: jobs, job age, network, block submissions and their
- * latency, coinserver health, push-block signals; the core's stream backlog (its Redis lag) and
+ * latency, coinserver health, push-block signals; per profit switcher: profitability, the coin
+ * mined and the switches; the core's stream backlog (its Redis lag) and
  * its counters. Edge counters restart at zero with the edge, which Prometheus treats as a reset.
  */
 import { PromWriter, type Sample } from "./prom.ts";
@@ -33,7 +34,7 @@ export function buildMetrics(view: View): string {
   w.gauge(
     "powerpool_hashrate_hashes_per_second",
     "Hashrate per edge and port from accepted difficulty over the last completed minute.",
-    ports.map(({ p, l }) => s({ ...l, currency: currencyOfJobmanager(view.config, p.jobmanager) }, p.hashrate)),
+    ports.map(({ p, l }) => s({ ...l, currency: currencyOfJobmanager(view, p.jobmanager) }, p.hashrate)),
   );
   const stats = view.core.accounting.status();
   w.gauge(
@@ -43,6 +44,7 @@ export function buildMetrics(view: View): string {
   );
 
   coinMetrics(w, view);
+  switcherMetrics(w, view);
 
   const ingest = stats.ingest;
   const streams = [ingest.shares, ingest.agent];
@@ -57,6 +59,21 @@ export function buildMetrics(view: View): string {
     w.counter("powerpool_push_datagrams_total", "Push-block datagrams received, by result.", [s({ result: "accepted", reason: "" }, notify.accepted), ...rejected]);
   }
   return w.text();
+}
+
+/** Written only when the core runs switchers, so a pool without them sees no empty families. */
+function switcherMetrics(w: PromWriter, view: View): void {
+  const all = [...(view.core.switchers ?? [])].map(([key, sw]) => ({ key, st: sw.status() }));
+  if (all.length === 0) return;
+  const each = (f: (key: string, currency: string, st: (typeof all)[number]["st"]) => Sample | null) =>
+    all.flatMap(({ key, st }) => Object.keys(st.profit_data).flatMap((currency) => f(key, currency, st) ?? []));
+  w.gauge(
+    "powerpool_switcher_profitability",
+    "Profitability per switcher and coin (coinbasevalue × score / network difficulty × ratio × 1e6); coins without a job are left out.",
+    each((key, currency, st) => (st.profit_data[currency] == null ? null : s({ switcher: key, currency }, st.profit_data[currency] ?? 0))),
+  );
+  w.gauge("powerpool_switcher_current", "1 for the coin the switcher's ports mine.", each((key, currency, st) => s({ switcher: key, currency }, st.current_network === currency ? 1 : 0)));
+  w.counter("powerpool_switcher_switches_total", "Coin switches since the core started.", all.map(({ key, st }) => s({ switcher: key }, st.switches)));
 }
 
 function coinMetrics(w: PromWriter, view: View): void {

@@ -10,6 +10,7 @@ import type { IngestStatus } from "../ingest/index.ts";
 import type { JobEvent, JobManagerStatus } from "../jobs/index.ts";
 import type { NotifyCounters } from "../notify/index.ts";
 import type { StatsSnapshot } from "../stats/index.ts";
+import type { SwitcherStatus } from "../switching/index.ts";
 
 export interface CoinSource {
   readonly key: string;
@@ -21,10 +22,14 @@ export interface CoinSource {
 export interface CoreSource {
   readonly coins: ReadonlyMap<string, CoinSource>;
   readonly accounting: { status(): { readonly ingest: IngestStatus; readonly stats: StatsSnapshot } };
+  /** Reporters' own statuses by reporter key (celery: outbox, unreported shares, failures). */
+  readonly reporters?: { status(): Readonly<Record<string, object>> };
   readonly blocks: { status(): BlockConsumerStatus };
   readonly notify: { counters(): NotifyCounters } | null;
   /** Merge mining, when the core runs aux chains. */
   readonly aux?: AuxSource;
+  /** Profit switchers by key, when the core runs any. */
+  readonly switchers?: ReadonlyMap<string, { status(): SwitcherStatus }>;
   onBlock(listener: (r: BlockResult) => void): () => void;
 }
 

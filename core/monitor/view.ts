@@ -62,9 +62,12 @@ export function clientsOnPort(view: View, key: string): ClientOnEdge[] {
   return portOnEdges(view, key).flatMap(({ edge, port }) => (port.clientList ?? []).map((client) => ({ edge: edge.edge, client })));
 }
 
-/** The currency a port's hashrate counts for: its coin's, else the jobmanager key (a switcher). */
-export function currencyOfJobmanager(config: Config, jobmanager: string): string {
-  return config.coins[jobmanager]?.currency ?? jobmanager;
+/**
+ * The currency a port's hashrate counts for: its coin's; on a switching port the coin the switcher
+ * mines now (the key itself before its first switch).
+ */
+export function currencyOfJobmanager(view: Pick<View, "config" | "core">, jobmanager: string): string {
+  return view.config.coins[jobmanager]?.currency ?? view.core.switchers?.get(jobmanager)?.status().current_network ?? jobmanager;
 }
 
 /** Pool and per-currency hashes/s over every live edge. */
@@ -75,7 +78,7 @@ export function hashrates(view: View): { pool: number; coins: Record<string, num
   for (const edge of view.redisView.edges) {
     for (const port of edge.ports) {
       pool += port.hashrate;
-      const cur = currencyOfJobmanager(view.config, port.jobmanager);
+      const cur = currencyOfJobmanager(view, port.jobmanager);
       coins[cur] = (coins[cur] ?? 0) + port.hashrate;
     }
   }

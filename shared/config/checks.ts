@@ -97,7 +97,17 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: 
   for (const [key, s] of Object.entries(cfg.switchers)) {
     const algos = new Set<string>();
     for (const [i, jm] of s.jobmanagers.entries()) {
-      const pow = ref(`switchers.${key}.jobmanagers[${i}]`, "coin", jm, coinKeys) ? powOf(cfg.coins[jm]?.algo ?? "") : undefined;
+      const path = `switchers.${key}.jobmanagers[${i}]`;
+      if (s.jobmanagers.indexOf(jm) < i) {
+        out.push({ path, expected: "a coin not already listed in this switcher", found: JSON.stringify(jm) });
+        continue;
+      }
+      // An aux chain has no jobs of its own: it is mined through its parents, never switched to.
+      if (!coinKeys.includes(jm) && auxKeys.includes(jm)) {
+        out.push({ path, expected: `the name of a configured coin (${jm} is an aux chain: merge-mined chains are mined through their parent coins)`, found: JSON.stringify(jm) });
+        continue;
+      }
+      const pow = ref(path, "coin", jm, coinKeys) ? powOf(cfg.coins[jm]?.algo ?? "") : undefined;
       if (pow) algos.add(pow);
     }
     if (algos.size > 1) out.push({ path: `switchers.${key}.jobmanagers`, expected: "coins that share one proof-of-work algorithm", found: [...algos].join(" and ") });

@@ -185,10 +185,11 @@ const reporter = z.discriminatedUnion("type", [
   }),
   z.strictObject({
     type: z.literal("celery"),
-    /** Broker URL (a Redis URL). */
-    broker: z.string().min(1),
-    celery_task_prefix: z.string().default("simplecoin.tasks"),
-    queue: z.string().default("celery"),
+    /** Broker URL: a Redis broker (kombu's Redis transport), redis://[:password@]host:port/db or rediss://. */
+    broker: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL (only Redis brokers are supported)"),
+    celery_task_prefix: z.string().regex(/^[\w.:-]+$/, "a Python dotted module path").default("simplecoin.tasks"),
+    queue: z.string().min(1).default("celery"),
+    /** Seconds between add_share batches (aligned to the clock); also sent at shutdown. */
     share_batch_interval: seconds.default(60),
     chain: z.number().int().min(0).default(1),
     pool_report_configs: z.array(poolReportConfig).default([]),

@@ -4,10 +4,18 @@ import { contractNames } from "./names.ts";
 
 test("every name carries the prefix and names are distinct", () => {
   const n = contractNames("pp:");
-  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1")];
+  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1"), n.reporterOutbox("legacy"), n.reporterDrainLease("legacy")];
   for (const name of all) expect(name.startsWith("pp:")).toBe(true);
   expect(new Set(all).size).toBe(all.length);
   expect(n.edgeStatus("eu1")).toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
+});
+
+test("consumer groups are distinct; reporter groups share their prefix and never collide with the core's", () => {
+  const n = contractNames("pp:");
+  const groups = [n.accountingGroup, n.blockGroup, n.agentGroup, n.reporterGroup("legacy"), n.reporterGroup("other")];
+  expect(new Set(groups).size).toBe(groups.length);
+  expect(n.reporterGroup("legacy").startsWith(n.reporterGroupPrefix)).toBe(true);
+  for (const g of [n.accountingGroup, n.blockGroup, n.agentGroup]) expect(g.startsWith(n.reporterGroupPrefix)).toBe(false);
 });
 
 test("no code outside shared/contract spells a stream name in a stream command", async () => {

@@ -37,6 +37,17 @@ export interface ContractNames {
   readonly blockGroup: string;
   /** Consumer group of the agent-data readers on `agentStream`. */
   readonly agentGroup: string;
+  /**
+   * A reporter's own consumer group on `shareStream` and on `agentStream` (a Celery reporter keeps
+   * its own cursor, so a broker outage never holds up the accounting group).
+   */
+  reporterGroup(reporterKey: string): string;
+  /** What every `reporterGroup` name starts with (groups of reporters no longer configured are removed). */
+  readonly reporterGroupPrefix: string;
+  /** A reporter's durable outbox: a list of ready-to-send broker messages, oldest first. */
+  reporterOutbox(reporterKey: string): string;
+  /** Lease naming the one core that drains a reporter's outbox (several cores may share it). */
+  reporterDrainLease(reporterKey: string): string;
 }
 
 export function contractNames(prefix: string): ContractNames {
@@ -56,6 +67,10 @@ export function contractNames(prefix: string): ContractNames {
     accountingGroup: "accounting",
     blockGroup: "blocks",
     agentGroup: "agent",
+    reporterGroup: (key) => `reporter:${key}`,
+    reporterGroupPrefix: "reporter:",
+    reporterOutbox: (key) => `${prefix}reporter:${key}:outbox`,
+    reporterDrainLease: (key) => `${prefix}reporter:${key}:drainer`,
   };
 }
 

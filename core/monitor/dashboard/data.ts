@@ -145,7 +145,7 @@ export function dashboardData(view: View): DashboardData {
         authed: sum((p) => p.authed),
         hashrate: sum((p) => p.hashrate),
         shares: { acc: sum((p) => p.shares.acc), rejected: sum((p) => p.shares.dup + p.shares.low + p.shares.stale + p.shares.invalid) },
-        ports: e.ports.map((p) => ({ key: p.key, listenPort: p.listenPort, currency: currencyOfJobmanager(view.config, p.jobmanager), clients: p.clients, hashrate: p.hashrate })),
+        ports: e.ports.map((p) => ({ key: p.key, listenPort: p.listenPort, currency: currencyOfJobmanager(view, p.jobmanager), clients: p.clients, hashrate: p.hashrate })),
       };
     }),
     workers: edges
