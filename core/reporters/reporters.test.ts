@@ -130,6 +130,20 @@ describe("reporters on real Redis", () => {
     await broker.client.del("celery", "solo");
   });
 
+  test("PPAgent data paired with a port goes only to that port's celery reporters", async () => {
+    const rec = { v: 1 as const, edge: "eu1", port: "a", address: ADDR_B, worker: "rig3", type: "temp" as const, data: [61], stamp: 1409899800 };
+    await redis.client.xadd(names.agentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode(rec));
+    await redis.client.xadd(names.agentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode({ ...rec, port: "b", worker: "rig4" }));
+    await redis.client.xadd(names.agentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode({ ...rec, port: "c", worker: "rig5" }));
+    await waitFor("agent_receive on solo", async () => (await broker.client.llen("solo")) >= 1, 10_000);
+    await waitFor("agent_receive on celery", async () => (await broker.client.llen("celery")) >= 1, 10_000);
+    // Port c's reporter is redis only: its record must not reach either queue; give it time to (wrongly) arrive.
+    await Bun.sleep(500);
+    expect((await queueMessages(broker, "solo")).map((m) => m.args[1])).toEqual(["rig3"]);
+    expect((await queueMessages(broker, "celery")).map((m) => m.args[1])).toEqual(["rig4"]);
+    await broker.client.del("celery", "solo");
+  });
+
   test("a block reaches the stand-alone reporter and the double's child (spec §15 item 17); aux blocks name their currency; rejected ones go nowhere", async () => {
     reporters.recordBlock(block("00000000000000000000000000000000000000000000000000000000000000c1"));
     reporters.recordBlock({ ...block("00000000000000000000000000000000000000000000000000000000000000c2"), currency: "DOGE", merged: true, fees: null, hexBits: "1e0fffff" });

@@ -130,7 +130,7 @@ test("worker.authenticate converts the username as stratum does (worker characte
   expect(await ask(a, { method: "worker.authenticate", params: [`${BTC_ADDRESS}.rig!1`] })).toBe(OK);
   expect(await ask(a, { method: "worker.authenticate", params: ["my-alias.gpu"] })).toBe(OK);
   expect(await ask(a, { method: "stats.submit", params: ["my-alias.gpu", "temp", [60], 1409899777] })).toBe(OK);
-  expect(e.sink.records).toEqual([{ v: 1, edge: "eu1", address: BTC_ADDRESS_2, worker: "gpu", type: "temp", data: [60], stamp: 1409899777 }]);
+  expect(e.sink.records).toEqual([{ v: 1, edge: "eu1", port: "main", address: BTC_ADDRESS_2, worker: "gpu", type: "temp", data: [60], stamp: 1409899777 }]);
 });
 
 test("stats.submit: 34 unknown username, 36 param count, 35 type, then the record and success", async () => {
@@ -153,8 +153,8 @@ test("stats.submit: 34 unknown username, 36 param count, 35 type, then the recor
   expect(await ask(a, { method: "stats.submit", params: [user, "hashrate", [12.5, 100], 1409899777.5] })).toBe(OK);
   expect(await ask(a, { method: "stats.submit", params: [user, "status", { v: "0.4", gpus: 2 }, 1409899777] })).toBe(OK);
   expect(e.sink.records).toEqual([
-    { v: 1, edge: "eu1", address: BTC_ADDRESS, worker: "rig1", type: "hashrate", data: [12.5, 100], stamp: 1409899777.5 },
-    { v: 1, edge: "eu1", address: BTC_ADDRESS, worker: "rig1", type: "status", data: { v: "0.4", gpus: 2 }, stamp: 1409899777 },
+    { v: 1, edge: "eu1", port: "main", address: BTC_ADDRESS, worker: "rig1", type: "hashrate", data: [12.5, 100], stamp: 1409899777.5 },
+    { v: 1, edge: "eu1", port: "main", address: BTC_ADDRESS, worker: "rig1", type: "status", data: { v: "0.4", gpus: 2 }, stamp: 1409899777 },
   ]);
   // Authenticated on another agent connection is not authenticated on this one.
   const b = await helloAgent(e);

@@ -32,6 +32,7 @@ export interface AgentCounters {
 
 export class AgentServer implements AgentContext {
   readonly edge: string;
+  readonly port: string;
   readonly usernameRules: UsernameRules;
   readonly acceptedTypes: ReadonlySet<string>;
   readonly sink: AgentSink;
@@ -43,6 +44,7 @@ export class AgentServer implements AgentContext {
 
   constructor(private readonly o: AgentServerOptions) {
     this.edge = o.edge;
+    this.port = o.port.key;
     this.usernameRules = o.port.usernameRules;
     this.acceptedTypes = new Set(o.port.cfg.agent.accepted_types);
     this.sink = o.sink;

@@ -24,6 +24,8 @@ export interface AgentSink {
 /** What a session needs of its agent server and the paired stratum port. */
 export interface AgentContext {
   readonly edge: string;
+  /** The paired stratum port's key. */
+  readonly port: string;
   readonly usernameRules: UsernameRules;
   readonly acceptedTypes: ReadonlySet<string>;
   readonly sink: AgentSink;
@@ -106,7 +108,7 @@ export class AgentSession implements LineHandler {
     const [, type, data, stamp] = params;
     if (typeof type !== "string" || !this.ctx.acceptedTypes.has(type)) return this.error(AgentError.TYPE_NOT_ACCEPTED);
     if (typeof stamp !== "number" || !Number.isFinite(stamp) || stamp < 0) return this.error(AgentError.INVALID_FORMAT);
-    const rec: AgentRecordV1 = { v: 1, edge: this.ctx.edge, address: who.address, worker: who.worker, type: type as AgentType, data, stamp };
+    const rec: AgentRecordV1 = { v: 1, edge: this.ctx.edge, port: this.ctx.port, address: who.address, worker: who.worker, type: type as AgentType, data, stamp };
     try {
       // false: dropped while Redis is away (counted by the sink); the agent has nothing better to do than carry on.
       this.ctx.sink.agent(rec);

@@ -7,6 +7,8 @@ export const AGENT_RECORD_VERSION = 1;
 const agentRecord = z.object({
   v: z.literal(AGENT_RECORD_VERSION),
   edge: name,
+  /** The stratum port the agent is paired with, so reporters can route it like that port's shares (absent from older edges). */
+  port: name.optional(),
   address: z.string().min(1).max(128),
   worker: z.string().max(64),
   type: z.enum(["hashrate", "temp", "status", "thresholds"]),

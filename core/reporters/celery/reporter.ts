@@ -231,7 +231,10 @@ export class CeleryReporter implements Reporter {
     for (const entry of entries) {
       if (entry.deleted || !entry.message) continue;
       try {
-        messages.push(this.encode(agentReceiveTask(this.o.config.celery_task_prefix, agentRecordCodec.decode(decoder.decode(entry.message)))));
+        const rec = agentRecordCodec.decode(decoder.decode(entry.message));
+        // Records from edges that predate `port` go to every celery reporter.
+        if (rec.port !== undefined && !this.o.ports.has(rec.port)) continue;
+        messages.push(this.encode(agentReceiveTask(this.o.config.celery_task_prefix, rec)));
       } catch {
         // Malformed: the accounting's agent group dead-letters it with the reason.
       }
