@@ -6,11 +6,18 @@
  * of each figure can be read off (RSS of a bare socket, reply latency, one write per client in a
  * fan-out). Same IPC protocol as bench/edge-server.ts, plus `notify` (there is no job feed here).
  *
- *   bun bench/edge-floor.ts
+ * With `--reuse-port` several of these listen on one port (SO_REUSEPORT; the kernel spreads new
+ * connections over them): the floor of spreading an edge's clients over worker processes.
+ *
+ *   bun bench/edge-floor.ts [--port <n>] [--reuse-port]
  */
 import type { Socket } from "bun";
 import type { FromEdge, ToEdge } from "./edge-protocol.ts";
 
+const argv = process.argv.slice(2);
+const PORT = argv.includes("--port") ? Number(argv[argv.indexOf("--port") + 1]) : 0;
+/** bun-types 1.4.5 declares `reusePort` for Bun.connect only; Bun.listen takes it too (SO_REUSEPORT). */
+const REUSE: object = argv.includes("--reuse-port") ? { reusePort: true } : {};
 const send = (m: FromEdge) => process.send?.(m);
 const wallNow = () => performance.timeOrigin + performance.now();
 const encoder = new TextEncoder();
@@ -25,7 +32,8 @@ let current = notifyLine((job++).toString(16), false);
 const sockets = new Set<Socket<{ stage: number }>>();
 const server = Bun.listen<{ stage: number }>({
   hostname: "127.0.0.1",
-  port: 0,
+  port: PORT,
+  ...REUSE,
   socket: {
     binaryType: "uint8array",
     open(s) {

@@ -72,6 +72,47 @@ export function spawnFloor(): Promise<EdgeProcess> {
   return spawnServer("./edge-floor.ts", []);
 }
 
+/**
+ * Starts `n` floor servers sharing one port (SO_REUSEPORT), driven as one: `notify` goes to all,
+ * and a fan-out report covers all (first start, last end, CPU of the busiest, clients summed).
+ * `pid` and `memory()` are the first process's.
+ */
+export async function spawnFloorGroup(n: number): Promise<EdgeProcess> {
+  const first = await spawnServer("./edge-floor.ts", ["--reuse-port"]);
+  const port = first.ports.floor!;
+  const all = [first, ...(await Promise.all(Array.from({ length: n - 1 }, () => spawnServer("./edge-floor.ts", ["--port", String(port), "--reuse-port"]))))];
+  const fanOuts: FanOutReport[] = [];
+  let taken = 0;
+  const collect = () => {
+    while (all.every((p) => p.fanOuts.length > taken)) {
+      const r = all.map((p) => p.fanOuts[taken]!);
+      taken++;
+      fanOuts.push({
+        ...r[0]!,
+        startAt: Math.min(...r.map((x) => x.startAt)),
+        endAt: Math.max(...r.map((x) => x.endAt)),
+        cpuMs: Math.max(...r.map((x) => x.cpuMs)),
+        clients: r.reduce((k, x) => k + x.clients, 0),
+      });
+    }
+  };
+  return {
+    pid: first.pid,
+    ports: first.ports,
+    get fanOuts() {
+      collect();
+      return fanOuts;
+    },
+    memory: () => first.memory(),
+    notify() {
+      for (const p of all) p.notify();
+    },
+    async stop() {
+      await Promise.all(all.map((p) => p.stop()));
+    },
+  };
+}
+
 /** Starts a bench server script and waits for its "ready" (bounded by `timeoutMs`). */
 async function spawnServer(script: string, args: readonly string[], timeoutMs = 30_000): Promise<EdgeProcess> {
   const fanOuts: FanOutReport[] = [];
@@ -88,7 +129,10 @@ async function spawnServer(script: string, args: readonly string[], timeoutMs = 
     });
   // BENCH_EDGE_PROF=<dir>: Bun's CPU profile of the edge (markdown), written when it exits.
   const prof = process.env.BENCH_EDGE_PROF ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_EDGE_PROF}`] : [];
+  // BENCH_EDGE_GC=1: JavaScriptCore's GC log (BUN_JSC_logGC) of the server only, on stderr: its pauses.
+  const env = process.env.BENCH_EDGE_GC ? { ...process.env, BUN_JSC_logGC: "true" } : undefined;
   const proc = Bun.spawn([process.execPath, ...prof, new URL(script, import.meta.url).pathname, ...args], {
+    env,
     stdout: "inherit",
     stderr: "inherit",
     serialization: "json",

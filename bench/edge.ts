@@ -8,7 +8,8 @@
  *  4. fan-out: time from publishing a job (XADD, as the core does) to the last client's notify at 1 k and 10 k;
  *  5. the floor: phases 1–4 against a bare Bun.listen server that checks nothing (bench/edge-floor.ts),
  *     so what the runtime, loopback TCP, the harness and the other tenants of the machine cost is
- *     measured in the same run, next to the edge.
+ *     measured in the same run, next to the edge; and the fan-out again from one bare process per
+ *     core sharing the port (SO_REUSEPORT), the floor of spreading an edge over worker processes.
  *
  * The edge (bench/edge-server.ts, the real `startEdge`) runs in its own process so /proc gives its
  * CPU and RSS apart from the load generator (bench/edge-load.ts, this process); both, and a private
@@ -17,8 +18,9 @@
  * (2^256 − 1), while the job's network target is mainnet-like, so no share is a block. The edge's
  * work per share does not depend on the difficulty: it builds the header, hashes it and compares.
  *
- * Options: --quick (short phases, 5 s hold; for development), --only <algo>, --readme (write the
- * figures into README.md, "Benchmarks" → "Edge (bun run bench:edge)").
+ * Options: --quick (short phases, 5 s hold; for development), --only <algo>, --phases <list> (a
+ * comma list of throughput, idle, floor: which of phases 1–2, 3–4 and 5 run; default all), --readme
+ * (write the figures into README.md, "Benchmarks" → "Edge (bun run bench:edge)").
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -30,13 +32,15 @@ import { createLogger } from "../shared/log.ts";
 import { createPowPool, createPowRegistry, DIFF1_SCRYPT, DIFF1_SHA256D, loadPowNative } from "../shared/pow/index.ts";
 import { startRedis } from "../test/helpers/redis.ts";
 import { LoadGroup } from "./edge-load.ts";
-import { diff, machineCpu, percentile, rssKiB, snap, spawnEdge, spawnFloor, type EdgeProcess } from "./edge-proc.ts";
+import { diff, machineCpu, percentile, rssKiB, snap, spawnEdge, spawnFloor, spawnFloorGroup, type EdgeProcess } from "./edge-proc.ts";
 import { BENCH_EDGE_NAME } from "./edge-protocol.ts";
 import { summarize, updateReadme, type AlgoFigures, type FanOutFigures, type Figures, type IdleFigures, type Window } from "./edge-report.ts";
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
+const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,floor").split(","));
+for (const p of PHASES) if (!["throughput", "idle", "floor"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, floor, got "${p}"`);
 const CORES = navigator.hardwareConcurrency;
 const WARMUP_MS = QUICK ? 500 : 1000;
 /** Measured windows per phase, each TRIAL_MS long. */
@@ -350,61 +354,75 @@ const figures: Figures = {
 };
 try {
   // ---------------- 1 + 2: throughput and latency, one edge serving every algorithm
-  const cfgA = join(dir, "edge-a.yml");
-  writeFileSync(cfgA, configYaml(redis.url, CASES));
   for (const c of CASES) await publisher.publish(benchJob(c));
-  const hashRates = new Map<string, { rate: number; how: string }>();
-  for (const c of CASES) hashRates.set(c.algo, await hashOnlyRate(c));
-  server = await spawnEdge(cfgA, join(dir, "spool-a"), CORES);
-  for (const c of CASES) {
-    const hash = hashRates.get(c.algo)!;
-    console.log(`${c.algo}: hash-only ${fmtRate(hash.rate)} (${hash.how}; ${(1e6 / hash.rate).toFixed(2)} µs per hash)`);
-    group = new LoadGroup({ port: server.ports[c.algo]!, user: USER, depth: DEPTH, maxSamples: 200_000 });
-    await group.connect(CONNS, CONNS, 15_000);
-    const { median: throughput, best: throughputBest } = await saturate(server, group, redisPid, "edge", hash.rate);
-    // scrypt's workers need both cores at 10 k/s, which the load generator and Redis share: it is
-    // paced at about a quarter of its saturated rate, so the figure is latency, not queueing.
-    const rate = c.algo === "scrypt" ? Math.min(LATENCY_RATE, Math.max(1000, Math.floor(throughput.rate / 4000) * 1000)) : LATENCY_RATE;
-    const latency = await paced(server, group, redisPid, rate, "edge");
-    console.log("");
-    figures.algos.push({ algo: c.algo, hashRate: hash.rate, hashHow: hash.how, throughput, throughputBest, latency });
-    group.close();
-    group = undefined;
+  if (PHASES.has("throughput")) {
+    const cfgA = join(dir, "edge-a.yml");
+    writeFileSync(cfgA, configYaml(redis.url, CASES));
+    const hashRates = new Map<string, { rate: number; how: string }>();
+    for (const c of CASES) hashRates.set(c.algo, await hashOnlyRate(c));
+    server = await spawnEdge(cfgA, join(dir, "spool-a"), CORES);
+    for (const c of CASES) {
+      const hash = hashRates.get(c.algo)!;
+      console.log(`${c.algo}: hash-only ${fmtRate(hash.rate)} (${hash.how}; ${(1e6 / hash.rate).toFixed(2)} µs per hash)`);
+      group = new LoadGroup({ port: server.ports[c.algo]!, user: USER, depth: DEPTH, maxSamples: 200_000 });
+      await group.connect(CONNS, CONNS, 15_000);
+      const { median: throughput, best: throughputBest } = await saturate(server, group, redisPid, "edge", hash.rate);
+      // scrypt's workers need both cores at 10 k/s, which the load generator and Redis share: it is
+      // paced at about a quarter of its saturated rate, so the figure is latency, not queueing.
+      const rate = c.algo === "scrypt" ? Math.min(LATENCY_RATE, Math.max(1000, Math.floor(throughput.rate / 4000) * 1000)) : LATENCY_RATE;
+      const latency = await paced(server, group, redisPid, rate, "edge");
+      console.log("");
+      figures.algos.push({ algo: c.algo, hashRate: hash.rate, hashHow: hash.how, throughput, throughputBest, latency });
+      group.close();
+      group = undefined;
+    }
+    await finishServer();
   }
-  await finishServer();
 
   // ---------------- 3 + 4: idle connections and fan-out, a fresh sha256d edge
-  const sha = CASES.find((c) => c.algo === "sha256d") ?? CASES[0]!;
-  const cfgB = join(dir, "edge-b.yml");
-  writeFileSync(cfgB, configYaml(redis.url, [sha]));
-  server = await spawnEdge(cfgB, join(dir, "spool-b"), 1);
-  await Bun.sleep(2000);
-  const base = { rss: rssKiB(server.pid), heap: (await server.memory()).heapUsed / 1024 };
-  console.log(`idle connections (${sha.algo} port, fresh edge): RSS before ${(base.rss / 1024).toFixed(1)} MiB (JS heap ${(base.heap / 1024).toFixed(1)} MiB)`);
-  group = new LoadGroup({ port: server.ports[sha.algo]!, user: USER, depth: 1 });
-  const publish = () => publisher.publish(benchJob(sha));
-  figures.idle.push(await idleAt(server, group, base, Math.min(1000, IDLE_TOP), 0));
-  figures.fanout.push(await fanOut(server, group, publish));
-  figures.idle.push(await idleAt(server, group, base, IDLE_TOP, HOLD_MS));
-  figures.fanout.push(await fanOut(server, group, publish));
-  await finishServer();
+  if (PHASES.has("idle")) {
+    const sha = CASES.find((c) => c.algo === "sha256d") ?? CASES[0]!;
+    const cfgB = join(dir, "edge-b.yml");
+    writeFileSync(cfgB, configYaml(redis.url, [sha]));
+    server = await spawnEdge(cfgB, join(dir, "spool-b"), 1);
+    await Bun.sleep(2000);
+    const base = { rss: rssKiB(server.pid), heap: (await server.memory()).heapUsed / 1024 };
+    console.log(`idle connections (${sha.algo} port, fresh edge): RSS before ${(base.rss / 1024).toFixed(1)} MiB (JS heap ${(base.heap / 1024).toFixed(1)} MiB)`);
+    group = new LoadGroup({ port: server.ports[sha.algo]!, user: USER, depth: 1 });
+    const publish = () => publisher.publish(benchJob(sha));
+    figures.idle.push(await idleAt(server, group, base, Math.min(1000, IDLE_TOP), 0));
+    figures.fanout.push(await fanOut(server, group, publish));
+    figures.idle.push(await idleAt(server, group, base, IDLE_TOP, HOLD_MS));
+    figures.fanout.push(await fanOut(server, group, publish));
+    await finishServer();
+  }
 
   // ---------------- floor: the same load against a bare Bun.listen server that checks nothing
-  console.log(`\nfloor: bare Bun.listen server (answers true, checks nothing), same load generator`);
-  const floor = await spawnFloor();
-  server = floor;
-  await Bun.sleep(1000);
-  const floorBase = { rss: rssKiB(floor.pid), heap: (await floor.memory()).heapUsed / 1024 };
-  group = new LoadGroup({ port: floor.ports.floor!, user: USER, depth: DEPTH, maxSamples: 200_000 });
-  await group.connect(CONNS, CONNS, 15_000);
-  const { median: throughput } = await saturate(floor, group, 0, "floor");
-  const latency = await paced(floor, group, 0, LATENCY_RATE, "floor");
-  group.close();
-  group = new LoadGroup({ port: floor.ports.floor!, user: USER, depth: 1 });
-  const idle = await idleAt(floor, group, floorBase, IDLE_TOP, 0);
-  const fan = await fanOut(floor, group, async () => floor.notify());
-  figures.floor = { throughput, latency, idle, fanout: fan };
-  await finishServer();
+  if (PHASES.has("floor")) {
+    console.log(`\nfloor: bare Bun.listen server (answers true, checks nothing), same load generator`);
+    const floor = await spawnFloor();
+    server = floor;
+    await Bun.sleep(1000);
+    const floorBase = { rss: rssKiB(floor.pid), heap: (await floor.memory()).heapUsed / 1024 };
+    group = new LoadGroup({ port: floor.ports.floor!, user: USER, depth: DEPTH, maxSamples: 200_000 });
+    await group.connect(CONNS, CONNS, 15_000);
+    const { median: throughput } = await saturate(floor, group, 0, "floor");
+    const latency = await paced(floor, group, 0, LATENCY_RATE, "floor");
+    group.close();
+    group = new LoadGroup({ port: floor.ports.floor!, user: USER, depth: 1 });
+    const idle = await idleAt(floor, group, floorBase, IDLE_TOP, 0);
+    const fan = await fanOut(floor, group, async () => floor.notify());
+    await finishServer();
+    // The same clients spread over one bare process per core sharing the port: the floor of edge worker processes.
+    console.log(`\nfloor: ${CORES} bare processes sharing one port (SO_REUSEPORT), same fan-out`);
+    const floors = await spawnFloorGroup(CORES);
+    server = floors;
+    group = new LoadGroup({ port: floors.ports.floor!, user: USER, depth: 1 });
+    await group.connect(IDLE_TOP, 250, 180_000);
+    const spread = await fanOut(floors, group, async () => floors.notify());
+    figures.floor = { throughput, latency, idle, fanout: fan, fanoutProcesses: { ...spread, processes: CORES } };
+    await finishServer();
+  }
 } finally {
   await cleanup();
 }

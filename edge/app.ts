@@ -72,7 +72,7 @@ export async function startEdge(config: Config, name: string, log: Logger, opts:
   const feed = new RedisJobFeed({ redis: config.redis, cache, jobmanagers, log: log.child("jobs"), clientName: `edge:${name}` });
   await feed.start();
 
-  const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), log: log.child("shares") });
+  const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), kernel: pow.shareKernel, log: log.child("shares") });
   const stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, agent: { sink: forwarder, edge: name }, agentListenPorts: opts.agentListenPorts });
   const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat") });
   await heartbeat.start();

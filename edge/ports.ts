@@ -14,7 +14,9 @@ export interface EdgeJob {
   readonly job: JobV1;
   /**
    * Edge-local id miners see (short lower-case hex); a re-push of this job to one client may add a
-   * suffix starting with any non-hex character (e.g. `1a2b3c.2`): `JobFeed.find` ignores it.
+   * suffix starting with any non-hex character (e.g. `1a2b3c.2`): `JobFeed.find` ignores it. The
+   * hex is of a 32-bit counter that grows with every job the edge receives: per-client records of
+   * issued ids rely on that order (edge/stratum/issued-jobs.ts).
    */
   readonly id: string;
   /** ms since the epoch when the edge received it. */
@@ -89,12 +91,35 @@ export type ShareVerdict =
   | { readonly result: "acc" }
   | { readonly result: "dup" | "low" | "stale" | "invalid"; readonly code: 20 | 21 | 22 | 23; readonly message: string };
 
+/**
+ * A submit's values without strings, for the stratum layer's allocation-free path: numbers already
+ * parsed and extranonce2 left as hex in the received bytes. Callers reuse one object per call.
+ */
+export interface RawSubmit {
+  /** As `SubmitParams.jobId`. */
+  jobId: string;
+  /** Bytes holding extranonce2 as hex (either case) at [extranonce2Start, extranonce2End); valid during the call only. */
+  source: Uint8Array;
+  extranonce2Start: number;
+  extranonce2End: number;
+  /** -1 when not 8 hex digits (answered 20, like the string forms). */
+  ntime: number;
+  nonce: number;
+  /** 0 when absent; -1 when not 8 hex digits. */
+  versionBits: number;
+}
+
 export interface ShareChecker {
   /**
    * Classifies a share and hands its record (and any block candidate, first) to the forwarder.
    * Sync for fast algorithms; a Promise for those hashed on worker threads. Never throws on miner input.
    */
   check(ctx: SubmitContext, params: SubmitParams): ShareVerdict | Promise<ShareVerdict>;
+  /**
+   * The same check from a RawSubmit, with the same verdicts and records. `ctx` and `sub` may be
+   * objects the caller reuses as soon as this returns: an asynchronous check copies what it keeps.
+   */
+  checkRaw?(ctx: SubmitContext, sub: RawSubmit): ShareVerdict | Promise<ShareVerdict>;
 }
 
 /** Edge-wide extranonce1 allocation: unique across every live connection of every edge. */

@@ -63,7 +63,7 @@ fi
 
 # ---------------------------------------------------------------- sources
 SPH="blake bmw groestl jh keccak skein luffa cubehash shavite simd echo sha2"
-OWN="cpu sha256 scrypt x11 refs cubehash-sse2"
+OWN="cpu sha256 share scrypt x11 refs cubehash-sse2"
 X86=0
 case "$("$CC_BIN" -dumpmachine 2>/dev/null)" in x86_64* | amd64*) X86=1 ;; esac
 

@@ -34,6 +34,8 @@ export class EdgeExtranonce1Allocator implements Extranonce1Allocator {
   private readonly counterDigits: number;
   private readonly space: number;
   private counter: number;
+  private prefixId = -1;
+  private prefix = "";
 
   constructor(private readonly opts: Extranonce1AllocatorOptions) {
     const prefixBytes = edgeIdBytes(opts.size);
@@ -59,7 +61,7 @@ export class EdgeExtranonce1Allocator implements Extranonce1Allocator {
     if (id === undefined || !this.opts.lease.valid) {
       throw new RangeError("extranonce1: expected a valid edge id lease, got none (lost, or not renewed within its TTL): refuse new connections");
     }
-    const prefix = id.toString(16).padStart(this.prefixDigits, "0");
+    const prefix = this.prefixOf(id);
     if (sessionId !== undefined) {
       const hex = sessionId.toLowerCase();
       if (hex.length === this.prefixDigits + this.counterDigits && /^[0-9a-f]+$/.test(hex) && hex.startsWith(prefix) && !this.live.has(hex)) return this.take(hex);
@@ -70,6 +72,15 @@ export class EdgeExtranonce1Allocator implements Extranonce1Allocator {
       if (!this.live.has(hex)) return this.take(hex);
     }
     throw new RangeError(`extranonce1: expected a free value, got all ${this.space} of edge id ${id} in use`);
+  }
+
+  /** The lease id as hex, remembered: it changes only when the lease does. */
+  private prefixOf(id: number): string {
+    if (id !== this.prefixId) {
+      this.prefixId = id;
+      this.prefix = id.toString(16).padStart(this.prefixDigits, "0");
+    }
+    return this.prefix;
   }
 
   release(extranonce1Hex: string): void {

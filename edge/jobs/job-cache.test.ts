@@ -86,6 +86,11 @@ describe("JobCache", () => {
     expect(JSON.parse(new TextDecoder().decode(j.notifyLine(false))).params[8]).toBe(false);
     expect(j.notifyLine(true)).toBe(j.notifyLine(true));
     expect(JSON.parse(new TextDecoder().decode(j.notifyLineWithId("101.2", false))).params.slice(0, 2)).toEqual(["101.2", "334455668f9011224b5c6d7e0718293ac3d4e5f60007a1b20000000000000000"]);
+    // A re-push line is the shared line with only the id changed, byte for byte (also for ids of another length).
+    for (const clean of [true, false]) {
+      const shared = new TextDecoder().decode(j.notifyLine(clean));
+      for (const id of ["101.2", "7", "101.3e8f", "é1"]) expect(new TextDecoder().decode(j.notifyLineWithId(id, clean))).toBe(shared.replace(`["${j.id}"`, `["${id}"`));
+    }
   });
 
   test("a job whose bytes cannot be parsed is skipped and logged", () => {

@@ -6,14 +6,20 @@
  * gets all the replies to one chunk in one `write()` instead of one system call per reply (on the
  * saturated benchmark those calls were ~40% of the edge's CPU). Sends outside a chunk (job pushes,
  * replies to hashes finished on worker threads) are written at once.
+ *
+ * Memory: an edge holds one of these per miner, most of them idle, so a connection is one flat
+ * object and everything else is allocated only while needed: a line framer while a line is split
+ * across chunks (complete chunks go through one framer shared by the listener's connections), a
+ * write queue while the socket is blocked, corked output while a chunk is handled. One module-level
+ * callback routes framed lines to the connection being read, so no closure is kept per connection.
  */
 import type { Socket } from "bun";
 import type { Logger } from "../../shared/log.ts";
 import { idJson } from "../stratum/replies.ts";
 import type { LineHandler, Transport } from "../stratum/transport.ts";
-import { LineFramer } from "./framing.ts";
-import { JUNK_STRIKES_BEFORE_BAN, JUNK_WINDOW_MS, RequestBudget, type BanList } from "./ip-guard.ts";
-import { WriteQueue } from "./write-queue.ts";
+import { decodeLine, LineFramer } from "./framing.ts";
+import { JUNK_STRIKES_BEFORE_BAN, JUNK_WINDOW_MS, takeToken, type BanList, type TokenBucket } from "./ip-guard.ts";
+import { WriteQueue, writeNow } from "./write-queue.ts";
 
 export interface ConnectionLimits {
   readonly max_line_bytes: number;
@@ -46,23 +52,36 @@ export interface ConnectionContext {
 }
 
 const NO_PARAMS: readonly unknown[] = Object.freeze([]);
-const encoder = new TextEncoder();
 
-export class Connection implements Transport {
+/** The connection whose chunk is being framed and when that chunk arrived (event handlers do not nest). */
+let reading: Connection | undefined;
+let readAt = 0;
+const onLine = (bytes: Uint8Array, start: number, end: number): boolean => reading!.line(bytes, start, end);
+
+/** Framers for chunks that end on a line boundary, by line cap: they hold no state between chunks. */
+const sharedFramers = new Map<number, LineFramer>();
+function sharedFramer(maxLineBytes: number): LineFramer {
+  let f = sharedFramers.get(maxLineBytes);
+  if (!f) sharedFramers.set(maxLineBytes, (f = new LineFramer(maxLineBytes)));
+  return f;
+}
+
+export class Connection implements Transport, TokenBucket {
   handler: LineHandler | undefined;
   closed = false;
   private finished = false;
-  private readonly framer: LineFramer;
-  private readonly out: WriteQueue;
-  private readonly budget: RequestBudget;
+  /** Only while a line is split across chunks. */
+  private framer: LineFramer | undefined;
+  /** Only while the socket is blocked. */
+  private out: WriteQueue | undefined;
+  /** The request-rate token bucket (ip-guard.ts). */
+  tokens: number;
+  tokensAt: number;
   private strikes = 0;
   private strikesSince = 0;
-  /** Bound once so framing a chunk allocates no closure. */
-  private readonly onLine = (line: string): boolean => this.line(line);
-  private lineTime = 0;
-  /** True while a received chunk is handled; `corked` collects what is sent meanwhile (allocated at the first cork). */
+  /** True while a received chunk is handled; `corked` collects the text sent meanwhile. */
   private corking = false;
-  private corked: (string | Uint8Array)[] | undefined;
+  private corked: string | undefined;
 
   constructor(
     private readonly socket: Socket<Connection>,
@@ -70,41 +89,71 @@ export class Connection implements Transport {
     readonly connectedAt: number,
     private readonly ctx: ConnectionContext,
   ) {
-    this.framer = new LineFramer(ctx.limits.max_line_bytes);
-    this.out = new WriteQueue(socket);
-    this.budget = new RequestBudget(ctx.limits.max_requests_per_second, connectedAt);
+    this.tokens = ctx.limits.max_requests_per_second;
+    this.tokensAt = connectedAt;
   }
 
   /** Bytes arrived. */
   data(chunk: Uint8Array): void {
     if (this.closed) return;
-    this.lineTime = this.ctx.now();
+    const max = this.ctx.limits.max_line_bytes;
+    const previous = reading;
+    const previousAt = readAt;
+    reading = this;
+    readAt = this.ctx.now();
+    const now = readAt;
     this.corking = true;
-    const framed = this.framer.push(chunk, this.onLine);
+    let framed;
+    try {
+      // A chunk ending in "\n" with nothing pending leaves no state behind: the shared framer does.
+      const own = this.framer ?? (chunk[chunk.length - 1] === 0x0a ? undefined : (this.framer = new LineFramer(max)));
+      framed = (own ?? sharedFramer(max)).pushLines(chunk, onLine);
+      if (own && own.pendingBytes === 0) this.framer = undefined;
+    } finally {
+      reading = previous;
+      readAt = previousAt;
+    }
     this.uncork();
     if (framed === "overflow") {
+      this.framer = undefined;
       this.ctx.counters.oversizedLines++;
-      this.ban(`line longer than ${this.ctx.limits.max_line_bytes} bytes`, this.lineTime);
+      this.ban(`line longer than ${max} bytes`, now);
     }
   }
 
   drain(): void {
-    if (!this.closed && !this.out.flush()) this.finish("socket closed");
+    const q = this.out;
+    if (this.closed || !q) return;
+    if (!q.flush()) this.finish("socket closed");
+    else if (q.empty) this.out = undefined;
   }
 
   send(data: string | Uint8Array): void {
     if (this.closed) return;
-    if (this.corking) {
-      (this.corked ??= []).push(data);
+    if (this.corking && typeof data === "string") {
+      // Replies are text: concatenated (a rope) into one write at the end of the chunk.
+      this.corked = this.corked === undefined ? data : this.corked + data;
       return;
     }
+    // A shared byte line (a notify after authorize or a retarget) goes out as it is, after the text
+    // before it: copying ~1 KiB of notify into a joined buffer per client would cost more than the
+    // extra system call, which happens once per connection or retarget.
+    if (this.corked !== undefined) this.uncork(this.corking);
     this.write(data);
   }
 
   private write(data: string | Uint8Array): void {
-    if (!this.out.send(data, this.ctx.now())) {
+    const q = this.out;
+    let ok: boolean;
+    if (q) ok = q.send(data, this.ctx.now());
+    else {
+      const rest = writeNow(this.socket, data);
+      if (rest === null) return;
+      ok = rest !== undefined && (this.out = new WriteQueue(this.socket)).enqueue(rest, this.ctx.now());
+    }
+    if (!ok) {
       this.ctx.counters.blockedDrops++;
-      this.close(`not reading: ${this.out.queuedBytes} bytes queued`, "abort");
+      this.close(`not reading: ${this.out?.queuedBytes ?? 0} bytes queued`, "abort");
     }
   }
 
@@ -144,7 +193,7 @@ export class Connection implements Transport {
 
   /** Periodic check: a client blocked too long is dropped. */
   sweep(now: number): void {
-    if (!this.closed && this.out.blockedTooLong(now, this.ctx.limits.blocked_write_timeout * 1000)) {
+    if (!this.closed && this.out?.blockedTooLong(now, this.ctx.limits.blocked_write_timeout * 1000)) {
       this.ctx.counters.blockedDrops++;
       this.close(`blocked for more than ${this.ctx.limits.blocked_write_timeout}s`, "abort");
     }
@@ -154,33 +203,37 @@ export class Connection implements Transport {
   finish(reason: string): void {
     this.closed = true;
     this.corking = false;
-    if (this.corked) this.corked.length = 0;
+    this.corked = undefined;
+    this.framer = undefined;
+    this.out = undefined;
     if (this.finished) return;
     this.finished = true;
     this.ctx.released(this);
     this.handler?.closed(reason);
   }
 
-  /** Ends corking: what was sent while handling the chunk goes out as one write. */
-  private uncork(): void {
-    this.corking = false;
-    const batch = this.corked;
-    if (!batch || batch.length === 0) return;
-    const data = batch.length === 1 ? batch[0]! : joinOutput(batch);
-    batch.length = 0;
-    if (!this.closed) this.write(data);
+  /** Writes the text corked so far; `corking` says whether to go on corking (a chunk is still being handled). */
+  private uncork(corking = false): void {
+    this.corking = corking;
+    const c = this.corked;
+    if (c === undefined) return;
+    this.corked = undefined;
+    if (!this.closed) this.write(c);
   }
 
-  private line(text: string): boolean {
-    const now = this.lineTime;
+  /** One framed line, `bytes[start, end)` (the shared `onLine` callback lands here). */
+  line(bytes: Uint8Array, start: number, end: number): boolean {
+    const now = readAt;
     const h = this.handler;
     if (!h) return false;
-    if (!this.budget.take(now)) {
+    if (!takeToken(this, this.ctx.limits.max_requests_per_second, now)) {
       this.ctx.counters.rateLimited++;
       this.strike("over the request rate", now);
       return !this.closed;
     }
-    const trimmed = text.trim();
+    // A plain mining.submit is answered from the bytes (no line string, no JSON.parse); the rest comes back here.
+    if (h.requestLine?.(bytes, start, end, now)) return !this.closed;
+    const trimmed = decodeLine(bytes, start, end).trim();
     // PowerPool closed the connection on a blank line (spec §2.1 QUIRK); a stray "\r\n" is harmless.
     if (trimmed === "") return true;
     let msg: unknown;
@@ -204,17 +257,4 @@ export class Connection implements Transport {
     this.strike(reason, now);
     return !this.closed;
   }
-}
-
-/** One string for text-only output (the usual replies), else one byte array (a notify line is bytes). */
-function joinOutput(parts: readonly (string | Uint8Array)[]): string | Uint8Array {
-  if (parts.every((p) => typeof p === "string")) return (parts as readonly string[]).join("");
-  const bytes = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p));
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of bytes) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
 }

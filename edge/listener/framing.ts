@@ -9,6 +9,11 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 
 export type LineResult = "ok" | "overflow" | "stopped";
 
+/** A framed line's text (UTF-8, invalid sequences replaced). */
+export function decodeLine(bytes: Uint8Array, start: number, end: number): string {
+  return decoder.decode(bytes.subarray(start, end));
+}
+
 export class LineFramer {
   private partial: Uint8Array | undefined;
   private partialLength = 0;
@@ -22,22 +27,34 @@ export class LineFramer {
    * line is known to exceed the cap, without reading further.
    */
   push(chunk: Uint8Array, onLine: (line: string) => boolean): LineResult {
+    return this.pushLines(chunk, (bytes, start, end) => onLine(decodeLine(bytes, start, end)));
+  }
+
+  /**
+   * As `push`, but each line is `bytes[start, end)`, valid only during the call (a view of the chunk
+   * or of the partial-line buffer): no string is made, so a handler that reads the bytes itself
+   * (the fast submit path) allocates nothing per line. `decodeLine` gives the text when needed.
+   */
+  pushLines(chunk: Uint8Array, onLine: (bytes: Uint8Array, start: number, end: number) => boolean): LineResult {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl < 0) break;
-      let line: string;
+      let ok: boolean;
       if (this.partialLength > 0) {
         if (this.partialLength + (nl - start) > this.maxLineBytes) return this.overflow();
         this.append(chunk, start, nl);
-        line = decoder.decode(this.partial!.subarray(0, this.partialLength));
+        const length = this.partialLength;
         this.partialLength = 0;
+        start = nl + 1;
+        ok = onLine(this.partial!, 0, length);
       } else {
         if (nl - start > this.maxLineBytes) return this.overflow();
-        line = decoder.decode(chunk.subarray(start, nl));
+        const from = start;
+        start = nl + 1;
+        ok = onLine(chunk, from, nl);
       }
-      start = nl + 1;
-      if (!onLine(line)) return "stopped";
+      if (!ok) return "stopped";
     }
     if (start < chunk.length) {
       if (this.partialLength + (chunk.length - start) > this.maxLineBytes) return this.overflow();

@@ -63,27 +63,23 @@ export class IpConnections {
 export const JUNK_STRIKES_BEFORE_BAN = 10;
 export const JUNK_WINDOW_MS = 60_000;
 
-/** Requests allowed per connection: a token bucket holding one second's worth. */
-export class RequestBudget {
-  private tokens: number;
-  private last: number;
+/**
+ * Requests allowed per connection: a token bucket holding one second's worth. The state lives in
+ * the connection itself (two numbers), not in an object of its own.
+ */
+export interface TokenBucket {
+  tokens: number;
+  /** When `tokens` was last refilled, ms. */
+  tokensAt: number;
+}
 
-  constructor(
-    private readonly perSecond: number,
-    now: number,
-  ) {
-    this.tokens = perSecond;
-    this.last = now;
+/** Takes one request's token; false when the connection is over its rate. */
+export function takeToken(b: TokenBucket, perSecond: number, now: number): boolean {
+  if (now > b.tokensAt) {
+    b.tokens = Math.min(perSecond, b.tokens + ((now - b.tokensAt) * perSecond) / 1000);
+    b.tokensAt = now;
   }
-
-  /** Takes one request's token; false when the connection is over its rate. */
-  take(now: number): boolean {
-    if (now > this.last) {
-      this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) * this.perSecond) / 1000);
-      this.last = now;
-    }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
 }

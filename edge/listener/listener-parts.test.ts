@@ -4,7 +4,7 @@ import { captureLog } from "../../test/helpers/log-capture.ts";
 import type { LineHandler } from "../stratum/transport.ts";
 import { Connection, type ConnectionContext, type ListenerCounters } from "./connection.ts";
 import { LineFramer } from "./framing.ts";
-import { BanList, IpConnections, normalizeIp, RequestBudget } from "./ip-guard.ts";
+import { BanList, IpConnections, normalizeIp, takeToken } from "./ip-guard.ts";
 import { WriteQueue, type ByteSink } from "./write-queue.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -108,23 +108,31 @@ describe("IP guard", () => {
     expect(normalizeIp("::ffff:127.0.0.1")).toBe("127.0.0.1");
   });
   test("request budget: one second's worth, refilled over time", () => {
-    const r = new RequestBudget(5, 0);
+    const r = { tokens: 5, tokensAt: 0 };
     let ok = 0;
-    for (let i = 0; i < 10; i++) if (r.take(0)) ok++;
+    for (let i = 0; i < 10; i++) if (takeToken(r, 5, 0)) ok++;
     expect(ok).toBe(5);
-    expect(r.take(199)).toBe(false);
-    expect(r.take(200)).toBe(true);
+    expect(takeToken(r, 5, 199)).toBe(false);
+    expect(takeToken(r, 5, 200)).toBe(true);
   });
 });
 
-/** The socket calls a Connection makes, recorded; every write is taken whole. */
+/** The socket calls a Connection makes, recorded; writes are taken whole unless `room` is lowered. */
 class FakeSocket {
   readonly writes: (string | Uint8Array)[] = [];
   readonly calls: string[] = [];
-  write(data: string | Uint8Array): number {
-    this.writes.push(typeof data === "string" ? data : data.slice());
+  /** Bytes the kernel buffer takes before a write comes up short. */
+  room = Infinity;
+  /** Every byte taken, in order. */
+  received = "";
+  write(data: string | Uint8Array, offset = 0, length?: number): number {
+    const b = typeof data === "string" ? bytes(data) : data.subarray(offset, length === undefined ? undefined : offset + length);
+    const n = Math.min(this.room, b.length);
+    this.room -= n;
+    this.received += new TextDecoder().decode(b.subarray(0, n));
+    this.writes.push(typeof data === "string" ? data : b.slice());
     this.calls.push("write");
-    return typeof data === "string" ? bytes(data).length : data.length;
+    return n;
   }
   end(): void {
     this.calls.push("end");
@@ -135,11 +143,11 @@ class FakeSocket {
   timeout(): void {}
 }
 
-function connection(onRequest: (conn: Connection, id: string, method: string) => void): { conn: Connection; socket: FakeSocket } {
+function connection(onRequest: (conn: Connection, id: string, method: string) => void, maxLineBytes = 4096): { conn: Connection; socket: FakeSocket; counters: ListenerCounters } {
   const socket = new FakeSocket();
-  const counters = {} as ListenerCounters;
+  const counters = { oversizedLines: 0, bans: 0, blockedDrops: 0 } as ListenerCounters;
   const ctx: ConnectionContext = {
-    limits: { max_line_bytes: 4096, ban_seconds: 600, blocked_write_timeout: 60, max_requests_per_second: 1000 },
+    limits: { max_line_bytes: maxLineBytes, ban_seconds: 600, blocked_write_timeout: 60, max_requests_per_second: 1000 },
     bans: new BanList(),
     counters,
     log: captureLog("test").log,
@@ -149,7 +157,7 @@ function connection(onRequest: (conn: Connection, id: string, method: string) =>
   const conn = new Connection(socket as unknown as Socket<Connection>, "127.0.0.1", 0, ctx);
   const handler: LineHandler = { request: (id, method) => onRequest(conn, id, method), malformed() {}, closed() {} };
   conn.handler = handler;
-  return { conn, socket };
+  return { conn, socket, counters };
 }
 
 const req = (id: number) => `{"id":${id},"method":"mining.submit","params":[]}\n`;
@@ -161,18 +169,19 @@ describe("Connection output", () => {
     expect(socket.writes).toEqual(["reply 1\nreply 2\nreply 3\n"]);
   });
 
-  test("text and shared byte lines sent for one chunk are joined as bytes; sends outside a chunk go at once", () => {
+  test("a shared byte line sent for a chunk follows its text uncopied; sends outside a chunk go at once", () => {
     const notify = bytes("notify\n");
     const { conn, socket } = connection((c, id) => {
       c.send(`ok ${id}\n`);
+      c.send(`diff ${id}\n`);
       c.send(notify);
+      c.send(`after ${id}\n`);
     });
     conn.data(bytes(req(7)));
-    expect(socket.writes.length).toBe(1);
-    expect(new TextDecoder().decode(socket.writes[0] as Uint8Array)).toBe("ok 7\nnotify\n");
+    expect(socket.writes).toEqual(["ok 7\ndiff 7\n", notify, "after 7\n"]);
     conn.send(notify);
-    expect(socket.writes.length).toBe(2);
-    expect(socket.writes[1]).toEqual(notify);
+    expect(socket.writes.length).toBe(4);
+    expect(socket.writes[3]).toEqual(notify);
   });
 
   test("a graceful close while handling a chunk still delivers the replies before it; an abort drops them", () => {
@@ -193,3 +202,40 @@ describe("Connection output", () => {
   });
 });
 
+describe("Connection framing and queueing across chunks (per-connection framer and queue only while needed)", () => {
+  test("lines split across chunks arrive whole and in order, while other connections frame whole chunks in between", () => {
+    const seen: string[] = [];
+    const a = connection((_c, id) => seen.push(`a${id}`));
+    const b = connection((_c, id) => seen.push(`b${id}`));
+    const [a1, a2] = [req(1), req(2)];
+    a.conn.data(bytes(a1 + a2.slice(0, 10)));
+    b.conn.data(bytes(req(7) + req(8)));
+    a.conn.data(bytes(a2.slice(10, 20)));
+    b.conn.data(bytes(req(9)));
+    a.conn.data(bytes(a2.slice(20) + req(3)));
+    expect(seen).toEqual(["a1", "b7", "b8", "b9", "a2", "a3"]);
+  });
+
+  test("a short write queues the rest in order; drain sends it; later sends go straight out again", () => {
+    const { conn, socket } = connection(() => {});
+    socket.room = 5;
+    conn.send("hello world\n");
+    conn.send(bytes("queued\n"));
+    expect(socket.received).toBe("hello");
+    expect(socket.calls.length).toBe(1); // the second send waited behind the first one's rest
+    socket.room = Infinity;
+    conn.drain();
+    expect(socket.received).toBe("hello world\nqueued\n");
+    conn.send("after\n");
+    expect(socket.received).toBe("hello world\nqueued\nafter\n");
+    expect(socket.calls.length).toBe(4); // 1 short write, 2 flushed chunks, 1 direct write
+  });
+
+  test("a line over the cap is refused even when it arrives in pieces", () => {
+    const { conn, socket, counters } = connection(() => {}, 16);
+    conn.data(bytes('{"id":1,"me'));
+    conn.data(bytes('thod":"x"}'));
+    expect(counters.oversizedLines).toBe(1);
+    expect(socket.calls).toEqual(["terminate"]);
+  });
+});

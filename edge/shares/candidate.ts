@@ -6,7 +6,7 @@
 import { bytesToHex, bytesToRpcHex, readU32LE, sha256d } from "../../shared/bitcoin/index.ts";
 import type { BlockCandidateV1 } from "../../shared/contract/index.ts";
 import type { PreparedJob } from "../jobs/index.ts";
-import type { SubmitContext, SubmitParams } from "../ports.ts";
+import type { SubmitContext } from "../ports.ts";
 
 export interface CandidateInput {
   readonly edge: string;
@@ -14,7 +14,8 @@ export interface CandidateInput {
   /** The winning share's record seq (the forwarder's numbering). */
   readonly shareSeq: number;
   readonly ctx: SubmitContext;
-  readonly params: SubmitParams;
+  /** The share's extranonce2 as lower-case hex. */
+  readonly extranonce2: string;
   readonly job: PreparedJob;
   /** The 80 bytes hashed (version with rolled bits). */
   readonly header: Uint8Array;
@@ -27,7 +28,7 @@ export function buildCandidate(c: CandidateInput): BlockCandidateV1 {
   const w = c.job.work;
   // Rewrite the slot: on the worker-hashed path another share may have used the job's buffer since.
   w.coinbase.set(c.ctx.extranonce1, w.slotOffset);
-  const extranonce2 = c.params.extranonce2.toLowerCase();
+  const extranonce2 = c.extranonce2;
   w.coinbase.set(Buffer.from(extranonce2, "hex"), w.slotOffset + w.extranonce1Size);
   const powHash = bytesToRpcHex(c.powHash);
   return {

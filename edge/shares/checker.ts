@@ -14,19 +14,24 @@
  * prevhash (the flush was aux-triggered or a profit switch, not a new block of that coin); for an
  * aux chain when that job still mines the same aux height. The core makes the final call at submit.
  *
- * Fast path (sync PoW): the header, merkle root and hash live in buffers owned by the checker, the
- * extranonces go into the job's coinbase buffer, verdicts are shared constants and the record is one
- * reused object the forwarder copies; the only allocation is the duplicate key of a passing share.
+ * Fast path (sync PoW): one share-kernel call (shared/pow) builds the coinbase, merkle root and
+ * header in buffers the kernel owns and, for sha256d, hashes and compares the targets too; the
+ * duplicate set is typed arrays (duplicates.ts), verdicts are shared constants and the record is
+ * one reused object the forwarder copies. `checkRaw` takes numbers and the extranonce2 hex in the
+ * received bytes, so a submit the stratum layer parsed from bytes allocates nothing here; `check`
+ * (strings) converts to the same form and shares every step after it.
  */
-import { coinbaseMerkleRootInto, hashBelowTarget, hashMeetsTarget, hexToBytesInto, writeHeaderInto } from "../../shared/bitcoin/index.ts";
+import { bytesToHex, hashMeetsTarget, readU32LE } from "../../shared/bitcoin/index.ts";
 import { ShareResult, type BlockCandidateV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
+import { createJsShareKernel, SHARE_FLAG, targetFlags, type ShareKernel } from "../../shared/pow/index.ts";
 import type { ShareFields } from "../forward/index.ts";
 import type { PreparedJob } from "../jobs/index.ts";
-import type { ShareChecker, ShareVerdict, SubmitContext, SubmitParams } from "../ports.ts";
+import type { RawSubmit, ShareChecker, ShareVerdict, SubmitContext, SubmitParams } from "../ports.ts";
 import { buildCandidate } from "./candidate.ts";
-import { isHexOfBytes, MAX_NTIME_AHEAD_SECONDS, parseHexU32 } from "./params.ts";
-import { isAsyncPow, type PowLookup } from "./pow.ts";
+import { ShareKeys } from "./duplicates.ts";
+import { hexBytesInto, MAX_NTIME_AHEAD_SECONDS, parseHexU32 } from "./params.ts";
+import { isAsyncPow, isSha256dPow, type PowLookup } from "./pow.ts";
 import { ACCEPTED, DUPLICATE, HASH_FAILED, LOW_DIFFICULTY, MALFORMED, SERVER_BUSY, STALE } from "./verdicts.ts";
 
 /** What the checker reads from the job cache (JobCache implements it). */
@@ -54,6 +59,8 @@ export interface ShareCheckerOptions {
   readonly sink: ShareSink;
   readonly pow: PowLookup;
   readonly log: Logger;
+  /** Builds headers (and sha256d hashes) in one call; default the JS kernel (Bun.SHA256). The edge passes `PowRuntime.shareKernel`. */
+  readonly kernel?: ShareKernel;
 }
 
 const NO_AUX: readonly string[] = Object.freeze([]);
@@ -67,42 +74,62 @@ const CURRENT: Validity = { main: true, aux: null };
 
 /** A share whose hash meets a block target: what its candidate is built from. */
 interface Found {
-  readonly p: SubmitParams;
+  /** Lower-case hex, as the candidate carries it. */
+  readonly extranonce2: string;
   readonly header: Uint8Array;
   readonly hash: Uint8Array;
   readonly main: boolean;
   readonly aux: readonly string[];
 }
 
+/** Longest extranonce2 text `check` copies into bytes: 16 bytes of hex (the contract's cap) and one more, so longer ones fail the length check. */
+const MAX_EXTRANONCE2_TEXT = 33;
+
 export class EdgeShareChecker implements ShareChecker {
-  private readonly header = new Uint8Array(80);
-  private readonly root = new Uint8Array(32);
-  private readonly hash = new Uint8Array(32);
-  /** extranonce1 ‖ extranonce2 ‖ version ‖ ntime ‖ nonce as bytes: the duplicate key, case-free. */
-  private readonly key = Buffer.alloc(48);
-  private readonly accepted = new WeakMap<PreparedJob, Set<string>>();
+  private readonly kernel: ShareKernel;
+  /** Accepted-share keys per job still current (keysOf drops those of ended jobs). */
+  private readonly accepted = new Map<PreparedJob, ShareKeys>();
+  /** Jobs of `accepted` found ended at the last new job's first lookup: freed at the next one. */
+  private readonly ended = new Set<PreparedJob>();
+  /** The job of the last duplicate lookup and its keys: shares of one job come in runs. */
+  private keysJob: PreparedJob | undefined;
+  private keys: ShareKeys | undefined;
+  /** `check`'s RawSubmit, reused: the extranonce2 text is copied into `source`. */
+  private readonly raw: RawSubmit = { jobId: "", source: new Uint8Array(MAX_EXTRANONCE2_TEXT), extranonce2Start: 0, extranonce2End: 0, ntime: -1, nonce: -1, versionBits: 0 };
   private readonly warned = new Set<string>();
   private powFailing = false;
   private readonly rec: ShareFields = { result: 0, difficulty: 1, time: 0, jobmanager: "", jobId: "", currency: "", algo: "", port: "", address: "", worker: "", aux: NO_AUX };
 
-  constructor(private readonly opts: ShareCheckerOptions) {}
+  constructor(private readonly opts: ShareCheckerOptions) {
+    this.kernel = opts.kernel ?? createJsShareKernel();
+  }
 
   check(ctx: SubmitContext, p: SubmitParams): ShareVerdict | Promise<ShareVerdict> {
-    const ntime = parseHexU32(p.ntime);
-    const nonce = parseHexU32(p.nonce);
-    const bits = p.versionBits === undefined ? 0 : parseHexU32(p.versionBits);
-    const job = this.jobOf(ctx, p);
+    const r = this.raw;
+    r.jobId = p.jobId;
+    r.ntime = parseHexU32(p.ntime);
+    r.nonce = parseHexU32(p.nonce);
+    r.versionBits = p.versionBits === undefined ? 0 : parseHexU32(p.versionBits);
+    r.extranonce2End = textInto(p.extranonce2, r.source);
+    return this.checkRaw(ctx, r);
+  }
+
+  checkRaw(ctx: SubmitContext, sub: RawSubmit): ShareVerdict | Promise<ShareVerdict> {
+    const { ntime, nonce, versionBits: bits } = sub;
+    const job = this.jobOf(ctx, sub.jobId);
     const stale = job !== undefined && (ctx.stale ?? this.endedByFlush(ctx.jobmanager, job));
     if (ntime < 0) return this.record(ctx, job, MALFORMED.ntimeFormat);
     if (nonce < 0) return this.record(ctx, job, MALFORMED.nonce);
     if (bits < 0) return this.record(ctx, job, MALFORMED.versionFormat);
     if (!job) return this.record(ctx, undefined, STALE);
     const w = job.work;
+    const k = this.kernel;
     if (ctx.extranonce1.length !== w.extranonce1Size) {
       this.warnOnce(`en1:${ctx.jobmanager}`, `jobs of ${ctx.jobmanager} expect a ${w.extranonce1Size}-byte extranonce1, connections have ${ctx.extranonce1.length}: check pool.extranonce_serv_size on the core and the edge`);
       return this.record(ctx, job, MALFORMED.extranonce1);
     }
-    if (!isHexOfBytes(p.extranonce2, w.extranonce2Size)) return this.record(ctx, job, MALFORMED.extranonce2);
+    // Decoded straight into the kernel's slot, after extranonce1.
+    if (!hexBytesInto(sub.source, sub.extranonce2Start, sub.extranonce2End, w.extranonce2Size, k.slot, w.extranonce1Size)) return this.record(ctx, job, MALFORMED.extranonce2);
     if (ntime < job.job.mintime || ntime > Math.floor(ctx.receivedAt / 1000) + MAX_NTIME_AHEAD_SECONDS) return this.record(ctx, job, MALFORMED.ntimeRange);
     const mask = ctx.versionMask & job.job.versionMask;
     if ((bits & ~mask) !== 0) return this.record(ctx, job, MALFORMED.versionMask);
@@ -115,57 +142,109 @@ export class EdgeShareChecker implements ShareChecker {
     if (validity.main === false && validity.aux?.size === 0) return this.record(ctx, job, STALE);
 
     // Header (spec §3.2): coinbase = coinb1 ‖ en1 ‖ en2 ‖ coinb2 → merkle root → 80 bytes.
-    w.coinbase.set(ctx.extranonce1, w.slotOffset);
-    hexToBytesInto(p.extranonce2, w.coinbase, w.slotOffset + w.extranonce1Size);
-    coinbaseMerkleRootInto(w.coinbase, w.branch, this.root);
+    const en1 = ctx.extranonce1;
+    for (let i = 0; i < en1.length; i++) k.slot[i] = en1[i]!;
     const version = ((w.version & ~mask) | (bits & mask)) >>> 0;
-    writeHeaderInto(this.header, version, w.prevHash, this.root, ntime, w.bits, nonce);
+    const target = w.shareTarget(ctx.difficulty);
 
     if (isAsyncPow(pow)) {
-      const header = this.header.slice();
+      k.run(w.share, version, ntime, nonce, false);
+      // The kernel's buffers and the caller's ctx are reused before the hash comes back: keep copies.
+      const header = k.header.slice();
+      const slot = k.slot.slice(0, w.extranonce1Size + w.extranonce2Size);
+      const c: SubmitContext = { ...ctx };
       return pow.hashAsync(header, ntime).then(
         (hash) => {
           if (this.powFailing) this.opts.log.notice(`pow: hashing works again`);
           this.powFailing = false;
-          return this.judge(ctx, p, job, stale, validity, header, hash);
+          return this.judge(c, job, stale, validity, header, hash, slot, targetFlags(hash, target, w.share));
         },
-        (e: unknown) => this.hashFailed(ctx, job, e),
+        (e: unknown) => this.hashFailed(c, job, e),
       );
     }
-    pow.hashInto(this.header, this.hash, ntime);
-    return this.judge(ctx, p, job, stale, validity, this.header, this.hash);
+    let flags: number;
+    if (isSha256dPow(pow)) {
+      k.setShareTarget(target);
+      flags = k.run(w.share, version, ntime, nonce, true);
+    } else {
+      k.run(w.share, version, ntime, nonce, false);
+      pow.hashInto(k.header, k.hash, ntime);
+      flags = targetFlags(k.hash, target, w.share);
+    }
+    return this.judge(ctx, job, stale, validity, k.header, k.hash, k.slot, flags);
   }
 
-  private judge(ctx: SubmitContext, p: SubmitParams, job: PreparedJob, stale: boolean, validity: Validity, header: Uint8Array, hash: Uint8Array): ShareVerdict {
+  /** `slot` holds extranonce1 ‖ extranonce2; `flags` are SHARE_FLAG bits of `hash`. */
+  private judge(ctx: SubmitContext, job: PreparedJob, stale: boolean, validity: Validity, header: Uint8Array, hash: Uint8Array, slot: Uint8Array, flags: number): ShareVerdict {
     const w = job.work;
-    const main = validity.main && hashMeetsTarget(hash, w.networkTarget);
+    const main = validity.main && (flags & SHARE_FLAG.network) !== 0;
     let aux: string[] | undefined;
-    for (let i = 0; i < w.aux.length; i++) {
-      const a = w.aux[i]!;
-      if ((validity.aux === null || validity.aux.has(a.currency)) && hashMeetsTarget(hash, a.target)) (aux ??= []).push(a.currency);
+    if ((flags & SHARE_FLAG.aux) !== 0) {
+      for (let i = 0; i < w.aux.length; i++) {
+        const a = w.aux[i]!;
+        if ((validity.aux === null || validity.aux.has(a.currency)) && hashMeetsTarget(hash, a.target)) (aux ??= []).push(a.currency);
+      }
     }
     // Rare (a block), so it may allocate; its record carries the candidate out (see record()).
-    const found: Found | undefined = main || aux !== undefined ? { p, header, hash, main, aux: aux ?? NO_AUX } : undefined;
+    const found: Found | undefined =
+      main || aux !== undefined
+        ? { extranonce2: bytesToHex(slot.subarray(w.extranonce1Size, w.extranonce1Size + w.extranonce2Size)), header, hash, main, aux: aux ?? NO_AUX }
+        : undefined;
     if (stale) return this.record(ctx, job, STALE, found);
-    const passes = hashBelowTarget(hash, w.shareTarget(ctx.difficulty));
+    const passes = (flags & SHARE_FLAG.passes) !== 0;
     if (!passes && !found) return this.record(ctx, job, LOW_DIFFICULTY);
-    const key = this.dupKey(ctx, p, header);
-    let set = this.accepted.get(job);
-    if (set?.has(key)) return this.record(ctx, job, DUPLICATE);
+    const keys = this.keysOf(job);
+    const at = keys.find(slot, readU32LE(header, 0), readU32LE(header, 68), readU32LE(header, 76));
+    if (at >= 0) return this.record(ctx, job, DUPLICATE);
     if (!passes) return this.record(ctx, job, LOW_DIFFICULTY, found);
-    if (!set) this.accepted.set(job, (set = new Set()));
-    set.add(key);
+    keys.insert(at);
     return this.record(ctx, job, ACCEPTED, found);
+  }
+
+  /**
+   * The job's accepted-share keys, made at its first lookup. That first lookup of a new job also
+   * frees the keys of jobs the feed no longer counts as current (ended by a flush or aged out):
+   * their shares are answered stale before the duplicate check, and a busy job's keys are MBs.
+   * A job found ended is freed one new job later, so a worker-hashed check that began before its
+   * job ended still finds the job's keys when its hash comes back.
+   */
+  private keysOf(job: PreparedJob): ShareKeys {
+    if (job === this.keysJob) return this.keys!;
+    let keys = this.accepted.get(job);
+    if (!keys) {
+      this.dropEnded();
+      this.accepted.set(job, (keys = new ShareKeys(job.work.extranonce1Size + job.work.extranonce2Size)));
+    }
+    this.keysJob = job;
+    this.keys = keys;
+    return keys;
+  }
+
+  /** Jobs holding duplicate keys (an ended job's go at the second new job's first lookup after it ended). */
+  get jobsWithKeys(): number {
+    return this.accepted.size;
+  }
+
+  private dropEnded(): void {
+    for (const old of this.ended) {
+      this.accepted.delete(old);
+      if (old === this.keysJob) this.keysJob = this.keys = undefined;
+    }
+    this.ended.clear();
+    for (const old of this.accepted.keys()) {
+      const found = this.opts.jobs.find(old.job.jobmanager, old.id);
+      if (found === "unknown" || found.stale) this.ended.add(old);
+    }
   }
 
   /**
    * The job: the stratum layer's lookup (`ctx.job`, from the client's issued ids) when it is one of
    * ours, else the feed's by id (a direct caller, or an id this connection was never sent).
    */
-  private jobOf(ctx: SubmitContext, p: SubmitParams): PreparedJob | undefined {
+  private jobOf(ctx: SubmitContext, jobId: string): PreparedJob | undefined {
     const given = ctx.job as PreparedJob | undefined;
     if (given?.work !== undefined) return given;
-    const found = this.opts.jobs.find(ctx.jobmanager, given?.id ?? p.jobId);
+    const found = this.opts.jobs.find(ctx.jobmanager, given?.id ?? jobId);
     return found === "unknown" ? undefined : found.job;
   }
 
@@ -198,21 +277,11 @@ export class EdgeShareChecker implements ShareChecker {
     return { main: newest.job.prevhash === job.job.prevhash, aux };
   }
 
-  private dupKey(ctx: SubmitContext, p: SubmitParams, header: Uint8Array): string {
-    const k = this.key;
-    k.set(ctx.extranonce1, 0);
-    const n = hexToBytesInto(p.extranonce2, k, ctx.extranonce1.length);
-    copy4(header, 0, k, n);
-    copy4(header, 68, k, n + 4);
-    copy4(header, 76, k, n + 8);
-    return k.toString("latin1", 0, n + 12);
-  }
-
   /** The winning share's record and its candidate, numbered together; the candidate goes out first. */
   private sendBlockShare(ctx: SubmitContext, job: PreparedJob, f: Found, r: ShareFields): void {
     const { sink, log } = this.opts;
     const { candidate: c, sent } = sink.blockShare(r, (shareSeq) =>
-      buildCandidate({ edge: sink.edge, session: sink.session, shareSeq, ctx, params: f.p, job, header: f.header, powHash: f.hash, main: f.main, aux: f.aux }),
+      buildCandidate({ edge: sink.edge, session: sink.session, shareSeq, ctx, extranonce2: f.extranonce2, job, header: f.header, powHash: f.hash, main: f.main, aux: f.aux }),
     );
     log.notice(`block candidate ${c.blockHash} for ${[...(c.main ? [c.currency] : []), ...c.aux].join("+")} from ${c.address}.${c.worker} (job ${c.jobId}, height ${job.job.height}, share ${c.session}#${c.shareSeq})`);
     sent.catch((e: unknown) => log.error(`block candidate ${c.blockHash}: forwarder failed: ${(e as Error).message}`));
@@ -245,9 +314,16 @@ export class EdgeShareChecker implements ShareChecker {
   }
 }
 
-function copy4(from: Uint8Array, at: number, to: Uint8Array, to0: number): void {
-  to[to0] = from[at]!;
-  to[to0 + 1] = from[at + 1]!;
-  to[to0 + 2] = from[at + 2]!;
-  to[to0 + 3] = from[at + 3]!;
+/**
+ * Copies a string's char codes into `out` for the byte-level checks; returns the end offset, or -1
+ * when it is not a string or longer than `out` (then it cannot be a valid extranonce2 anyway).
+ * Non-ASCII chars become 0xff, which is not a hex digit.
+ */
+function textInto(s: unknown, out: Uint8Array): number {
+  if (typeof s !== "string" || s.length > out.length) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out[i] = c < 0x80 ? c : 0xff;
+  }
+  return s.length;
 }

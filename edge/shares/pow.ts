@@ -8,6 +8,12 @@ import { sha256dInto } from "../../shared/bitcoin/index.ts";
 import type { PowRuntime } from "../../shared/pow/index.ts";
 
 export interface SyncPow {
+  /**
+   * The PoW function, when known (shared/pow's hashers say). "sha256d" lets the checker hash the
+   * header inside the share kernel's one call instead of calling `hashInto`: same bytes, one FFI
+   * crossing less.
+   */
+  readonly pow?: string;
   /** PoW hash of the 80-byte header into out32 (internal order). `ntime` matters only for scrypt-N. */
   hashInto(header: Uint8Array, out32: Uint8Array, ntime?: number): void;
 }
@@ -26,8 +32,14 @@ export function isAsyncPow(pow: PowHash): pow is AsyncPow {
   return typeof (pow as Partial<AsyncPow>).hashAsync === "function";
 }
 
+/** True for a synchronous sha256d hasher: the share kernel's own hash gives the same bytes. */
+export function isSha256dPow(pow: SyncPow): boolean {
+  return pow.pow === "sha256d";
+}
+
 /** sha256d with Bun.SHA256 into caller buffers: the fast path, and the default until shared/pow is wired. */
 export const sha256dPow: SyncPow = {
+  pow: "sha256d",
   hashInto(header, out32) {
     sha256dInto(header, out32);
   },

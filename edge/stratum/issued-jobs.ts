@@ -1,54 +1,138 @@
 /**
- * @module One client's issued job ids → (job, difficulty at push), PowerPool spec §2.6. The
- * difficulty a share is checked at is the one its job id was pushed with, not the current one.
+ * @module One client's issued job ids → the difficulty each was pushed with (PowerPool spec §2.6):
+ * a share is checked at the difficulty its job id was issued with, not the current one.
  *
- * Keeps the last ISSUED_JOBS_KEPT ids in push order. PowerPool meant to keep two generations of
- * 100 but its rotation wiped every id each 100th push (spec §15 item 7), rejecting good shares
- * as stale. Whether a remembered job is still current is the JobFeed's call (flushes), not this map's.
+ * Kept in space that grows with difficulty changes, not with pushes: an idle client re-pushed every
+ * 30 s for hours holds one small record. Ids are of two kinds:
+ *  - the job's own id (`1a2b3c`), when this client gets the job for the first time: a broadcast's
+ *    shared line, or a per-client push of a job it does not hold yet;
+ *  - the job's id plus `.` and a counter in hex (`1a2b3c.6553f1a0`), when the client already holds
+ *    the job (a keepalive or a difficulty change re-pushing it): cpuminer restarts its job clock
+ *    only on a new id, and a new difficulty needs a new id to travel with. The counter rises with
+ *    every re-push to the client and is the current second when that is higher, so the clients
+ *    re-pushed in one second (a keepalive sweep, a retarget wave) get the same id and share one
+ *    line (push.ts).
+ * Edge job ids are the hex of a counter that grows with every job (edge/jobs/job-cache.ts), and
+ * a client only ever gets the newest job, so the jobs it was sent under their own ids form a
+ * rising sequence. An *epoch* is a run of pushes at one difficulty; it records the range of job
+ * numbers sent under their own ids, the range of counters it used, and the jobs it covered. The
+ * last ISSUED_EPOCHS_KEPT epochs are kept; ids of older ones are unknown (answered as stale).
+ *
+ * A job's own id inside an epoch's range that this client was never sent (a refresh job that
+ * arrived and was superseded between two pushes) resolves to that epoch's difficulty: one the
+ * client really had while that job was current, so a share for it is credited fairly. Whether a
+ * job is still current is the JobFeed's call (flushes), not this record's.
  */
 import type { EdgeJob } from "../ports.ts";
 
-export interface IssuedJob {
-  readonly job: EdgeJob;
-  readonly difficulty: number;
+/** Difficulty changes remembered per client (vardiff retargets at most once per interval). */
+export const ISSUED_EPOCHS_KEPT = 16;
+
+// One epoch is STRIDE numbers in `IssuedJobs.epochs`, at these offsets.
+const DIFFICULTY = 0;
+/** Lowest and highest job number pushed in the epoch, under either kind of id. */
+const JOB_FROM = 1;
+const JOB_TO = 2;
+/** Lowest and highest job number pushed under its own id (OWN_FROM > OWN_TO: none). */
+const OWN_FROM = 3;
+const OWN_TO = 4;
+/** The first counter value this epoch may use; its counters run up to the next epoch's first, exclusive. */
+const SEQ_FROM = 5;
+/** Pushes in the epoch (status: `jobIds`). */
+const PUSHES = 6;
+const STRIDE = 7;
+
+let memoJob: EdgeJob | undefined;
+let memoNumber = -1;
+
+/** The id a job is re-pushed under with counter `k` (from `IssuedJobs.issue`). */
+export function repushId(job: EdgeJob, k: number): string {
+  return `${job.id}.${k.toString(16)}`;
 }
 
-/** Enough for cpuminer's 60 s scan chunks and ASICs' queues across keepalives, aux pushes and retargets. */
-export const ISSUED_JOBS_KEPT = 64;
+/** A job's number: its edge id read as hex (memoized for the job being broadcast). */
+function jobNumber(job: EdgeJob): number {
+  if (job !== memoJob) {
+    memoNumber = parseInt(job.id, 16);
+    memoJob = job;
+  }
+  return memoNumber;
+}
 
 export class IssuedJobs {
-  private readonly ids = new Map<string, IssuedJob>();
+  /** Epochs, oldest first, STRIDE numbers each; the last is the current one. Allocated at the first push. */
+  private epochs: number[] | undefined;
+  /** The last re-push counter used. Never lowered, so re-push ids stay unique on this connection. */
   private seq = 0;
+  /** The newest job number sent under its own id; -1 before any (or after `clear`). */
+  private ownTo = -1;
 
-  constructor(private readonly limit = ISSUED_JOBS_KEPT) {}
+  constructor(private readonly keep = ISSUED_EPOCHS_KEPT) {}
 
-  get(id: string): IssuedJob | undefined {
-    return this.ids.get(id);
-  }
-
-  has(id: string): boolean {
-    return this.ids.has(id);
-  }
-
-  get size(): number {
-    return this.ids.size;
-  }
-
-  add(id: string, job: EdgeJob, difficulty: number): void {
-    this.ids.delete(id);
-    this.ids.set(id, { job, difficulty });
-    if (this.ids.size > this.limit) this.ids.delete(this.ids.keys().next().value!);
+  /**
+   * Records a push of `job` at `difficulty` at `now` (ms). Returns 0 when the job goes out under its
+   * own id (the shared notify line), else the re-push counter to send it under (`repushId`).
+   */
+  issue(job: EdgeJob, difficulty: number, now: number): number {
+    const n = jobNumber(job);
+    let e = this.epochs;
+    let at = e ? e.length - STRIDE : -1;
+    if (!e || e[at + DIFFICULTY] !== difficulty) {
+      // A new array of the exact size each time (push would leave room to grow): most clients see
+      // few difficulty changes, and the array is their whole record.
+      const epoch = [difficulty, n, n, Infinity, -1, this.seq + 1, 0];
+      e = this.epochs = !e ? epoch : (e.length >= this.keep * STRIDE ? e.slice(STRIDE) : e).concat(epoch);
+      at = e.length - STRIDE;
+    }
+    e[at + PUSHES]!++;
+    if (n < e[at + JOB_FROM]!) e[at + JOB_FROM] = n;
+    if (n > e[at + JOB_TO]!) e[at + JOB_TO] = n;
+    if (n > this.ownTo) {
+      this.ownTo = n;
+      if (n < e[at + OWN_FROM]!) e[at + OWN_FROM] = n;
+      e[at + OWN_TO] = n;
+      return 0;
+    }
+    this.seq = Math.max(this.seq + 1, Math.floor(now / 1000));
+    return this.seq;
   }
 
   /**
-   * A new id for a re-push of `job` to this client: the job's id plus `.` and a per-client
-   * counter. Job ids are hex, so the suffix never collides with another job's own id.
+   * The difficulty `id` was issued with, or undefined when this client was not given it. `job` is
+   * the job `id` names (the feed's lookup of its leading hex): `id` is its id or a re-push id of it.
    */
-  freshId(job: EdgeJob): string {
-    return `${job.id}.${(++this.seq).toString(16)}`;
+  difficultyOf(id: string, job: EdgeJob): number | undefined {
+    const e = this.epochs;
+    if (!e || !id.startsWith(job.id)) return undefined;
+    const n = jobNumber(job);
+    if (id.length === job.id.length) {
+      for (let at = e.length - STRIDE; at >= 0; at -= STRIDE) {
+        if (n >= e[at + OWN_FROM]! && n <= e[at + OWN_TO]!) return e[at + DIFFICULTY];
+      }
+      return undefined;
+    }
+    if (id.charCodeAt(job.id.length) !== 0x2e) return undefined; // "."
+    const suffix = id.slice(job.id.length + 1);
+    const k = parseInt(suffix, 16);
+    // Only the exact form issued: "1a2b.05" or "1a2b.5x" name nothing.
+    if (!(k >= 1 && k <= this.seq) || k.toString(16) !== suffix) return undefined;
+    for (let at = e.length - STRIDE, to = this.seq; at >= 0; to = e[at + SEQ_FROM]! - 1, at -= STRIDE) {
+      if (k >= e[at + SEQ_FROM]! && k <= to) return n >= e[at + JOB_FROM]! && n <= e[at + JOB_TO]! ? e[at + DIFFICULTY] : undefined;
+    }
+    return undefined;
   }
 
+  /** Ids issued in the epochs kept (PowerPool's job map size, the status's `jobIds`). */
+  get size(): number {
+    const e = this.epochs;
+    let n = 0;
+    if (e) for (let at = PUSHES; at < e.length; at += STRIDE) n += e[at]!;
+    return n;
+  }
+
+  /** Forgets every id (the extranonce1 changed: work under the old one cannot validate). */
   clear(): void {
-    this.ids.clear();
+    this.epochs = undefined;
+    this.ownTo = -1;
   }
 }

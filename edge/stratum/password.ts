@@ -33,9 +33,13 @@ const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 /** What argparse takes for a negative number rather than an option. */
 const NEGATIVE = /^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const D_EQUALS = /^d=(.+)$/i;
+const HAS_D_EQUALS = /d=/i;
+const NO_OPTIONS: PasswordOptions = Object.freeze({});
 
 /** Parses a password; returns no options when it is not a valid option string (never throws). */
 export function parsePassword(password: string): PasswordOptions {
+  // Most miners send "x" or a word: with no option and no d=N, nothing to parse (and nothing to allocate).
+  if (!password.includes("-") && !HAS_D_EQUALS.test(password)) return NO_OPTIONS;
   const tokens = password.split(/\s+/).filter((t) => t !== "");
   return parseOptions(tokens) ?? parseDEquals(password) ?? {};
 }

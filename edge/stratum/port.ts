@@ -9,6 +9,7 @@ import type { Logger } from "../../shared/log.ts";
 import type { EdgeJob, Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
 import type { VardiffSettings } from "../vardiff/state.ts";
 import type { Clock, PortContext, PortCounters, PortListener } from "./context.ts";
+import { rememberAddressChecks } from "./address-cache.ts";
 import { MinuteMeter } from "./meter.ts";
 import { allowedVersionMask, portCoins, usernameRules, vardiffSettings } from "./port-settings.ts";
 import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
@@ -81,7 +82,8 @@ export class StratumPort implements PortContext {
     this.jobmanager = cfg.jobmanager;
     this.extranonce2Size = config.pool.extranonce_size;
     this.allowedVersionMask = allowedVersionMask(coins);
-    this.usernameRules = usernameRules(coins, cfg);
+    const rules = usernameRules(coins, cfg);
+    this.usernameRules = { ...rules, isValidAddress: rememberAddressChecks(rules.isValidAddress) };
     this.vardiff = vardiffSettings(cfg);
     this.feed = opts.feed;
     this.checker = opts.checker;

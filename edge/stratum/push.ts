@@ -2,13 +2,14 @@
  * @module Sending jobs to one client (PowerPool spec §2.6).
  *
  * A job goes out under its own id, as the bytes the job built once for every client
- * (`notifyLine`): a broadcast writes one shared buffer to all. When this client already holds that
- * id (a keepalive or a difficulty change re-pushing the same job), it gets a fresh per-client id
- * instead (`notifyLineWithId`), because cpuminer only restarts its job clock on a new id and
- * because the new id is what carries a new difficulty. A pending difficulty change is sent as
- * set_difficulty immediately before the notify it applies to.
+ * (`notifyLine`): a broadcast writes one shared buffer to all. When this client already holds the
+ * job (a keepalive or a difficulty change re-pushing it), it gets a per-client re-push id instead
+ * (`notifyLineWithId`; issued-jobs.ts says why, and how ids are remembered); clients re-pushed in
+ * the same second get the same id, so they share that line too. A pending difficulty change is
+ * sent as set_difficulty immediately before the notify it applies to.
  */
 import type { EdgeJob } from "../ports.ts";
+import { repushId } from "./issued-jobs.ts";
 import { setDifficultyLine } from "./replies.ts";
 import type { Session } from "./session.ts";
 
@@ -22,18 +23,21 @@ export function sendDifficulty(s: Session): void {
 
 export function pushJob(s: Session, job: EdgeJob, clean: boolean, now: number): void {
   sendDifficulty(s);
-  let line: Uint8Array;
-  let id = job.id;
-  if (s.jobs.has(id)) {
-    id = s.jobs.freshId(job);
-    line = job.notifyLineWithId(id, clean);
-  } else {
-    line = job.notifyLine(clean);
-  }
-  s.jobs.add(id, job, s.difficulty);
+  const k = s.jobs.issue(job, s.difficulty, now);
   s.lastJob = job;
   s.lastPushAt = now;
-  s.send(line);
+  s.send(k === 0 ? job.notifyLine(clean) : repushLine(job, k, clean));
+}
+
+/** The last re-push line built: the clients re-pushed in one sweep mostly get the same id (issued-jobs.ts). */
+let lastRepush: { readonly job: EdgeJob; readonly k: number; readonly clean: boolean; readonly line: Uint8Array } | undefined;
+
+function repushLine(job: EdgeJob, k: number, clean: boolean): Uint8Array {
+  const last = lastRepush;
+  if (last && last.job === job && last.k === k && last.clean === clean) return last.line;
+  const line = job.notifyLineWithId(repushId(job, k), clean);
+  lastRepush = { job, k, clean, line };
+  return line;
 }
 
 /**

@@ -5,10 +5,17 @@
  * reply is pending, everything after it for this client (replies and pushes alike) waits in
  * `queue`, holding references (a broadcast's shared bytes are not copied). A check that never
  * settles is answered with error 20 after SHARE_CHECK_TIMEOUT_MS so the client is not stuck.
+ *
+ * An edge holds one Session per miner, most of them idle, so what only some need is allocated
+ * when first needed: the output queue while a reply is pending, the invalid-share window at the
+ * first share, the extranonce1 bytes at the first submit, the vardiff rate at the first accepted
+ * share (vardiff/state.ts); issued job ids take space per difficulty change, not per push
+ * (issued-jobs.ts).
  */
+import { hexToBytes } from "../../shared/bitcoin/index.ts";
 import { VardiffState } from "../vardiff/state.ts";
 import type { PortContext } from "./context.ts";
-import { dispatch } from "./dispatch.ts";
+import { dispatch, dispatchLine } from "./dispatch.ts";
 import { StratumError } from "./errors.ts";
 import { IssuedJobs } from "./issued-jobs.ts";
 import { errorReply } from "./replies.ts";
@@ -27,10 +34,23 @@ export interface ReplySlot {
   readonly id: string;
 }
 
+/** The outcomes of a connection's last `invalid_window` shares (1 = rejected), a ring. */
+class OutcomeWindow {
+  readonly ring: Uint8Array;
+  count = 0;
+  next = 0;
+  rejected = 0;
+  constructor(size: number) {
+    this.ring = new Uint8Array(size);
+  }
+}
+
 export class Session implements LineHandler {
   subscribed = false;
-  extranonce1: Uint8Array = new Uint8Array(0);
-  extranonce1Hex = "";
+  /** extranonce1 as hex (the allocator's key and what the miner is told); "" before subscribe. */
+  private en1Hex = "";
+  /** Its bytes, made at the first submit: an idle connection never needs them. */
+  private en1Bytes: Uint8Array | undefined;
   userAgent = "";
   authorized = false;
   address = "";
@@ -55,11 +75,8 @@ export class Session implements LineHandler {
   readonly keepaliveSeedMs: number;
   idle = false;
   acceptedDifficulty = 0;
-  /** Outcomes of the last `invalid_window` shares (1 = rejected), allocated at the first share. */
-  private outcomes: Uint8Array | undefined;
-  private outcomeCount = 0;
-  private outcomeNext = 0;
-  private rejectedInWindow = 0;
+  /** Allocated at the first share. */
+  private outcomes: OutcomeWindow | undefined;
   private queue: (string | Uint8Array | ReplySlot)[] | null = null;
 
   constructor(
@@ -68,9 +85,23 @@ export class Session implements LineHandler {
     now: number,
   ) {
     this.difficulty = this.nextDiff = ctx.cfg.start_difficulty;
-    this.vardiff = new VardiffState(ctx.vardiff, now);
+    this.vardiff = VardiffState.for(ctx.vardiff, now);
     this.lastPushAt = now;
     this.keepaliveSeedMs = Math.floor(ctx.random() * ((ctx.cfg.push_job_interval * 1000) / 3));
+  }
+
+  get extranonce1Hex(): string {
+    return this.en1Hex;
+  }
+
+  get extranonce1(): Uint8Array {
+    return (this.en1Bytes ??= hexToBytes(this.en1Hex));
+  }
+
+  /** Gives the connection its (new) extranonce1: subscribe, set_extranonce. */
+  setExtranonce1(hex: string): void {
+    this.en1Hex = hex;
+    this.en1Bytes = undefined;
   }
 
   /** "address.worker" as PowerPool logs it. */
@@ -80,6 +111,10 @@ export class Session implements LineHandler {
 
   request(id: string, method: string, params: readonly unknown[], now: number): void {
     dispatch(this, id, method, params, now);
+  }
+
+  requestLine(bytes: Uint8Array, start: number, end: number, now: number): boolean {
+    return dispatchLine(this, bytes, start, end, now);
   }
 
   malformed(id: string, _now: number): void {
@@ -128,15 +163,15 @@ export class Session implements LineHandler {
   recordOutcome(rejected: boolean, now: number): boolean {
     const ratio = this.ctx.cfg.limits.invalid_ratio;
     if (ratio <= 0) return false; // 0 turns the ban off rather than banning everyone
-    const outcomes = (this.outcomes ??= new Uint8Array(Math.min(this.ctx.cfg.limits.invalid_window, MAX_INVALID_WINDOW)));
-    const n = outcomes.length;
-    if (this.outcomeCount === n) this.rejectedInWindow -= outcomes[this.outcomeNext]!;
-    else this.outcomeCount++;
-    outcomes[this.outcomeNext] = rejected ? 1 : 0;
-    this.outcomeNext = (this.outcomeNext + 1) % n;
-    if (rejected) this.rejectedInWindow++;
-    if (this.outcomeCount === n && this.rejectedInWindow >= ratio * n) {
-      this.transport.ban(`${this.rejectedInWindow} of the last ${n} shares rejected`, now);
+    const w = (this.outcomes ??= new OutcomeWindow(Math.min(this.ctx.cfg.limits.invalid_window, MAX_INVALID_WINDOW)));
+    const n = w.ring.length;
+    if (w.count === n) w.rejected -= w.ring[w.next]!;
+    else w.count++;
+    w.ring[w.next] = rejected ? 1 : 0;
+    w.next = (w.next + 1) % n;
+    if (rejected) w.rejected++;
+    if (w.count === n && w.rejected >= ratio * n) {
+      this.transport.ban(`${w.rejected} of the last ${n} shares rejected`, now);
       return true;
     }
     return false;

@@ -25,8 +25,7 @@ export function renewExtranonce1(s: Session, now: number): void {
     return;
   }
   ctx.allocator.release(s.extranonce1Hex);
-  s.extranonce1 = next.extranonce1;
-  s.extranonce1Hex = next.hex;
+  s.setExtranonce1(next.hex);
   s.send(setExtranonceLine(next.hex, ctx.extranonce2Size));
   // Ids issued for the old extranonce1 can no longer produce valid shares.
   s.jobs.clear();

@@ -1,7 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { EdgeJob } from "../ports.ts";
 import { STRATUM_ERROR_TEXT } from "./errors.ts";
-import { IssuedJobs } from "./issued-jobs.ts";
 import { MinuteMeter } from "./meter.ts";
 import { allowedVersionMask, sweepPeriodMs } from "./port-settings.ts";
 import { errorReply, idJson, okReply, setDifficultyLine, setExtranonceLine, subscribeReply } from "./replies.ts";
@@ -32,21 +30,6 @@ describe("parseSubmit", () => {
     for (const bad of [["w", "a1", "0000000", "5c3a8f10", "b2957c02"], ["w", "", "00000000", "5c3a8f10", "b2957c02"], ["w", "a1", "00000000", "5c3a8f1\u0010", "b2957c02"], ["w", "a1", "00000000", "5c3a8f10"]]) {
       expect(parseSubmit(bad, 8)).toBeUndefined();
     }
-  });
-});
-
-describe("IssuedJobs", () => {
-  const job = (id: string) => ({ id }) as EdgeJob;
-  test("keeps the last N ids in push order, with their difficulty", () => {
-    const m = new IssuedJobs(3);
-    for (const id of ["a", "b", "c", "d"]) m.add(id, job(id), id.charCodeAt(0));
-    expect(m.has("a")).toBe(false);
-    expect(m.get("d")?.difficulty).toBe(100);
-    expect(m.size).toBe(3);
-  });
-  test("fresh ids are the job id plus a per-client suffix", () => {
-    const m = new IssuedJobs();
-    expect([m.freshId(job("ab")), m.freshId(job("ab"))]).toEqual(["ab.1", "ab.2"]);
   });
 });
 

@@ -28,8 +28,7 @@ export function subscribe(s: Session, id: string, params: readonly unknown[], _n
     s.send(errorReply(id, StratumError.OTHER));
     return;
   }
-  s.extranonce1 = allocated.extranonce1;
-  s.extranonce1Hex = allocated.hex;
+  s.setExtranonce1(allocated.hex);
   s.subscribed = true;
   s.send(subscribeReply(id, allocated.hex, s.ctx.extranonce2Size));
 }

@@ -27,6 +27,12 @@ export interface LineHandler {
    * lower-cased (methods are case-insensitive), `params` is the array sent (absent → empty).
    */
   request(id: string, method: string, params: readonly unknown[], now: number): void;
+  /**
+   * Optional, tried first for every line: handles it straight from its bytes (valid during the
+   * call only) and returns true, or returns false having done nothing, and the line is parsed
+   * as JSON for `request`/`malformed`. The stratum session answers plain mining.submit lines here.
+   */
+  requestLine?(bytes: Uint8Array, start: number, end: number, now: number): boolean;
   /** A line that is not a request (bad JSON, not an object, no method, params not an array): answer error 20 with `id`. */
   malformed(id: string, now: number): void;
   /** The connection is gone; called once, whoever closed it. */

@@ -13,31 +13,33 @@ export const WINDOW_MINUTES = 10;
 const BUCKETS = WINDOW_MINUTES + 1;
 
 export class ShareRate {
-  // Fixed rings, allocated once per connection: adding a share allocates nothing.
-  private readonly sums = new Float64Array(BUCKETS);
-  private readonly minutes = new Float64Array(BUCKETS).fill(-1);
+  // One fixed ring per connection, allocated once: sums at [0, BUCKETS), their minutes after.
+  // Adding a share allocates nothing.
+  private readonly ring = new Float64Array(2 * BUCKETS).fill(-1, BUCKETS);
 
   /** `since`: when measuring started (connect or authorize time), ms. */
   constructor(private readonly since: number) {}
 
   add(difficulty: number, now: number): void {
+    const r = this.ring;
     const minute = Math.floor(now / MINUTE_MS);
     const i = minute % BUCKETS;
-    if (this.minutes[i] !== minute) {
-      this.minutes[i] = minute;
-      this.sums[i] = 0;
+    if (r[BUCKETS + i] !== minute) {
+      r[BUCKETS + i] = minute;
+      r[i] = 0;
     }
-    this.sums[i]! += difficulty;
+    r[i]! += difficulty;
   }
 
   /** Accepted difficulty per minute over the window ending at `now`. */
   perMinute(now: number): number {
     const minute = Math.floor(now / MINUTE_MS);
     const first = minute - WINDOW_MINUTES;
+    const r = this.ring;
     let sum = 0;
     for (let i = 0; i < BUCKETS; i++) {
-      const m = this.minutes[i]!;
-      if (m >= first && m <= minute) sum += this.sums[i]!;
+      const m = r[BUCKETS + i]!;
+      if (m >= first && m <= minute) sum += r[i]!;
     }
     const start = Math.max(this.since, first * MINUTE_MS);
     // A floor of one second keeps a share that arrives right at the start from reading as infinite.

@@ -5,6 +5,11 @@
  * one (PowerPool ran them only on submits and keepalive timeouts). The timer is what brings a miner
  * whose difficulty is too high back down when it sends nothing: after more than `interval` of
  * silence its rate is taken as at most one share of the current difficulty per silent period.
+ *
+ * Most connections of a big edge are idle or few-share miners, so the state is small until used:
+ * the share-rate ring comes with the first accepted share, and the tiers are the port's own array
+ * unless the connection narrowed them. On a port without vardiff there is nothing to remember:
+ * every connection shares one inert instance (`VardiffState.for`), which no method changes.
  */
 import { idealDifficulty, nearestTier, personalTiers } from "./retarget.ts";
 import { ShareRate } from "./share-rate.ts";
@@ -20,12 +25,17 @@ export interface VardiffSettings {
   readonly tiers: readonly number[];
 }
 
+/** The shared instance of each port without vardiff. */
+const inert = new WeakMap<VardiffSettings, VardiffState>();
+
 export class VardiffState {
+  /** False on a port without vardiff, or once the connection turned it off (password `-d`). */
   enabled: boolean;
+  /** The port's tiers narrowed by every `restrict` so far (filtering twice is filtering by both bounds). */
   private tiers: readonly number[];
-  private min: number | undefined;
-  private max: number | undefined;
-  private readonly rate: ShareRate;
+  /** Since when the rate is measured; the ring is allocated at the first accepted share. */
+  private readonly since: number;
+  private rate: ShareRate | undefined;
   private lastRetargetAt: number;
   /** Later of the last accepted share and the last difficulty change: silence is measured from here. */
   private quietSince: number;
@@ -36,16 +46,23 @@ export class VardiffState {
   ) {
     this.enabled = settings.enabled;
     this.tiers = settings.tiers;
-    this.rate = new ShareRate(now);
+    this.since = now;
     this.lastRetargetAt = now;
     this.quietSince = now;
   }
 
+  /** A new connection's vardiff: its own when the port has vardiff, else the port's inert instance. */
+  static for(settings: VardiffSettings, now: number): VardiffState {
+    if (settings.enabled) return new VardiffState(settings, now);
+    let v = inert.get(settings);
+    if (!v) inert.set(settings, (v = new VardiffState(settings, now)));
+    return v;
+  }
+
   /** Limits this connection's tiers (password --min/--max-diff, configure minimum-difficulty); undefined keeps a bound. */
   restrict(min: number | undefined, max: number | undefined): void {
-    if (min !== undefined) this.min = this.min === undefined ? min : Math.max(this.min, min);
-    if (max !== undefined) this.max = this.max === undefined ? max : Math.min(this.max, max);
-    this.tiers = personalTiers(this.settings.tiers, this.min, this.max);
+    if (!this.settings.enabled || (min === undefined && max === undefined)) return;
+    this.tiers = personalTiers(this.tiers, min, max);
   }
 
   get personalTiers(): readonly number[] {
@@ -53,12 +70,14 @@ export class VardiffState {
   }
 
   onAccepted(difficulty: number, now: number): void {
-    this.rate.add(difficulty, now);
+    if (!this.enabled) return;
+    (this.rate ??= new ShareRate(this.since)).add(difficulty, now);
     this.quietSince = now;
   }
 
   /** The difficulty changed by other means (suggest_difficulty, configure): measure afresh from now. */
   onDifficultySet(now: number): void {
+    if (!this.settings.enabled) return;
     this.quietSince = now;
     this.lastRetargetAt = now;
   }
@@ -70,9 +89,10 @@ export class VardiffState {
 
   /** The difficulty to move to, or undefined to stay at `current`. Restarts the interval. */
   retarget(current: number, now: number): number | undefined {
+    if (!this.enabled) return undefined;
     this.lastRetargetAt = now;
-    if (!this.enabled || this.tiers.length === 0) return undefined;
-    let perMinute = this.rate.perMinute(now);
+    if (this.tiers.length === 0) return undefined;
+    let perMinute = this.rate ? this.rate.perMinute(now) : 0;
     const quietMs = now - this.quietSince;
     if (quietMs > this.settings.intervalMs) perMinute = Math.min(perMinute, current / (quietMs / 60_000));
     const next = nearestTier(this.tiers, idealDifficulty(perMinute, this.settings.spmTarget));

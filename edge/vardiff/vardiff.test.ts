@@ -89,12 +89,33 @@ describe("VardiffState", () => {
     expect(empty.personalTiers).toEqual([]);
     expect(empty.retarget(128, T0 + 1e9)).toBeUndefined();
   });
+  test("a port without vardiff gives every connection one inert state that nothing changes", () => {
+    const off = settings({ enabled: false });
+    const a = VardiffState.for(off, T0);
+    expect(VardiffState.for(off, T0 + 5)).toBe(a);
+    a.restrict(256, 2048);
+    a.onAccepted(1024, T0 + 1000);
+    a.onDifficultySet(T0 + 2000);
+    a.enabled = false; // what password -d does
+    expect(a.personalTiers).toBe(TIERS);
+    expect(a.due(T0 + 1e9)).toBe(false);
+    expect(a.retarget(128, T0 + 1e9)).toBeUndefined();
+    const on = settings();
+    expect(VardiffState.for(on, T0)).not.toBe(VardiffState.for(on, T0));
+  });
   test("min/max restrict the tiers retargets choose from", () => {
     const v = new VardiffState(settings(), T0);
     v.restrict(256, 2048);
     expect(v.retarget(4096, T0 + 31_000)).toBe(256);
     for (let i = 0; i < 1000; i++) v.onAccepted(4096, T0 + 31_000 + i * 10);
     expect(v.retarget(256, T0 + 62_000)).toBe(2048);
+  });
+  test("successive restrictions keep the tightest bounds (password, then configure)", () => {
+    const v = new VardiffState(settings(), T0);
+    v.restrict(256, undefined);
+    v.restrict(undefined, 1024);
+    v.restrict(128, 4096);
+    expect(v.personalTiers).toEqual([256, 512, 1024]);
   });
   test("fractional tiers work (CPU test difficulties)", () => {
     const v = new VardiffState(settings({ tiers: [0.001, 0.002, 0.004] }), T0);

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 /* ABI version checked by the loader: bump whenever an exported signature changes. */
-#define PH_ABI_VERSION 3u
+#define PH_ABI_VERSION 4u
 
 /* CPU feature bits reported by ph_cpu_features() and accepted as a mask by ph_init(). */
 #define PH_F_SSE2 0x01u   /* SSE2 salsa kernel (always present on x86-64) */
@@ -73,8 +73,16 @@ PH_HIDDEN extern int ph_features_ready;
 PH_HIDDEN unsigned ph_detect_features(void);
 /* SHA-256 round constants (FIPS 180-4 §4.2.2), defined once in sha256.c; 16-byte aligned for SHA-NI loads. */
 PH_HIDDEN extern const uint32_t ph_sha256_k[64];
+/* The SHA-256 initial hash value (FIPS 180-4 §5.3.3), defined once in sha256.c. */
+PH_HIDDEN extern const uint32_t ph_sha256_iv[8];
+/* The block function in use: SHA extensions when ph_init() enabled them, else portable. */
+PH_HIDDEN void ph_sha256_compress(uint32_t state[8], const uint8_t *blocks, size_t nblocks);
 PH_HIDDEN void ph_sha256_compress_portable(uint32_t state[8], const uint8_t *blocks, size_t nblocks);
 PH_HIDDEN void ph_sha256_compress_shani(uint32_t state[8], const uint8_t *blocks, size_t nblocks);
+/* root = sha256d(root ‖ branch[i]) for i < n on the SHA extensions (sha256-shani.c; share path). */
+PH_HIDDEN void ph_merkle_fold_shani(uint8_t root[32], const uint8_t *branch, size_t n);
+/* sha256d of a message from a midstate: `rest` (n bytes) after the blocks in `mid`, `total` bytes in all. */
+PH_HIDDEN void ph_sha256d_mid_shani(const uint32_t mid[8], const uint8_t *rest, size_t n, uint64_t total, uint8_t out[32]);
 PH_HIDDEN void ph_echo512_aesni_64(const uint8_t in[64], uint8_t out[64]);
 PH_HIDDEN void ph_sha256_init(ph_sha256_ctx *ctx);
 PH_HIDDEN void ph_sha256_update(ph_sha256_ctx *ctx, const uint8_t *data, size_t len);
@@ -108,6 +116,8 @@ PH_API int32_t ph_scrypt(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t
 PH_API int32_t ph_scrypt_batch(const uint8_t *in, uint32_t len, uint32_t count, uint8_t *out, uint32_t N, uint32_t kernel);
 PH_API void ph_release_scratch(void);
 PH_API void ph_sha256d(const uint8_t *in, uint32_t len, uint8_t *out);
+/* One share, from extranonces to header, PoW hash and target flags (share.c; layouts there). */
+PH_API int32_t ph_share_run(uint8_t *job, uint32_t job_len, uint8_t *io, uint32_t io_len);
 /* Third-party references compiled from node_modules/multi-hashing (benchmark and cross-checks only). */
 PH_API void ph_ref_sha256d_sph(const uint8_t *in, uint32_t len, uint8_t *out);
 PH_API int32_t ph_ref_scrypt_mh(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t N);

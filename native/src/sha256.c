@@ -19,7 +19,7 @@ const uint32_t ph_sha256_k[64] __attribute__((aligned(16))) = {
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static const uint32_t IV256[8] = {
+const uint32_t ph_sha256_iv[8] = {
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
@@ -80,7 +80,7 @@ void ph_sha256_compress_portable(uint32_t state[8], const uint8_t *blocks, size_
   }
 }
 
-static void compress(uint32_t state[8], const uint8_t *blocks, size_t nblocks) {
+void ph_sha256_compress(uint32_t state[8], const uint8_t *blocks, size_t nblocks) {
 #ifdef PH_X86_KERNELS
   if (ph_features_active & PH_F_SHANI) {
     ph_sha256_compress_shani(state, blocks, nblocks);
@@ -91,7 +91,7 @@ static void compress(uint32_t state[8], const uint8_t *blocks, size_t nblocks) {
 }
 
 void ph_sha256_init(ph_sha256_ctx *ctx) {
-  memcpy(ctx->h, IV256, sizeof IV256);
+  memcpy(ctx->h, ph_sha256_iv, sizeof ph_sha256_iv);
   ctx->fill = 0;
   ctx->total = 0;
 }
@@ -106,11 +106,11 @@ void ph_sha256_update(ph_sha256_ctx *ctx, const uint8_t *data, size_t len) {
     data += take;
     len -= take;
     if (ctx->fill < 64) return;
-    compress(ctx->h, ctx->buf, 1);
+    ph_sha256_compress(ctx->h, ctx->buf, 1);
     ctx->fill = 0;
   }
   if (len >= 64) {
-    compress(ctx->h, data, len / 64);
+    ph_sha256_compress(ctx->h, data, len / 64);
     data += len & ~(size_t)63;
     len &= 63;
   }
@@ -126,13 +126,13 @@ void ph_sha256_final(ph_sha256_ctx *ctx, uint8_t out[32]) {
   b[ctx->fill++] = 0x80;
   if (ctx->fill > 56) {
     memset(b + ctx->fill, 0, 64 - ctx->fill);
-    compress(ctx->h, b, 1);
+    ph_sha256_compress(ctx->h, b, 1);
     ctx->fill = 0;
   }
   memset(b + ctx->fill, 0, 56 - ctx->fill);
   store_be32(b + 56, (uint32_t)(bits >> 32));
   store_be32(b + 60, (uint32_t)bits);
-  compress(ctx->h, b, 1);
+  ph_sha256_compress(ctx->h, b, 1);
   for (int i = 0; i < 8; i++) store_be32(out + 4 * i, ctx->h[i]);
 }
 

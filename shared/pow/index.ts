@@ -8,6 +8,8 @@
  *   pow.hasher("x11").hashInto(header80, out32);
  *   // any algorithm; scrypt and scrypt-N go to the worker pool and are batched into SIMD lanes:
  *   const hash = await pow.hash("scrypt", header80);             // may reject PowBusyError
+ *   // a share's header (and sha256d + target flags) from its job in one call (share-kernel.ts):
+ *   pow.shareKernel.run(packShareWork(job), version, ntime, nonce, true);
  *   await pow.close();
  *
  * Hashes are 32 bytes in internal order (compare as a little-endian 256-bit integer).
@@ -18,6 +20,7 @@ import { loadPowNative, type LoadPowNativeOptions, type PowNative } from "./nati
 import { createPowPool, type PowPool } from "./pool.ts";
 import { createPowRegistry, type PowRegistry } from "./registry.ts";
 import { selfTest, type SelfTestReport } from "./self-test.ts";
+import { createShareKernel, type ShareKernel } from "./share-kernel.ts";
 
 export {
   BUILTIN_ALGORITHMS,
@@ -63,6 +66,19 @@ export {
 export { createPowRegistry, resolveAlgorithm, type PowAlgorithm, type PowRegistry } from "./registry.ts";
 export { headerNtime, scryptNfactor, scryptNForTime } from "./scrypt-n.ts";
 export {
+  compareKernels,
+  createJsShareKernel,
+  createNativeShareKernel,
+  createShareKernel,
+  MAX_SLOT_BYTES,
+  packShareWork,
+  SHARE_FLAG,
+  targetFlags,
+  type ShareKernel,
+  type ShareWork,
+  type ShareWorkInput,
+} from "./share-kernel.ts";
+export {
   formatSelfTestFailures,
   runSelfTest,
   selfTest,
@@ -90,6 +106,8 @@ export interface PowRuntime {
   readonly pool: PowPool | undefined;
   /** The main thread's passing self-test report (workers run their own). */
   readonly selfTestReport: SelfTestReport;
+  /** Header (and sha256d) of a share in one call: native with SHA extensions, else Bun.SHA256. */
+  readonly shareKernel: ShareKernel;
   /** Inline hasher (synchronous; for slow algorithms it blocks the thread). */
   hasher(name: string): Hasher;
   /** PoW hash: inline for fast algorithms, through the pool for slow ones (may reject PowBusyError). */
@@ -109,6 +127,7 @@ export async function startPow(options: StartPowOptions): Promise<PowRuntime> {
   const registry = createPowRegistry(options.algorithms, native, options.table);
   const infos = registry.names.map((n) => registry.get(n).info);
   const selfTestReport = selfTest(infos, native);
+  const shareKernel = createShareKernel(native); // cross-checked against Bun.SHA256; throws on a difference
   const slow = infos.filter((info) => registry.get(info.name).hasher.slow);
   let pool: PowPool | undefined;
   if (slow.length > 0) {
@@ -133,6 +152,7 @@ export async function startPow(options: StartPowOptions): Promise<PowRuntime> {
     registry,
     pool,
     selfTestReport,
+    shareKernel,
     hasher: (name) => registry.get(name).hasher,
     hash(name, header, ntime) {
       const algo = registry.get(name);

@@ -13,7 +13,7 @@ import { DEFAULT_LIBRARY_PATH } from "./paths.ts";
 import { compileWithTinyCC } from "./tinycc.ts";
 
 /** Must equal PH_ABI_VERSION in native/src/powhash.h. */
-export const POWHASH_ABI_VERSION = 3;
+export const POWHASH_ABI_VERSION = 4;
 
 /** Feature bits of ph_cpu_features()/ph_init() (native/src/powhash.h). */
 export const CPU_FEATURE = { sse2: 0x01, avx2: 0x02, avx512: 0x04, shaNi: 0x08, aes: 0x10 } as const;
@@ -39,6 +39,7 @@ const CORE_SYMBOLS = {
   ph_scrypt_batch: { args: ["buffer", "u32", "u32", "buffer", "u32", "u32"], returns: "i32" },
   ph_release_scratch: { args: [], returns: "void" },
   ph_sha256d: { args: ["buffer", "u32", "buffer"], returns: "void" },
+  ph_share_run: { args: ["buffer", "u32", "buffer", "u32"], returns: "i32" },
 } as const satisfies Record<string, FFIFunction>;
 
 /** Third-party references compiled into the gcc library only (benchmark and cross-checks). */
