@@ -3,7 +3,7 @@ import { addressChecker } from "./addresses.ts";
 import { allSchemaKeys, interpolateTiers, parseConfig, type Config } from "./load.ts";
 import { configSchema } from "./schema.ts";
 import { dumpConfig, MASK, maskUrlPassword } from "./mask.ts";
-import { ConfigError } from "./problems.ts";
+import { problemLines } from "./testing.ts";
 
 const root = `${import.meta.dir}/../..`;
 const example = await Bun.file(`${root}/config.example.yml`).text();
@@ -11,16 +11,7 @@ const LTC = "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF";
 
 const parse = (yaml: string, serverNumberOffset = 0): Config => parseConfig(yaml, "test.yml", { addresses: addressChecker, serverNumberOffset });
 
-/** The problems' lines, for asserting that each mistake has one of its own. */
-function problems(yaml: string): string[] {
-  try {
-    parse(yaml);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.map((p) => `${p.path}: ${p.expected}${p.found === undefined ? "" : ` | found ${p.found}`}`);
-    throw e;
-  }
-  throw new Error("expected the config to be refused");
-}
+const problems = (yaml: string): string[] => problemLines(() => parse(yaml));
 
 const minimal = `
 coins:

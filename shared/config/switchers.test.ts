@@ -2,21 +2,13 @@
 import { describe, expect, test } from "bun:test";
 import { addressChecker } from "./addresses.ts";
 import { parseConfig, type Config } from "./load.ts";
-import { ConfigError } from "./problems.ts";
+import { problemLines } from "./testing.ts";
 
 const LTC = "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF";
 const BTC = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4";
 const parse = (yaml: string): Config => parseConfig(yaml, "test.yml", { addresses: addressChecker });
 
-function problems(yaml: string): string[] {
-  try {
-    parse(yaml);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.map((p) => `${p.path}: ${p.expected}${p.found === undefined ? "" : ` | found ${p.found}`}`);
-    throw e;
-  }
-  throw new Error("expected the config to be refused");
-}
+const problems = (yaml: string): string[] => problemLines(() => parse(yaml));
 
 const coins = `
 coins:

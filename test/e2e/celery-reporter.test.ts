@@ -26,6 +26,7 @@ import { createLogger } from "../../shared/log.ts";
 import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { buildHeader, TestMiner, type StratumMessage } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { notableLines, untilWith } from "../helpers/until.ts";
 
 const PYTHON = "/usr/bin/python3";
 const DIFF = 1e-8;
@@ -113,15 +114,7 @@ async function startWorker(dir: string, brokerUrl: string): Promise<Worker> {
 const logLines: string[] = [];
 const log = createLogger("celery-e2e", { level: "info", format: "text", components: {}, write: (l) => logLines.push(l) });
 
-async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last notable log lines:\n${logLines.filter((l) => /\[(WARN|ERROR)\]/.test(l)).slice(-15).join("\n")}`);
-    await Bun.sleep(50);
-  }
-}
+const until = untilWith(() => notableLines(logLines), { everyMs: 50 });
 
 /** What the miners were told, per `<user>.<worker>` and type. */
 class Told {

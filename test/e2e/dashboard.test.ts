@@ -26,6 +26,7 @@ import { createLogger } from "../../shared/log.ts";
 import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { TestMiner } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { untilWith } from "../helpers/until.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -41,15 +42,7 @@ const TIMEOUT_MS = 60_000;
 /** The core's and the edge's log, quoted when a wait times out (E2E_LOG=1 also prints it live). */
 const logLines: string[] = [];
 
-async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last log lines:\n${logLines.slice(-40).join("\n")}`);
-    await Bun.sleep(100);
-  }
-}
+const until = untilWith(() => logLines.slice(-40).join("\n"), { everyMs: 100 });
 
 /** The us1 edge as its heartbeat would describe it: two ports, five miners, a hashrate that moves. */
 function us1Status(startedAt: number, tick: number): EdgeStatusV1 {

@@ -23,6 +23,7 @@ import { createLogger } from "../../shared/log.ts";
 import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { buildHeader, TestMiner, type MinerJob } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { notableLines, untilWith } from "../helpers/until.ts";
 
 const POOL_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
 const USER = `${BCOIN_REGTEST_ADDRESS}.rig1`;
@@ -40,15 +41,7 @@ const log = createLogger("e2e-switch", {
   },
 });
 
-async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last notable log lines:\n${logLines.filter((l) => /\[(NOTICE|WARN|ERROR)\]/.test(l)).slice(-15).join("\n")}`);
-    await Bun.sleep(25);
-  }
-}
+const until = untilWith(() => notableLines(logLines), { ms: 15_000 });
 
 /** The chain tip a job builds on (display hex) and the height it mines (BIP34 push in coinb1, after version, input count and prevout: byte 42). */
 const tipOf = (job: MinerJob) => bytesToRpcHex(stratumPrevhashToBytes(job.prevhash));

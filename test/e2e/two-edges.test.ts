@@ -20,6 +20,7 @@ import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { compareAccounting, Ledger, readAccounting, type Credit } from "../helpers/ledger.ts";
 import { buildHeader, TestMiner } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { notableLines, untilWith } from "../helpers/until.ts";
 
 const CPU_DIFF = 1e-8;
 const ASIC_DIFF = 2e-8;
@@ -37,15 +38,7 @@ const addr = (fill: number) => base58CheckEncode(concatBytes(Uint8Array.of(0x3c)
 const logLines: string[] = [];
 const log = createLogger("e2e2", { level: "info", format: "text", components: {}, write: (l) => logLines.push(l) });
 
-async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last notable log lines:\n${logLines.filter((l) => /\[(WARN|ERROR)\]/.test(l)).slice(-15).join("\n")}`);
-    await Bun.sleep(25);
-  }
-}
+const until = untilWith(() => notableLines(logLines));
 
 describe("two edges, one core, bcoin regtest", () => {
   let redis: PrivateRedis;
