@@ -5,6 +5,10 @@
  * Start order follows the data path backwards — Redis link, identity, jobs, hashing — so a miner
  * can only connect once everything a share needs is up. Stop runs in reverse, and the forwarder
  * stops last but one so every share already answered reaches Redis or the spool.
+ *
+ * As worker `i` of a multi-process edge (edge/supervisor), it is `<edge>/<i>` towards Redis (its own
+ * edge-id lease, status record and share session) and spools under `.spool/<edge>/<i>`, while the
+ * config (ports, public host) is the edge's; its listeners share the ports with SO_REUSEPORT.
  */
 import type { Config } from "../shared/config/load.ts";
 import type { Logger } from "../shared/log.ts";
@@ -13,10 +17,11 @@ import { EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./f
 import { JobCache, RedisJobFeed } from "./jobs/index.ts";
 import { describeEdge, edgePorts } from "./plan.ts";
 import { startEdgeStratum, type EdgeStratum } from "./server.ts";
+import { workerName } from "./supervisor/naming.ts";
 import { EdgeShareChecker, powFromRuntime } from "./shares/index.ts";
 
 export interface EdgeOptions {
-  /** Where spool files go (default `.spool/<edge>`). */
+  /** Where spool files go (default `.spool/<edge>`, `.spool/<edge>/<worker>` for a worker). */
   readonly spoolDir?: string;
   /** Per-port listen overrides and bind address (tests). */
   readonly listenPorts?: Readonly<Record<string, number>>;
@@ -25,9 +30,12 @@ export interface EdgeOptions {
   readonly agentListenPorts?: Readonly<Record<string, number>>;
   /** Pow worker threads (default: one per core). */
   readonly powWorkers?: number;
+  /** This process is worker `worker` of the edge (edge/supervisor): own Redis identity, shared ports. */
+  readonly worker?: number;
 }
 
 export interface RunningEdge {
+  /** The edge's name towards Redis: the config name, or `<edge>/<worker>` for a worker. */
   readonly name: string;
   readonly stratum: EdgeStratum;
   readonly forwarder: Forwarder;
@@ -61,19 +69,48 @@ export async function startEdge(config: Config, name: string, log: Logger, opts:
   const pow = await startPow({ algorithms: edgeAlgorithms(config, ports), table: config.algorithms, workers: opts.powWorkers, warn: (m) => log.warn(m) });
   log.info(`proof of work: ${pow.registry.names.map((n) => `${n} (${pow.registry.get(n).hasher.implementation})`).join(", ")}; self-test passed`);
 
-  const forwarder = new Forwarder({ redis: config.redis, edge: name, spoolDir: opts.spoolDir ?? `.spool/${name}`, log: log.child("forward") });
+  // A worker's own identity keeps its lease, status record, share session and spool its own.
+  const self = opts.worker === undefined ? name : workerName(name, opts.worker);
+  const forwarder = new Forwarder({ redis: config.redis, edge: self, spoolDir: opts.spoolDir ?? `.spool/${self}`, log: log.child("forward") });
   await forwarder.start();
   const lease = new EdgeIdLease({ forwarder, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-id") });
   await lease.acquire();
+  try {
+    return await serve(config, name, self, log, opts, { ports, pow, forwarder, lease });
+  } catch (e) {
+    // A start that fails past here (a port in use, most often) gives its edge id back: a
+    // restarting edge would otherwise hold one more id per attempt until their TTLs pass.
+    await Promise.race([lease.release().catch(() => {}), Bun.sleep(2000)]);
+    await forwarder.stop().catch(() => {});
+    await pow.close().catch(() => {});
+    throw e;
+  }
+}
+
+async function serve(
+  config: Config,
+  name: string,
+  self: string,
+  log: Logger,
+  opts: EdgeOptions,
+  up: { ports: string[]; pow: PowRuntime; forwarder: Forwarder; lease: EdgeIdLease },
+): Promise<RunningEdge> {
+  const { ports, pow, forwarder, lease } = up;
   const allocator = new EdgeExtranonce1Allocator({ size: config.pool.extranonce_serv_size, lease });
 
   const cache = new JobCache({ log: log.child("jobs") });
   const jobmanagers = [...new Set(ports.map((k) => config.stratum[k]?.jobmanager ?? ""))];
-  const feed = new RedisJobFeed({ redis: config.redis, cache, jobmanagers, log: log.child("jobs"), clientName: `edge:${name}` });
+  const feed = new RedisJobFeed({ redis: config.redis, cache, jobmanagers, log: log.child("jobs"), clientName: `edge:${self}` });
   await feed.start();
 
   const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), kernel: pow.shareKernel, log: log.child("shares") });
-  const stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, agent: { sink: forwarder, edge: name }, agentListenPorts: opts.agentListenPorts });
+  let stratum: EdgeStratum;
+  try {
+    stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, reusePort: opts.worker !== undefined, agent: { sink: forwarder, edge: self }, agentListenPorts: opts.agentListenPorts });
+  } catch (e) {
+    await feed.stop();
+    throw e;
+  }
   const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat") });
   await heartbeat.start();
   lease.onChange((id, prev) => {
@@ -81,7 +118,7 @@ export async function startEdge(config: Config, name: string, log: Logger, opts:
   });
 
   return {
-    name,
+    name: self,
     stratum,
     forwarder,
     pow,

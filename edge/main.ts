@@ -1,15 +1,54 @@
-/** `bun run edge -c config.yml --name <edge>`: args, config, wiring, signals. */
+/**
+ * `bun run edge -c config.yml --name <edge>`: args, config, wiring, signals. With
+ * `edges.<edge>.workers` > 1 this process supervises that many workers (edge/supervisor), each
+ * this same entry with WORKER_ENV naming its index.
+ */
+import { availableParallelism } from "node:os";
 import { onShutdown, startProcess } from "../shared/cli.ts";
 import { startEdge } from "./app.ts";
+import { EdgeSupervisor, onWorkerShutdown, reportReady, strandedSpools, superviseSignals, workerCount, workerIndexFromEnv, workerName } from "./supervisor/index.ts";
 
 const { config, name, log } = await startProcess("edge", process.argv.slice(2));
-let stop: () => Promise<void> = async () => {};
-onShutdown(log, config.pool.term_timeout, () => stop());
+const edgeName = name ?? "";
+const workers = workerCount(config.edges[edgeName]?.workers ?? 1, availableParallelism());
+let worker: number | undefined;
 try {
-  const edge = await startEdge(config, name ?? "", log);
-  stop = () => edge.stop();
-  log.notice(`edge ${edge.name} is serving miners`);
+  worker = workerIndexFromEnv(process.env, workers);
 } catch (e) {
-  log.error(`edge ${name} could not start: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  log.error((e as Error).message);
+  process.exit(2);
+}
+
+if (worker === undefined) {
+  for (const file of strandedSpools(`.spool/${edgeName}`, workers)) {
+    log.error(`${file} holds share records this layout (workers: ${workers}) does not replay: run the edge with the worker count that wrote it until it is gone`);
+  }
+}
+
+if (worker === undefined && workers > 1) {
+  const sup = new EdgeSupervisor({ edge: edgeName, workers, command: [process.execPath, Bun.main, ...process.argv.slice(2)], log, termTimeoutSeconds: config.pool.term_timeout });
+  superviseSignals(sup, log);
+  sup.start();
+  process.exit(await sup.done);
+} else {
+  const wlog = worker === undefined ? log : log.child(String(worker));
+  const self = worker === undefined ? edgeName : workerName(edgeName, worker);
+  // Workers split the cores' hashing threads between them instead of each taking one per core.
+  const opts = worker === undefined ? {} : { worker, powWorkers: Math.max(1, Math.floor(availableParallelism() / workers)) };
+  const starting = startEdge(config, edgeName, wlog, opts).then(
+    (edge) => {
+      wlog.notice(`edge ${edge.name} is serving miners`);
+      if (worker !== undefined) reportReady(edge.name);
+      return edge;
+    },
+    (e: unknown) => {
+      wlog.error(`edge ${self} could not start: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
+  // A stop signal during start-up (a supervisor giving up on a sibling, say) waits for the start
+  // to settle and then stops the edge, so its edge-id lease is released rather than left to expire.
+  const stop = async () => (await starting).stop();
+  if (worker === undefined) onShutdown(log, config.pool.term_timeout, stop);
+  else onWorkerShutdown(wlog, config.pool.term_timeout, stop);
 }

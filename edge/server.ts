@@ -34,6 +34,8 @@ export interface EdgeStratumOptions {
   readonly listenPorts?: Readonly<Record<string, number>>;
   /** Bind address override for every port (tests: 127.0.0.1). */
   readonly hostname?: string;
+  /** Listen with SO_REUSEPORT (stratum and PPAgent ports): the edge runs as several workers. */
+  readonly reusePort?: boolean;
   /** Include the per-client list in status (default true; the monitor's /clients/ views need it). */
   readonly statusClients?: boolean;
   /**
@@ -92,6 +94,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
       const listener = startListener({
         hostname: opts.hostname ?? cfg.address,
         port: opts.listenPorts?.[key] ?? cfg.listenPort,
+        reusePort: opts.reusePort,
         limits: cfg.limits,
         bans,
         log,
@@ -111,6 +114,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         const agentListener = startListener({
           hostname: opts.hostname ?? cfg.address,
           port: opts.agentListenPorts?.[key] ?? cfg.agentPort,
+          reusePort: opts.reusePort,
           limits: cfg.limits,
           bans,
           log: agentLog,

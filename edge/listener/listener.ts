@@ -17,6 +17,8 @@ export interface ListenerOptions {
   readonly hostname: string;
   /** 0 lets the OS choose (tests). */
   readonly port: number;
+  /** SO_REUSEPORT: several worker processes listen on one port and the kernel spreads connections. */
+  readonly reusePort?: boolean;
   readonly limits: ListenerLimits;
   /** Shared by every port of the edge. */
   readonly bans: BanList;
@@ -70,6 +72,7 @@ export function startListener(opts: ListenerOptions): StratumListener {
   const server: TCPSocketListener<Connection> = Bun.listen<Connection>({
     hostname: opts.hostname,
     port: opts.port,
+    ...(opts.reusePort ? { reusePort: true } : {}),
     socket: {
       binaryType: "uint8array",
       open(socket) {

@@ -168,6 +168,11 @@ const edge = z.strictObject({
   ports: z.array(componentKey).optional(),
   /** Host name miners use to reach this edge (shown in the monitor and the demo's stratum URL). */
   public_host: z.string().min(1).optional(),
+  /**
+   * Processes serving this edge's ports (SO_REUSEPORT): 1 is one process as before; more makes
+   * `bun run edge` a supervisor of that many workers; 0 means one per CPU core.
+   */
+  workers: z.number().int().min(0).max(256).default(1),
 });
 
 const poolReportConfig = z.strictObject({
