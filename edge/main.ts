@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { onShutdown, startProcess } from "../shared/cli.ts";
 import { startEdge } from "./app.ts";
-import { EdgeSupervisor, onWorkerShutdown, reportReady, strandedSpools, superviseSignals, workerCount, workerIndexFromEnv, workerName } from "./supervisor/index.ts";
+import { EdgeSupervisor, reportReady, strandedSpools, superviseSignals, WORKER_SHUTDOWN, workerCount, workerIndexFromEnv, workerName } from "./supervisor/index.ts";
 
 const { config, name, log } = await startProcess("edge", process.argv.slice(2));
 const edgeName = name ?? "";
@@ -49,6 +49,5 @@ if (worker === undefined && workers > 1) {
   // A stop signal during start-up (a supervisor giving up on a sibling, say) waits for the start
   // to settle and then stops the edge, so its edge-id lease is released rather than left to expire.
   const stop = async () => (await starting).stop();
-  if (worker === undefined) onShutdown(log, config.pool.term_timeout, stop);
-  else onWorkerShutdown(wlog, config.pool.term_timeout, stop);
+  onShutdown(wlog, config.pool.term_timeout, stop, worker === undefined ? {} : WORKER_SHUTDOWN);
 }

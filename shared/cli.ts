@@ -72,19 +72,30 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+export interface ShutdownOptions {
+  /**
+   * A second signal: "exit" at once (a person pressing Ctrl-C twice), or "ignore" it (an edge
+   * worker, which gets the terminal's or systemd's signal and its supervisor's copy of it).
+   */
+  readonly again?: "exit" | "ignore";
+  /** Also stop when the parent's IPC channel closes (an edge worker whose supervisor died). */
+  readonly onDisconnect?: boolean;
+}
+
 /**
- * Runs `stop` once on SIGINT/SIGTERM/SIGHUP, then exits; a second signal, or `term_timeout`
- * passing, exits at once (PowerPool spec §1.4).
+ * Runs `stop` once on SIGINT/SIGTERM/SIGHUP, then exits 0 (1 if it failed); `term_timeout`
+ * passing exits 1 at once (PowerPool spec §1.4), and so does a second signal unless told to ignore it.
  */
-export function onShutdown(log: Logger, termTimeoutSeconds: number, stop: () => Promise<void>): void {
+export function onShutdown(log: Logger, termTimeoutSeconds: number, stop: () => Promise<void>, opts: ShutdownOptions = {}): void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const begin = (why: string) => {
     if (stopping) {
-      log.warn(`${signal} again: exiting now`);
+      if (opts.again === "ignore") return log.debug(`${why}: already stopping`);
+      log.warn(`${why} again: exiting now`);
       process.exit(1);
     }
     stopping = true;
-    log.notice(`${signal}: shutting down`);
+    log.notice(`${why}: shutting down`);
     const timer = setTimeout(() => {
       log.error(`shutdown took longer than term_timeout (${termTimeoutSeconds}s): exiting`);
       process.exit(1);
@@ -98,5 +109,6 @@ export function onShutdown(log: Logger, termTimeoutSeconds: number, stop: () => 
       },
     );
   };
-  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, handler);
+  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, () => begin(s));
+  if (opts.onDisconnect) process.on("disconnect", () => begin("supervisor gone"));
 }

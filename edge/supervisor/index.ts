@@ -2,5 +2,5 @@
 export { RestartBackoff, type BackoffOptions, type RestartDecision } from "./backoff.ts";
 export { WORKER_ENV, workerCount, workerIndexFromEnv, workerName } from "./naming.ts";
 export { EdgeSupervisor, superviseSignals, type SupervisorOptions, type WorkerMessage } from "./supervisor.ts";
-export { onWorkerShutdown, reportReady } from "./worker.ts";
+export { reportReady, WORKER_SHUTDOWN } from "./worker.ts";
 export { strandedSpools } from "./spools.ts";

@@ -35,15 +35,18 @@ stratum:
     expect(cfg.coins.BCH?.max_blockheight).toBeNull();
   });
 
-  test("each mistake gets its line: unknown coin, aux chain, coin listed twice, mixed algorithms, a name taken by a coin", () => {
-    const lines = problems(`${coins}
-switchers:
+  /** One switcher per cross-reference mistake. */
+  const badRefs = `switchers:
   a: {jobmanagers: [BTC, BTCC]}
   b: {jobmanagers: [BTC, NMC]}
   c: {jobmanagers: [BTC, BCH, BTC]}
   d: {jobmanagers: [BTC, LTC]}
   BCH: {jobmanagers: [BTC, BCH]}
-  e: {jobmanagers: [BTC], margin_switch: 0.9}
+`;
+
+  test("each mistake gets its line: unknown coin, aux chain, coin listed twice, mixed algorithms, a name taken by a coin", () => {
+    const lines = problems(`${coins}
+${badRefs}  e: {jobmanagers: [BTC], margin_switch: 0.9}
 stratum:
   multi: {jobmanager: a}
 `);
@@ -54,13 +57,7 @@ stratum:
     // Shape mistakes (e) come first; the reference checks run on the entries that parsed.
     for (const re of expected) if (!lines.some((l) => re.test(l))) throw new Error(`no line matches ${re}:\n${lines.join("\n")}`);
     const refs = problems(`${coins}
-switchers:
-  a: {jobmanagers: [BTC, BTCC]}
-  b: {jobmanagers: [BTC, NMC]}
-  c: {jobmanagers: [BTC, BCH, BTC]}
-  d: {jobmanagers: [BTC, LTC]}
-  BCH: {jobmanagers: [BTC, BCH]}
-stratum:
+${badRefs}stratum:
   multi: {jobmanager: a}
 `);
     expect(refs.sort()).toEqual(

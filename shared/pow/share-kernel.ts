@@ -74,18 +74,11 @@ export interface ShareWorkInput {
 }
 
 /** A job packed for the kernel, with views into the packed bytes for the JS kernel and callers. */
-export interface ShareWork {
+export interface ShareWork extends Omit<ShareWorkInput, "coinb1" | "coinb2"> {
   readonly packed: Uint8Array;
   /** coinb1 ‖ extranonce slot ‖ coinb2; `run` writes the slot. */
   readonly coinbase: Uint8Array;
   readonly slotOffset: number;
-  readonly extranonce1Size: number;
-  readonly extranonce2Size: number;
-  readonly branch: readonly Uint8Array[];
-  readonly prevHash: Uint8Array;
-  readonly bits: number;
-  readonly networkTarget: Uint8Array;
-  readonly auxTargets: readonly Uint8Array[];
 }
 
 function check32(where: string, b: Uint8Array): void {
