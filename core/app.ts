@@ -15,11 +15,12 @@ import { JobType } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
-import type { BlockRecorder } from "./accounting/index.ts";
+import type { BlockRecord, BlockRecorder } from "./accounting/index.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
 import { startAccounting, type CoreAccounting } from "./ingest/index.ts";
+import { recordFoundBlock } from "./ingest/found-block.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from "./jobs/index.ts";
 import { MonitorTracker, startMonitor, type MonitorOptions, type RunningMonitor } from "./monitor/index.ts";
 import { startConfiguredNotifyListener, type NotifyListener } from "./notify/index.ts";
@@ -132,7 +133,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     await jobs.start();
     const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks") });
     submitter.subscribe((r) => {
-      void recordBlock(blockAccounting, r, clog);
+      void recordFoundBlock(blockAccounting, mainBlockRecord(r), { share: { edge: r.edge, session: r.session, seq: r.shareSeq }, submitMs: r.shareToSubmitMs }, clog);
       for (const l of listeners) l(r);
     });
     const watcher = createTipWatcher(coin, pool, jobs, clog.child("tip"));
@@ -200,15 +201,9 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   };
 }
 
-/**
- * Records a block result in the accounting: accepted blocks rotate the share slices, rejected ones
- * do not. An accepted block's rotation first waits (bounded) for its winning share's record, which
- * may reach the core after the candidate: the round it closes must hold it (spec §8.2 (c)).
- */
-async function recordBlock(accounting: Pick<CoreAccounting, "recordBlock" | "stats" | "waitForShare">, r: BlockResult, log: Logger): Promise<void> {
-  if (r.accepted) accounting.stats.blockSubmitted(r.currency, r.shareToSubmitMs);
-  if (r.accepted) await accounting.waitForShare({ edge: r.edge, session: r.session, seq: r.shareSeq }, `${r.currency} block ${r.hash}`);
-  const out = await accounting.recordBlock({
+/** A main-chain block result as the accounting records it. */
+function mainBlockRecord(r: BlockResult): BlockRecord {
+  return {
     currency: r.currency,
     algo: r.algo,
     hash: r.hash,
@@ -221,8 +216,7 @@ async function recordBlock(accounting: Pick<CoreAccounting, "recordBlock" | "sta
     merged: false,
     accepted: r.accepted,
     ...(r.rejectReason ? { rejectReason: r.rejectReason } : {}),
-  });
-  if (out.kind === "failed") log.error(`could not record block ${r.hash} in Redis`, { error: String(out.error) });
+  };
 }
 
 /** The accounting's block recorder, then the reporters (a retried call that changed nothing is not reported twice). */

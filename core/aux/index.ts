@@ -10,7 +10,8 @@ import type { Config } from "../../shared/config/load.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
 import { createCoinserverPool, type CoinserverPool } from "../coinserver/index.ts";
-import type { CoreAccounting } from "../ingest/index.ts";
+import type { BlockRecord } from "../accounting/index.ts";
+import { recordFoundBlock, type FoundBlockAccounting } from "../ingest/found-block.ts";
 import type { AuxWork, StoredJob } from "../jobs/build-job.ts";
 import { auxProvider } from "./combine.ts";
 import type { AuxChainStatus } from "./status.ts";
@@ -26,7 +27,7 @@ export { AuxWorkPoller, parseAuxBlock, type AuxWorkEvent, type AuxWorkState } fr
 
 export interface AuxRuntimeDeps {
   readonly redis: RedisClient;
-  readonly accounting: Pick<CoreAccounting, "recordBlock" | "stats" | "waitForShare">;
+  readonly accounting: FoundBlockAccounting;
   /** A stored job of a jobmanager this core runs, or undefined. */
   readonly job: (jobmanager: string, jobId: string) => StoredJob | undefined;
   /** Called with `flush` when new aux work should become a job for a parent coin. */
@@ -71,7 +72,7 @@ export function createAuxRuntime(config: Pick<Config, "aux" | "coins" | "redis">
     job: d.job,
     log: d.log,
     onResult: (r) => {
-      if (config.aux[r.aux]?.send !== false) void record(d, r);
+      if (config.aux[r.aux]?.send !== false) void recordFoundBlock(d.accounting, auxBlockRecord(r), { share: r.share, submitMs: r.submitMs }, d.log);
       for (const l of listeners) l(r);
     },
   });
@@ -111,11 +112,8 @@ function publish(d: AuxRuntimeDeps, key: string, w: AuxWorkState, log: Logger): 
 }
 
 /** Spec §6.5 record: merged=1, the aux currency, fees None, UPPERCASE bits; refusals recorded as rejected blocks. */
-async function record(d: AuxRuntimeDeps, r: AuxBlockResult): Promise<void> {
-  if (r.accepted) d.accounting.stats.blockSubmitted(r.currency, r.submitMs);
-  // Like main-chain blocks: the winning share is counted before its round closes.
-  if (r.accepted) await d.accounting.waitForShare(r.share, `${r.currency} aux block ${r.hash}`);
-  const out = await d.accounting.recordBlock({
+function auxBlockRecord(r: AuxBlockResult): BlockRecord {
+  return {
     currency: r.currency,
     algo: r.algo,
     hash: r.hash,
@@ -128,6 +126,5 @@ async function record(d: AuxRuntimeDeps, r: AuxBlockResult): Promise<void> {
     merged: true,
     accepted: r.accepted,
     ...(r.accepted ? {} : { rejectReason: r.reason ?? r.verdict }),
-  });
-  if (out.kind === "failed") d.log.error(`could not record aux block ${r.hash} in Redis`, { error: out.error });
+  };
 }

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { JobPublisher } from "../../core/jobs/publisher.ts";
 import { contractNames, edgeStatusCodec, type EdgeStatusV1, type JobV1 } from "../../shared/contract/index.ts";
+import { spec16Job } from "../../shared/contract/testing.ts";
 import { createLogger } from "../../shared/log.ts";
 import { DIFF1_SHA256D } from "../../shared/pow/index.ts";
 import { TestMiner } from "../helpers/miner.ts";
@@ -24,36 +25,10 @@ const DIFF = 1e-9;
 const MINERS = 16;
 /** No share at this network target is a block. */
 const NETWORK_TARGET = "0000000000000000000342190000000000000000000000000000000000000000";
-const hex = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
-
+/** The §16 job as a BTC job of now, at a network target no share reaches. */
 function job(): JobV1 {
   const now = Math.floor(Date.now() / 1000);
-  return {
-    v: 1,
-    id: hex(4),
-    jobmanager: "BTC",
-    coin: "BTC",
-    currency: "BTC",
-    algo: "sha256d",
-    type: 0,
-    height: 1000,
-    prevhash: hex(32),
-    coinb1: "02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff2403a0bb0d0f2f706f776572706f6f6c2d62756e2f",
-    coinb2: `ffffffff0100f2052a010000001976a914${hex(20)}88ac00000000`,
-    branch: [hex(32), hex(32)],
-    version: 0x20000000,
-    versionMask: 0x1fffe000,
-    bits: "17034219",
-    ntime: now,
-    mintime: now - 3600,
-    target: NETWORK_TARGET,
-    diff1: DIFF1_SHA256D.toString(16).padStart(64, "0"),
-    powBlockHash: false,
-    extranonce1Size: 4,
-    extranonce2Size: 4,
-    aux: [],
-    createdAt: Date.now(),
-  };
+  return spec16Job({ jobmanager: "BTC", coin: "BTC", currency: "BTC", ntime: now, mintime: now - 3600, target: NETWORK_TARGET, diff1: DIFF1_SHA256D.toString(16).padStart(64, "0"), createdAt: Date.now() });
 }
 
 function alive(pid: number): boolean {
