@@ -23,7 +23,7 @@ import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { readAccounting } from "../helpers/ledger.ts";
 import { buildHeader, TestMiner } from "../helpers/miner.ts";
 import { freePort } from "../helpers/redis.ts";
-import { makeCerts, startTlsRedis, type TestCerts, type TlsRedis } from "../helpers/redis-tls.ts";
+import { makeCerts, startTlsRedis, startTlsSentinel, type TestCerts, type TlsRedis, type TlsSentinel } from "../helpers/redis-tls.ts";
 import { notableLines, untilWith } from "../helpers/until.ts";
 
 const root = join(import.meta.dir, "..", "..");
@@ -47,205 +47,216 @@ function run(script: string, ...args: string[]): { stdout: string; stderr: strin
   return { stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
-describe("an edge without core secrets, on least-privilege Redis over TLS", () => {
-  let dir: string;
-  let certs: TestCerts;
-  let node: BcoinNode;
-  let redis: TlsRedis;
-  let core: RunningCore;
-  let edge: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
-  let edgeYaml = "";
-  let aclNotes = "";
-  let coinserverPassword = "";
-  const edgeOutput: string[] = [];
-  const blocks: BlockResult[] = [];
-  let stratumPort = 0;
-  let miner: TestMiner | undefined;
+for (const mode of ["url", "sentinel"] as const) {
+  describe(`an edge without core secrets, on least-privilege Redis over TLS (${mode === "url" ? "rediss:// url" : "Sentinel, TLS to sentinels and servers"})`, () => {
+    let dir: string;
+    let certs: TestCerts;
+    let node: BcoinNode;
+    let redis: TlsRedis;
+    let sentinel: TlsSentinel | undefined;
+    let core: RunningCore;
+    let edge: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
+    let edgeYaml = "";
+    let aclNotes = "";
+    let coinserverPassword = "";
+    const edgeOutput: string[] = [];
+    const blocks: BlockResult[] = [];
+    let stratumPort = 0;
+    let miner: TestMiner | undefined;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "pp-untrusted-edge-"));
-    certs = makeCerts(dir);
-    node = await startBcoin();
-    await node.mine(1);
-    const cs = node.coinserver({ name: "bcoin-regtest" });
-    coinserverPassword = cs.password;
-    const redisPort = freePort();
-    stratumPort = freePort();
-    const tls = `{ca_file: ${certs.ca}, cert_file: ${certs.clientCert}, key_file: ${certs.clientKey}}`;
-    const pool = `
-pool:
-  procname: untrusted
-  datagram: {enabled: false, secret: ${DATAGRAM_SECRET}}
-  term_timeout: 20
-coins:
-  BTC:
-    algo: sha256d
-    network: bcoin-regtest
-    pool_address: ${POOL_ADDRESS}
-    coinservs:
-      - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
-    block_poll: 0.2
-stratum:
-  main: {address: 127.0.0.1, port: ${stratumPort}, start_difficulty: ${DIFF}, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
-edges:
-  eu1: {redis: {username: ${EU1.user}, password: ${EU1.password}}}
-  us1: {redis: {username: ${US1.user}, password: ${US1.password}}}
-reporters:
-  redis: {type: redis, chain: 1}
-redis: {url: "rediss://${CORE.user}:${CORE.password}@127.0.0.1:${redisPort}/0", prefix: "${PREFIX}", tls: ${tls}}
-monitor: {enabled: true, address: 127.0.0.1, port: ${freePort()}}
-logging: {level: info}
-`;
-    writeFileSync(join(dir, "pool.yml"), pool);
-    const acl = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"));
-    aclNotes = acl.stderr;
-    writeFileSync(join(dir, "users.acl"), acl.stdout);
-    redis = await startTlsRedis({ certs, aclfile: join(dir, "users.acl"), port: redisPort, authClients: "yes" });
-
-    edgeYaml = run("scripts/edge-config.ts", "-c", join(dir, "pool.yml"), "--edge", "eu1").stdout;
-    writeFileSync(join(dir, "eu1.yml"), edgeYaml);
-
-    core = await startCore(parseConfig(pool, "pool.yml", { addresses: addressChecker }), log.child("core"), { consumer: "ue-core", monitor: { port: 0 } });
-    core.onBlock((b) => blocks.push(b));
-
-    edge = Bun.spawn([process.execPath, join(root, "edge/main.ts"), "-c", join(dir, "eu1.yml"), "--name", "eu1"], { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-    for (const stream of [edge.stdout, edge.stderr]) {
-      void (async () => {
-        for await (const chunk of stream) for (const l of new TextDecoder().decode(chunk).split("\n")) if (l) edgeOutput.push(l), logLines.push(`[edge] ${l}`);
-      })();
-    }
-    await until("the edge process to serve miners", () => edgeOutput.some((l) => l.includes("is serving miners")) || (edge!.exitCode !== null && Promise.reject(new Error(`edge exited ${edge!.exitCode}: ${edgeOutput.join("\n")}`))));
-  }, 120_000);
-
-  afterAll(async () => {
-    miner?.[Symbol.dispose]();
-    if (edge && edge.exitCode === null) {
-      edge.kill("SIGTERM");
-      await edge.exited;
-    }
-    await core?.stop().catch(() => {});
-    await redis?.stop();
-    await node?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  test("the generated edge config holds no secret of the pool config", () => {
-    for (const [what, secret] of Object.entries({ coinserverPassword, core: CORE.password, otherEdge: US1.password, datagram: DATAGRAM_SECRET })) {
-      expect({ what, leaked: edgeYaml.includes(secret) }).toEqual({ what, leaked: false });
-    }
-    const body = edgeYaml.replace(/^#.*\n/gm, "");
-    for (const key of ["coinservs", "pool_address", "reporters", "monitor", "datagram", "us1"]) expect({ key, present: body.includes(key) }).toEqual({ key, present: false });
-    expect(edgeYaml).toContain(`rediss://${EU1.user}:${EU1.password}@127.0.0.1:${redis.port}/0`);
-    // The edge warned about nothing: its file holds no core-only secret.
-    expect(edgeOutput.filter((l) => l.includes("core-only secrets"))).toEqual([]);
-    // The ACL file holds password hashes, never a password.
-    const aclFile = readFileSync(join(dir, "users.acl"), "utf8");
-    for (const p of [EU1.password, US1.password, CORE.password]) expect(aclFile.includes(p)).toBe(false);
-    expect(aclNotes).toContain("contract v2");
-  });
-
-  test("a miner on the edge finds a block through rediss://: bcoin takes it and the share is credited", async () => {
-    miner = await TestMiner.connect(stratumPort);
-    const user = `${MINER.address}.${MINER.worker}`;
-    expect((await miner.cpuMinerHandshake(user)).authorize.result).toBe(true);
-    const start = (await node.rpc("getblockcount")) as number;
-    let hash = "";
-    for (let attempt = 0; attempt < 5 && !hash; attempt++) {
-      const job = miner.lastJob!;
-      const share = miner.mineShare(job);
-      const reply = await miner.submit(share, { user });
-      if (reply.result === true) hash = bytesToRpcHex(sha256d(buildHeader(job, miner.extranonce1, share, miner.versionMask)));
-      else await until("a newer job after a stale answer", () => miner!.lastJob !== job);
-    }
-    expect(hash).not.toBe("");
-    const block = await until(`the block result for ${hash}`, () => blocks.find((b) => b.hash === hash));
-    expect(block).toMatchObject({ accepted: true, chain: "best", edge: "eu1", address: MINER.address, worker: MINER.worker });
-    expect(await node.rpc("getblockcount")).toBe(start + 1);
-    const accounted = await until("the share in the accounting", async () => {
-      const a = await readAccounting(redis.admin, { algo: "sha256d", chain: 1 });
-      return (a.sums.get(user)?.acc ?? 0) > 0 && a;
-    });
-    expect(accounted.sums.get(user)?.acc).toBe(DIFF);
-    // The core's monitor reads Redis under the core's user too.
-    for (const path of ["", "main/", "dashboard/data", "metrics"]) expect({ path, status: (await fetch(`${core.monitor!.url}${path}`)).status }).toEqual({ path, status: 200 });
-    // Neither process was refused anything it does.
-    expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
-    // The edge's status record and edge id lease were written under its own user.
-    expect(await redis.admin.exists(`${PREFIX}edge:eu1`)).toBe(1);
-    expect(await redis.admin.get(`${PREFIX}edge-name:eu1`)).not.toBeNull();
-  });
-
-  describe("with the edge's Redis credentials", () => {
-    let attacker: Redis;
     beforeAll(async () => {
-      attacker = redis.as(EU1.user, EU1.password);
-      await attacker.connect();
-      await redis.admin.set(`${PREFIX}edge:us1`, "us1's status");
+      dir = mkdtempSync(join(tmpdir(), "pp-untrusted-edge-"));
+      certs = makeCerts(dir);
+      node = await startBcoin();
+      await node.mine(1);
+      const cs = node.coinserver({ name: "bcoin-regtest" });
+      coinserverPassword = cs.password;
+      const redisPort = freePort();
+      const sentinelPort = freePort();
+      stratumPort = freePort();
+      const tls = `{ca_file: ${certs.ca}, cert_file: ${certs.clientCert}, key_file: ${certs.clientKey}}`;
+      const redisTarget =
+        mode === "url"
+          ? `url: "rediss://${CORE.user}:${CORE.password}@127.0.0.1:${redisPort}/0"`
+          : `sentinel: {name: ppmaster, sentinels: [{host: 127.0.0.1, port: ${sentinelPort}}], username: ${CORE.user}, password: ${CORE.password}}`;
+      const pool = `
+  pool:
+    procname: untrusted
+    datagram: {enabled: false, secret: ${DATAGRAM_SECRET}}
+    term_timeout: 20
+  coins:
+    BTC:
+      algo: sha256d
+      network: bcoin-regtest
+      pool_address: ${POOL_ADDRESS}
+      coinservs:
+        - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
+      block_poll: 0.2
+  stratum:
+    main: {address: 127.0.0.1, port: ${stratumPort}, start_difficulty: ${DIFF}, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
+  edges:
+    eu1: {redis: {username: ${EU1.user}, password: ${EU1.password}}}
+    us1: {redis: {username: ${US1.user}, password: ${US1.password}}}
+  reporters:
+    redis: {type: redis, chain: 1}
+  redis: {${redisTarget}, prefix: "${PREFIX}", tls: ${tls}}
+  monitor: {enabled: true, address: 127.0.0.1, port: ${freePort()}}
+  logging: {level: info}
+  `;
+      writeFileSync(join(dir, "pool.yml"), pool);
+      const acl = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"));
+      aclNotes = acl.stderr;
+      writeFileSync(join(dir, "users.acl"), acl.stdout);
+      redis = await startTlsRedis({ certs, aclfile: join(dir, "users.acl"), port: redisPort, authClients: "yes" });
+      if (mode === "sentinel") sentinel = await startTlsSentinel({ certs, masterPort: redisPort, name: "ppmaster", port: sentinelPort });
+
+      edgeYaml = run("scripts/edge-config.ts", "-c", join(dir, "pool.yml"), "--edge", "eu1").stdout;
+      writeFileSync(join(dir, "eu1.yml"), edgeYaml);
+
+      core = await startCore(parseConfig(pool, "pool.yml", { addresses: addressChecker }), log.child("core"), { consumer: "ue-core", monitor: { port: 0 } });
+      core.onBlock((b) => blocks.push(b));
+
+      edge = Bun.spawn([process.execPath, join(root, "edge/main.ts"), "-c", join(dir, "eu1.yml"), "--name", "eu1"], { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+      for (const stream of [edge.stdout, edge.stderr]) {
+        void (async () => {
+          for await (const chunk of stream) for (const l of new TextDecoder().decode(chunk).split("\n")) if (l) edgeOutput.push(l), logLines.push(`[edge] ${l}`);
+        })();
+      }
+      await until("the edge process to serve miners", () => edgeOutput.some((l) => l.includes("is serving miners")) || (edge!.exitCode !== null && Promise.reject(new Error(`edge exited ${edge!.exitCode}: ${edgeOutput.join("\n")}`))));
+    }, 120_000);
+
+    afterAll(async () => {
+      miner?.[Symbol.dispose]();
+      if (edge && edge.exitCode === null) {
+        edge.kill("SIGTERM");
+        await edge.exited;
+      }
+      await core?.stop().catch(() => {});
+      await sentinel?.stop();
+      await redis?.stop();
+      await node?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const noperm = async (what: string, p: Promise<unknown>) => {
-      const err = await p.then(
-        (v) => new Error(`${what}: expected NOPERM, got ${JSON.stringify(v)}`),
-        (e: Error) => e,
-      );
-      expect({ what, error: err.message.split(" ")[0] }).toEqual({ what, error: "NOPERM" });
-    };
-
-    test("administration and enumeration are refused: FLUSHALL, FLUSHDB, CONFIG, KEYS, SCAN, ACL, BGSAVE, CLIENT, SHUTDOWN", async () => {
-      await noperm("FLUSHALL", attacker.flushall());
-      await noperm("FLUSHDB", attacker.flushdb());
-      await noperm("CONFIG GET", attacker.config("GET", "*"));
-      await noperm("CONFIG SET", attacker.config("SET", "appendonly", "no"));
-      await noperm("KEYS", attacker.keys("*"));
-      await noperm("SCAN", attacker.scan(0));
-      await noperm("ACL LIST", attacker.call("ACL", "LIST"));
-      await noperm("BGSAVE", attacker.bgsave());
-      await noperm("CLIENT LIST", attacker.client("LIST"));
-      await noperm("CLIENT KILL", attacker.client("KILL", "TYPE", "normal"));
-      await noperm("SHUTDOWN", attacker.call("SHUTDOWN"));
-      await noperm("SUBSCRIBE-free PUBLISH", attacker.publish("anything", "x"));
-      expect(await redis.admin.dbsize()).toBeGreaterThan(0);
+    test("the generated edge config holds no secret of the pool config", () => {
+      for (const [what, secret] of Object.entries({ coinserverPassword, core: CORE.password, otherEdge: US1.password, datagram: DATAGRAM_SECRET })) {
+        expect({ what, leaked: edgeYaml.includes(secret) }).toEqual({ what, leaked: false });
+      }
+      const body = edgeYaml.replace(/^#.*\n/gm, "");
+      for (const key of ["coinservs", "pool_address", "reporters", "monitor", "datagram", "us1"]) expect({ key, present: body.includes(key) }).toEqual({ key, present: false });
+      if (mode === "url") expect(edgeYaml).toContain(`rediss://${EU1.user}:${EU1.password}@127.0.0.1:${redis.port}/0`);
+      else expect(edgeYaml).toMatch(new RegExp(`username: ${EU1.user}\\n\\s+password: ${EU1.password}\\n`));
+      // The edge warned about nothing: its file holds no core-only secret.
+      expect(edgeOutput.filter((l) => l.includes("core-only secrets"))).toEqual([]);
+      // The ACL file holds password hashes, never a password.
+      const aclFile = readFileSync(join(dir, "users.acl"), "utf8");
+      for (const p of [EU1.password, US1.password, CORE.password]) expect(aclFile.includes(p)).toBe(false);
+      expect(aclNotes).toContain("contract v2");
     });
 
-    test("SimpleCoin's and the core's keys can be neither read nor written", async () => {
-      const scKeys = await redis.admin.keys("min_*");
-      expect(scKeys.length).toBeGreaterThan(0);
-      await noperm("HGETALL a SimpleCoin one-minute key", attacker.hgetall(scKeys[0]!));
-      await noperm("HINCRBYFLOAT a SimpleCoin one-minute key", attacker.hincrbyfloat(scKeys[0]!, `${MINER.address}.${MINER.worker}`, 1e12));
-      await noperm("SET a SimpleCoin block key", attacker.set("unproc_block_BTC", "x"));
-      await noperm("RPUSH a share slice", attacker.rpush("chain_1_slice", "attacker:1000000"));
-      await noperm("GET the core's seen-set", attacker.smembers(`${PREFIX}seen:eu1:x`));
-      await noperm("XREAD the share stream", attacker.xread("STREAMS", `${PREFIX}shares`, "0"));
-      await noperm("XRANGE the candidate stream", attacker.xrange(`${PREFIX}candidates`, "-", "+"));
-      await noperm("DEL the share stream", attacker.del(`${PREFIX}shares`));
-      await noperm("XTRIM the share stream", attacker.xtrim(`${PREFIX}shares`, "MAXLEN", 0));
-      await noperm("XADD a job", attacker.xadd(`${PREFIX}jobs:BTC`, "*", "m", "forged job"));
-      await noperm("SET the latest job", attacker.set(`${PREFIX}job:BTC`, "forged job"));
+    test("a miner on the edge finds a block through TLS Redis: bcoin takes it and the share is credited", async () => {
+      miner = await TestMiner.connect(stratumPort);
+      const user = `${MINER.address}.${MINER.worker}`;
+      expect((await miner.cpuMinerHandshake(user)).authorize.result).toBe(true);
+      const start = (await node.rpc("getblockcount")) as number;
+      let hash = "";
+      for (let attempt = 0; attempt < 5 && !hash; attempt++) {
+        const job = miner.lastJob!;
+        const share = miner.mineShare(job);
+        const reply = await miner.submit(share, { user });
+        if (reply.result === true) hash = bytesToRpcHex(sha256d(buildHeader(job, miner.extranonce1, share, miner.versionMask)));
+        else await until("a newer job after a stale answer", () => miner!.lastJob !== job);
+      }
+      expect(hash).not.toBe("");
+      const block = await until(`the block result for ${hash}`, () => blocks.find((b) => b.hash === hash));
+      expect(block).toMatchObject({ accepted: true, chain: "best", edge: "eu1", address: MINER.address, worker: MINER.worker });
+      expect(await node.rpc("getblockcount")).toBe(start + 1);
+      const accounted = await until("the share in the accounting", async () => {
+        const a = await readAccounting(redis.admin, { algo: "sha256d", chain: 1 });
+        return (a.sums.get(user)?.acc ?? 0) > 0 && a;
+      });
+      expect(accounted.sums.get(user)?.acc).toBe(DIFF);
+      // The core's monitor reads Redis under the core's user too.
+      for (const path of ["", "main/", "dashboard/data", "metrics"]) expect({ path, status: (await fetch(`${core.monitor!.url}${path}`)).status }).toEqual({ path, status: 200 });
+      // Neither process was refused anything it does.
+      expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
+      // The edge's status record and edge id lease were written under its own user.
+      expect(await redis.admin.exists(`${PREFIX}edge:eu1`)).toBe(1);
+      expect(await redis.admin.get(`${PREFIX}edge-name:eu1`)).not.toBeNull();
     });
 
-    test("another edge's status and edge-name keys are out of reach", async () => {
-      await noperm("GET another edge's status", attacker.get(`${PREFIX}edge:us1`));
-      await noperm("SET another edge's status", attacker.set(`${PREFIX}edge:us1`, "forged"));
-      await noperm("DEL another edge's status", attacker.del(`${PREFIX}edge:us1`));
-      await noperm("SET another edge's remembered id", attacker.set(`${PREFIX}edge-name:us1`, "7"));
-      await noperm("SET a look-alike edge's status", attacker.set(`${PREFIX}edge:eu10`, "forged"));
-      expect(await redis.admin.get(`${PREFIX}edge:us1`)).toBe("us1's status");
-    });
+    describe("with the edge's Redis credentials", () => {
+      let attacker: Redis;
+      beforeAll(async () => {
+        attacker = redis.as(EU1.user, EU1.password);
+        await attacker.connect();
+        await redis.admin.set(`${PREFIX}edge:us1`, "us1's status");
+      });
 
-    test("what the edge needs still works (and, until contract v2, XADD to the shared share stream)", async () => {
-      expect(await attacker.get(`${PREFIX}job:BTC`)).not.toBeNull();
-      expect(await attacker.set(`${PREFIX}edge:eu1/3`, "worker status", "PX", 1000)).toBe("OK");
-      expect(typeof (await attacker.xadd(`${PREFIX}shares`, "*", "m", "not a share batch"))).toBe("string");
-    });
+      const noperm = async (what: string, p: Promise<unknown>) => {
+        const err = await p.then(
+          (v) => new Error(`${what}: expected NOPERM, got ${JSON.stringify(v)}`),
+          (e: Error) => e,
+        );
+        expect({ what, error: err.message.split(" ")[0] }).toEqual({ what, error: "NOPERM" });
+      };
 
-    test("without a client certificate the server refuses the TLS connection", async () => {
-      const nocert = redis.as(EU1.user, EU1.password, { clientCert: false });
-      const err = await nocert.connect().then(
-        () => nocert.ping(),
-        (e: Error) => e,
-      ).catch((e: Error) => e);
-      // The server drops the handshake (the same user with the certificate is connected above).
-      expect((err as Error).message).toMatch(/closed|reset|handshake|certificate/i);
+      test("administration and enumeration are refused: FLUSHALL, FLUSHDB, CONFIG, KEYS, SCAN, ACL, BGSAVE, CLIENT, SHUTDOWN", async () => {
+        await noperm("FLUSHALL", attacker.flushall());
+        await noperm("FLUSHDB", attacker.flushdb());
+        await noperm("CONFIG GET", attacker.config("GET", "*"));
+        await noperm("CONFIG SET", attacker.config("SET", "appendonly", "no"));
+        await noperm("KEYS", attacker.keys("*"));
+        await noperm("SCAN", attacker.scan(0));
+        await noperm("ACL LIST", attacker.call("ACL", "LIST"));
+        await noperm("BGSAVE", attacker.bgsave());
+        await noperm("CLIENT LIST", attacker.client("LIST"));
+        await noperm("CLIENT KILL", attacker.client("KILL", "TYPE", "normal"));
+        await noperm("SHUTDOWN", attacker.call("SHUTDOWN"));
+        await noperm("SUBSCRIBE-free PUBLISH", attacker.publish("anything", "x"));
+        expect(await redis.admin.dbsize()).toBeGreaterThan(0);
+      });
+
+      test("SimpleCoin's and the core's keys can be neither read nor written", async () => {
+        const scKeys = await redis.admin.keys("min_*");
+        expect(scKeys.length).toBeGreaterThan(0);
+        await noperm("HGETALL a SimpleCoin one-minute key", attacker.hgetall(scKeys[0]!));
+        await noperm("HINCRBYFLOAT a SimpleCoin one-minute key", attacker.hincrbyfloat(scKeys[0]!, `${MINER.address}.${MINER.worker}`, 1e12));
+        await noperm("SET a SimpleCoin block key", attacker.set("unproc_block_BTC", "x"));
+        await noperm("RPUSH a share slice", attacker.rpush("chain_1_slice", "attacker:1000000"));
+        await noperm("GET the core's seen-set", attacker.smembers(`${PREFIX}seen:eu1:x`));
+        await noperm("XREAD the share stream", attacker.xread("STREAMS", `${PREFIX}shares`, "0"));
+        await noperm("XRANGE the candidate stream", attacker.xrange(`${PREFIX}candidates`, "-", "+"));
+        await noperm("DEL the share stream", attacker.del(`${PREFIX}shares`));
+        await noperm("XTRIM the share stream", attacker.xtrim(`${PREFIX}shares`, "MAXLEN", 0));
+        await noperm("XADD a job", attacker.xadd(`${PREFIX}jobs:BTC`, "*", "m", "forged job"));
+        await noperm("SET the latest job", attacker.set(`${PREFIX}job:BTC`, "forged job"));
+      });
+
+      test("another edge's status and edge-name keys are out of reach", async () => {
+        await noperm("GET another edge's status", attacker.get(`${PREFIX}edge:us1`));
+        await noperm("SET another edge's status", attacker.set(`${PREFIX}edge:us1`, "forged"));
+        await noperm("DEL another edge's status", attacker.del(`${PREFIX}edge:us1`));
+        await noperm("SET another edge's remembered id", attacker.set(`${PREFIX}edge-name:us1`, "7"));
+        await noperm("SET a look-alike edge's status", attacker.set(`${PREFIX}edge:eu10`, "forged"));
+        expect(await redis.admin.get(`${PREFIX}edge:us1`)).toBe("us1's status");
+      });
+
+      test("what the edge needs still works (and, until contract v2, XADD to the shared share stream)", async () => {
+        expect(await attacker.get(`${PREFIX}job:BTC`)).not.toBeNull();
+        expect(await attacker.set(`${PREFIX}edge:eu1/3`, "worker status", "PX", 1000)).toBe("OK");
+        expect(typeof (await attacker.xadd(`${PREFIX}shares`, "*", "m", "not a share batch"))).toBe("string");
+      });
+
+      test("without a client certificate the server refuses the TLS connection", async () => {
+        const nocert = redis.as(EU1.user, EU1.password, { clientCert: false });
+        const err = await nocert.connect().then(
+          () => nocert.ping(),
+          (e: Error) => e,
+        ).catch((e: Error) => e);
+        // The server drops the handshake (the same user with the certificate is connected above).
+        expect((err as Error).message).toMatch(/closed|reset|handshake|certificate/i);
+      });
     });
   });
-});
+}

@@ -100,3 +100,55 @@ export async function startTlsRedis(o: StartTlsRedisOptions): Promise<TlsRedis> 
     },
   };
 }
+
+export interface TlsSentinel {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A `redis-sentinel` speaking only TLS (client certificates required) that watches the master at
+ * 127.0.0.1:`masterPort` as `name` over TLS, authenticating to it as Redis's `default` user.
+ */
+export async function startTlsSentinel(o: { certs: TestCerts; masterPort: number; name: string; port?: number }): Promise<TlsSentinel> {
+  const dir = mkdtempSync(join(tmpdir(), "pp-sentinel-tls-"));
+  const port = o.port ?? freePort();
+  const c = o.certs;
+  const conf = join(dir, "sentinel.conf");
+  writeFileSync(
+    conf,
+    [
+      "port 0", `tls-port ${port}`, "bind 127.0.0.1", `dir ${dir}`,
+      `tls-cert-file ${c.serverCert}`, `tls-key-file ${c.serverKey}`, `tls-ca-cert-file ${c.ca}`,
+      // Sentinel's own connections to the servers use TLS too, with the same certificate as client.
+      "tls-replication yes", "tls-auth-clients yes",
+      `sentinel monitor ${o.name} 127.0.0.1 ${o.masterPort} 1`,
+      "",
+    ].join("\n"),
+  );
+  const proc = Bun.spawn(["redis-sentinel", conf, "--logfile", join(dir, "sentinel.log")], { stdout: "ignore", stderr: "ignore" });
+  const probe = new Redis({ host: "127.0.0.1", port, tls: tlsOptions(c), maxRetriesPerRequest: null, retryStrategy: () => 100 });
+  probe.on("error", () => {});
+  const deadline = Date.now() + 15_000;
+  try {
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`redis-sentinel exited (${proc.exitCode}): ${await Bun.file(join(dir, "sentinel.log")).text().catch(() => "")}`);
+      const master = (await Promise.race([probe.call("SENTINEL", "MASTER", o.name).catch(() => null), Bun.sleep(500).then(() => null)])) as string[] | null;
+      // Ready once it has reached the master over TLS (no s_down/disconnected flag).
+      const flags = master ? master[master.indexOf("flags") + 1] : undefined;
+      if (flags === "master") break;
+      if (Date.now() > deadline) throw new Error(`sentinel on ${port} did not see its master (flags ${flags}): ${await Bun.file(join(dir, "sentinel.log")).text().catch(() => "")}`);
+      await Bun.sleep(100);
+    }
+  } finally {
+    probe.disconnect();
+  }
+  return {
+    port,
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
