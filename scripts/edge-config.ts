@@ -5,17 +5,13 @@
  */
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { fail } from "../shared/cli.ts";
 import { addressChecker } from "../shared/config/addresses.ts";
 import { edgeConfigDocument } from "../shared/config/edge-view.ts";
 import { parseConfig, parseEdgeConfig, readYaml } from "../shared/config/load.ts";
 import { ConfigError } from "../shared/config/problems.ts";
 
 const USAGE = "usage: bun run edge-config -c <pool.yml> --edge <edge> [> <edge>.yml]";
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
-}
 
 let values: { config?: string; edge?: string; help?: boolean };
 try {

@@ -5,17 +5,13 @@
  * notes go to stderr, so stdout stays loadable as it is.
  */
 import { parseArgs } from "node:util";
+import { fail } from "../shared/cli.ts";
 import { addressChecker } from "../shared/config/addresses.ts";
 import { loadConfigFile, type Config } from "../shared/config/load.ts";
 import { ConfigError } from "../shared/config/problems.ts";
 import { aclFileLine, aclSetUserLine, coreAclUser, edgeAclUser, type AclUser } from "../shared/contract/acl.ts";
 
 const USAGE = "usage: bun run redis-acl -c <pool.yml> [--format aclfile|commands] > users.acl";
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
-}
 
 let values: { config?: string; format?: string; help?: boolean };
 try {

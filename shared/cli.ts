@@ -78,7 +78,8 @@ export async function startProcess(kind: "core" | "edge", argv: string[]): Promi
   return { config, name: values.name, log };
 }
 
-function fail(message: string): never {
+/** Prints `message` and exits 2: the commands' answer to a mistake in arguments or config. */
+export function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(2);
 }

@@ -80,29 +80,29 @@ for (const mode of ["url", "sentinel"] as const) {
           ? `url: "rediss://${CORE.user}:${CORE.password}@127.0.0.1:${redisPort}/0"`
           : `sentinel: {name: ppmaster, sentinels: [{host: 127.0.0.1, port: ${sentinelPort}}], username: ${CORE.user}, password: ${CORE.password}}`;
       const pool = `
-  pool:
-    procname: untrusted
-    datagram: {enabled: false, secret: ${DATAGRAM_SECRET}}
-    term_timeout: 20
-  coins:
-    BTC:
-      algo: sha256d
-      network: bcoin-regtest
-      pool_address: ${POOL_ADDRESS}
-      coinservs:
-        - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
-      block_poll: 0.2
-  stratum:
-    main: {address: 127.0.0.1, port: ${stratumPort}, start_difficulty: ${DIFF}, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
-  edges:
-    eu1: {redis: {username: ${EU1.user}, password: ${EU1.password}}}
-    us1: {redis: {username: ${US1.user}, password: ${US1.password}}}
-  reporters:
-    redis: {type: redis, chain: 1}
-  redis: {${redisTarget}, prefix: "${PREFIX}", tls: ${tls}}
-  monitor: {enabled: true, address: 127.0.0.1, port: ${freePort()}}
-  logging: {level: info}
-  `;
+pool:
+  procname: untrusted
+  datagram: {enabled: false, secret: ${DATAGRAM_SECRET}}
+  term_timeout: 20
+coins:
+  BTC:
+    algo: sha256d
+    network: bcoin-regtest
+    pool_address: ${POOL_ADDRESS}
+    coinservs:
+      - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
+    block_poll: 0.2
+stratum:
+  main: {address: 127.0.0.1, port: ${stratumPort}, start_difficulty: ${DIFF}, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
+edges:
+  eu1: {redis: {username: ${EU1.user}, password: ${EU1.password}}}
+  us1: {redis: {username: ${US1.user}, password: ${US1.password}}}
+reporters:
+  redis: {type: redis, chain: 1}
+redis: {${redisTarget}, prefix: "${PREFIX}", tls: ${tls}}
+monitor: {enabled: true, address: 127.0.0.1, port: ${freePort()}}
+logging: {level: info}
+`;
       writeFileSync(join(dir, "pool.yml"), pool);
       const acl = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"));
       aclNotes = acl.stderr;
