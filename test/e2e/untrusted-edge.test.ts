@@ -3,7 +3,8 @@
  * secret; `bun run redis-acl` makes the Redis users and `bun run edge-config` the edge's config from
  * it; a real redis-server 7 speaks only TLS (client certificates required) with those ACL users;
  * the core runs in this process as its own user, the edge as a real `bun run edge` process from the
- * generated file as its own user; a bcoin regtest node is the coinserver. A miner on the edge finds
+ * generated file as its own user (directly: two workers, eu1/0 and eu1/1; through a TLS Sentinel:
+ * one process); a bcoin regtest node is the coinserver. A miner on the edge finds
  * a block (every share is one on regtest), bcoin takes it and the accounting credits it. Then the
  * edge's credentials are tried as an attacker who took the edge would: NOPERM for everything
  * outside its rules.
@@ -49,6 +50,8 @@ function run(script: string, ...args: string[]): { stdout: string; stderr: strin
 
 for (const mode of ["url", "sentinel"] as const) {
   describe(`an edge without core secrets, on least-privilege Redis over TLS (${mode === "url" ? "rediss:// url" : "Sentinel, TLS to sentinels and servers"})`, () => {
+    const workers = mode === "url" ? 2 : 1;
+    const selves = workers === 1 ? ["eu1"] : ["eu1/0", "eu1/1"];
     let dir: string;
     let certs: TestCerts;
     let node: BcoinNode;
@@ -75,6 +78,7 @@ for (const mode of ["url", "sentinel"] as const) {
       const sentinelPort = freePort();
       stratumPort = freePort();
       const tls = `{ca_file: ${certs.ca}, cert_file: ${certs.clientCert}, key_file: ${certs.clientKey}}`;
+      // Through Sentinel the edge is one process; directly, two workers (identities eu1/0, eu1/1).
       const redisTarget =
         mode === "url"
           ? `url: "rediss://${CORE.user}:${CORE.password}@127.0.0.1:${redisPort}/0"`
@@ -95,7 +99,7 @@ coins:
 stratum:
   main: {address: 127.0.0.1, port: ${stratumPort}, start_difficulty: ${DIFF}, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
 edges:
-  eu1: {redis: {username: ${EU1.user}, password: ${EU1.password}}}
+  eu1: {workers: ${workers}, redis: {username: ${EU1.user}, password: ${EU1.password}}}
   us1: {redis: {username: ${US1.user}, password: ${US1.password}}}
 reporters:
   redis: {type: redis, chain: 1}
@@ -122,7 +126,7 @@ logging: {level: info}
           for await (const chunk of stream) for (const l of new TextDecoder().decode(chunk).split("\n")) if (l) edgeOutput.push(l), logLines.push(`[edge] ${l}`);
         })();
       }
-      await until("the edge process to serve miners", () => edgeOutput.some((l) => l.includes("is serving miners")) || (edge!.exitCode !== null && Promise.reject(new Error(`edge exited ${edge!.exitCode}: ${edgeOutput.join("\n")}`))));
+      await until("the edge process to serve miners", () => edgeOutput.filter((l) => l.includes("is serving miners")).length >= workers || (edge!.exitCode !== null && Promise.reject(new Error(`edge exited ${edge!.exitCode}: ${edgeOutput.join("\n")}`))));
     }, 120_000);
 
     afterAll(async () => {
@@ -169,7 +173,8 @@ logging: {level: info}
       }
       expect(hash).not.toBe("");
       const block = await until(`the block result for ${hash}`, () => blocks.find((b) => b.hash === hash));
-      expect(block).toMatchObject({ accepted: true, chain: "best", edge: "eu1", address: MINER.address, worker: MINER.worker });
+      expect(block).toMatchObject({ accepted: true, chain: "best", address: MINER.address, worker: MINER.worker });
+      expect(selves).toContain(block.edge);
       expect(await node.rpc("getblockcount")).toBe(start + 1);
       const accounted = await until("the share in the accounting", async () => {
         const a = await readAccounting(redis.admin, { algo: "sha256d", chain: 1 });
@@ -180,9 +185,11 @@ logging: {level: info}
       for (const path of ["", "main/", "dashboard/data", "metrics"]) expect({ path, status: (await fetch(`${core.monitor!.url}${path}`)).status }).toEqual({ path, status: 200 });
       // Neither process was refused anything it does.
       expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
-      // The edge's status record and edge id lease were written under its own user.
-      expect(await redis.admin.exists(`${PREFIX}edge:eu1`)).toBe(1);
-      expect(await redis.admin.get(`${PREFIX}edge-name:eu1`)).not.toBeNull();
+      // The edge's (or each worker's) status record and edge id were written under its own user.
+      for (const self of selves) {
+        expect(await until(`${self}'s status record`, async () => (await redis.admin.exists(`${PREFIX}edge:${self}`)) === 1)).toBe(true);
+        expect(await redis.admin.get(`${PREFIX}edge-name:${self}`)).not.toBeNull();
+      }
     });
 
     describe("with the edge's Redis credentials", () => {
