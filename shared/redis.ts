@@ -30,7 +30,7 @@ export function connectRedis(cfg: RedisConfig, opts: ConnectOptions): RedisClien
     const s = cfg.sentinel;
     // With `tls`, both the sentinels and the servers they name are spoken to over TLS.
     const secure: RedisOptions = tls ? { tls, sentinelTLS: tls, enableTLSForSentinelMode: true } : {};
-    return new Redis({ ...base, ...secure, sentinels: s.sentinels, name: s.name, username: s.username, password: s.password, sentinelPassword: s.sentinel_password, db: s.db });
+    return new Redis({ ...base, ...secure, sentinels: s.sentinels, name: s.name, username: s.username, password: s.password, sentinelUsername: s.sentinel_username, sentinelPassword: s.sentinel_password, db: s.db });
   }
   if (cfg.cluster) {
     return new Cluster(cfg.cluster.nodes, { redisOptions: { ...base, ...(tls ? { tls } : {}), password: cfg.cluster.password }, enableAutoPipelining: true });

@@ -99,7 +99,8 @@ describe("edge-config", () => {
     expect(() => generate(noUser, "eu1")).toThrow("edges.eu1.redis: expected this edge's own Redis user (username, password): the pool's redis.url carries the core's password");
     const sentinel = noUser.replace(/redis: \{url: [^\n]*/, "redis: {sentinel: {name: m, sentinels: [{host: 10.0.0.7, port: 26379}], password: x, sentinel_password: y}, tls: {ca_file: /ca.pem}}");
     expect(() => generate(sentinel, "eu1")).toThrow("the pool's redis.sentinel.password carries the core's password");
-    expect(parseEdgeConfig(generate(sentinel, "us1"), "us1.yml", opts).redis.sentinel).toMatchObject({ username: "edge-us1", password: SECRETS.otherEdge });
+    expect(parseEdgeConfig(generate(sentinel, "us1"), "us1.yml", opts).redis.sentinel).toMatchObject({ username: "edge-us1", password: SECRETS.otherEdge, sentinel_username: "edge-us1", sentinel_password: SECRETS.otherEdge });
+    expect(() => generate(sentinel, "eu1")).toThrow("edges.eu1.redis: expected this edge's own Redis user (username, password): the pool's redis.sentinel.sentinel_password carries the core's password");
   });
 
   test("TLS and edge-user mistakes are reported", () => {

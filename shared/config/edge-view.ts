@@ -132,6 +132,9 @@ function edgeRedis(redis: Raw, user: EdgeConfig["redis"], edge: string, file: st
   if (out.sentinel !== undefined) {
     if (user) Object.assign(sentinel, { username: user.username, password: user.password });
     else if (sentinel.password !== undefined) need("redis.sentinel.password");
+    // Sentinels with users: the edge's own there too (redis-acl --for sentinel), never the core's.
+    if (user && sentinel.sentinel_password !== undefined) Object.assign(sentinel, { sentinel_username: user.username, sentinel_password: user.password });
+    else if (sentinel.sentinel_password !== undefined) need("redis.sentinel.sentinel_password");
   }
   const cluster = obj(out.cluster);
   if (out.cluster !== undefined && (user || cluster.password !== undefined)) {

@@ -233,6 +233,8 @@ const redis = z
         /** The servers' ACL user (with `password`); default: Redis's `default` user. */
         username: z.string().min(1).optional(),
         sentinel_password: z.string().optional(),
+        /** The sentinels' ACL user (with `sentinel_password`), if they have users (`bun run redis-acl --for sentinel`). */
+        sentinel_username: z.string().min(1).optional(),
         db: z.number().int().min(0).default(0),
       })
       .optional(),

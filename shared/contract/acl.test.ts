@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { aclFileLine, aclPassword, aclSetUserLine, coreAclUser, edgeAclUser } from "./acl.ts";
+import { aclFileLine, aclPassword, aclSetUserLine, coreAclUser, edgeAclUser, sentinelAclUser } from "./acl.ts";
 
 const hash = (p: string) => `#${createHash("sha256").update(p).digest("hex")}`;
 
@@ -28,5 +28,12 @@ describe("Redis ACL users", () => {
   test("the core: every key and channel, every command but the dangerous ones", () => {
     expect(aclFileLine(coreAclUser("core", "c"))).toBe(`user core reset on ${hash("c")} ~* &* +@all -@dangerous +ping +info +client|setname +select`);
     expect(aclPassword(undefined)).toBe("nopass");
+  });
+
+  test("a sentinel user: find the master, replicas and sentinels, hear of a switch; nothing else", () => {
+    expect(aclFileLine(sentinelAclUser("edge-eu1", "s"))).toBe(
+      `user edge-eu1 reset on ${hash("s")} resetchannels &+switch-master -@all +ping +client|setname ` +
+        "+sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|slaves +sentinel|replicas +subscribe",
+    );
   });
 });

@@ -75,6 +75,31 @@ export function coreAclUser(user: string, password: string | undefined): AclUser
   return { name: user, rules: ["reset", "on", aclPassword(password), "~*", "&*", "+@all", "-@dangerous", ...CONNECTION] };
 }
 
+/**
+ * A user on the sentinels (their config's `user` lines) for a client of ours: find the master and
+ * the other sentinels (ioredis), nothing else — no SENTINEL SET/FAILOVER/REMOVE/CONFIG, no ACL.
+ */
+export function sentinelAclUser(user: string, password: string | undefined): AclUser {
+  return {
+    name: user,
+    rules: [
+      "reset",
+      "on",
+      aclPassword(password),
+      "resetchannels",
+      "&+switch-master",
+      "-@all",
+      "+ping",
+      "+client|setname",
+      "+sentinel|get-master-addr-by-name",
+      "+sentinel|sentinels",
+      "+sentinel|slaves",
+      "+sentinel|replicas",
+      "+subscribe",
+    ],
+  };
+}
+
 /** One `user …` line of a Redis aclfile (`aclfile` in redis.conf, `ACL LOAD`). */
 export function aclFileLine(u: AclUser): string {
   return `user ${u.name} ${u.rules.join(" ")}`;

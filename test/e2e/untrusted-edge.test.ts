@@ -36,6 +36,8 @@ const EU1 = { user: "edge-eu1", password: "eu1-redis-password-9f8e7d6c" };
 const US1 = { user: "edge-us1", password: "us1-redis-password-1a2b3c4d" };
 const CORE = { user: "core", password: "core-redis-password-5e6f7a8b" };
 const DATAGRAM_SECRET = "datagram-secret-77aa";
+/** The core's password on the sentinels (Sentinel variant). */
+const CORE_SENTINEL_PASSWORD = "core-sentinel-password-c0ffee";
 
 const logLines: string[] = [];
 const log = createLogger("ue", { level: "info", format: "text", components: {}, write: (l) => logLines.push(l) });
@@ -82,7 +84,7 @@ for (const mode of ["url", "sentinel"] as const) {
       const redisTarget =
         mode === "url"
           ? `url: "rediss://${CORE.user}:${CORE.password}@127.0.0.1:${redisPort}/0"`
-          : `sentinel: {name: ppmaster, sentinels: [{host: 127.0.0.1, port: ${sentinelPort}}], username: ${CORE.user}, password: ${CORE.password}}`;
+          : `sentinel: {name: ppmaster, sentinels: [{host: 127.0.0.1, port: ${sentinelPort}}], username: ${CORE.user}, password: ${CORE.password}, sentinel_username: ${CORE.user}, sentinel_password: ${CORE_SENTINEL_PASSWORD}}`;
       const pool = `
 pool:
   procname: untrusted
@@ -112,7 +114,10 @@ logging: {level: info}
       aclNotes = acl.stderr;
       writeFileSync(join(dir, "users.acl"), acl.stdout);
       redis = await startTlsRedis({ certs, aclfile: join(dir, "users.acl"), port: redisPort, authClients: "yes" });
-      if (mode === "sentinel") sentinel = await startTlsSentinel({ certs, masterPort: redisPort, name: "ppmaster", port: sentinelPort });
+      if (mode === "sentinel") {
+        const users = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"), "--for", "sentinel").stdout;
+        sentinel = await startTlsSentinel({ certs, masterPort: redisPort, name: "ppmaster", port: sentinelPort, users });
+      }
 
       edgeYaml = run("scripts/edge-config.ts", "-c", join(dir, "pool.yml"), "--edge", "eu1").stdout;
       writeFileSync(join(dir, "eu1.yml"), edgeYaml);
@@ -143,13 +148,16 @@ logging: {level: info}
     });
 
     test("the generated edge config holds no secret of the pool config", () => {
-      for (const [what, secret] of Object.entries({ coinserverPassword, core: CORE.password, otherEdge: US1.password, datagram: DATAGRAM_SECRET })) {
+      for (const [what, secret] of Object.entries({ coinserverPassword, core: CORE.password, coreOnSentinels: CORE_SENTINEL_PASSWORD, otherEdge: US1.password, datagram: DATAGRAM_SECRET })) {
         expect({ what, leaked: edgeYaml.includes(secret) }).toEqual({ what, leaked: false });
       }
       const body = edgeYaml.replace(/^#.*\n/gm, "");
       for (const key of ["coinservs", "pool_address", "reporters", "monitor", "datagram", "us1"]) expect({ key, present: body.includes(key) }).toEqual({ key, present: false });
       if (mode === "url") expect(edgeYaml).toContain(`rediss://${EU1.user}:${EU1.password}@127.0.0.1:${redis.port}/0`);
-      else expect(edgeYaml).toMatch(new RegExp(`username: ${EU1.user}\\n\\s+password: ${EU1.password}\\n`));
+      else {
+        expect(edgeYaml).toMatch(new RegExp(`username: ${EU1.user}\\n\\s+password: ${EU1.password}\\n`));
+        expect(edgeYaml).toMatch(new RegExp(`sentinel_username: ${EU1.user}\\n\\s+sentinel_password: ${EU1.password}\\n`));
+      }
       // The edge warned about nothing: its file holds no core-only secret.
       expect(edgeOutput.filter((l) => l.includes("core-only secrets"))).toEqual([]);
       // The ACL file holds password hashes, never a password.
@@ -254,6 +262,20 @@ logging: {level: info}
         expect(await attacker.set(`${PREFIX}edge:eu1/3`, "worker status", "PX", 1000)).toBe("OK");
         expect(typeof (await attacker.xadd(`${PREFIX}shares`, "*", "m", "not a share batch"))).toBe("string");
       });
+
+      if (mode === "sentinel") {
+        test("on the sentinels it may find the master and nothing else: SENTINEL SET, FAILOVER, REMOVE, CONFIG, ACL get NOPERM", async () => {
+          const s = redis.as(EU1.user, EU1.password, { port: sentinel!.port });
+          await s.connect();
+          expect(await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "ppmaster")).toEqual(["127.0.0.1", String(redis.port)]);
+          await noperm("SENTINEL SET", s.call("SENTINEL", "SET", "ppmaster", "quorum", "2"));
+          await noperm("SENTINEL FAILOVER", s.call("SENTINEL", "FAILOVER", "ppmaster"));
+          await noperm("SENTINEL REMOVE", s.call("SENTINEL", "REMOVE", "ppmaster"));
+          await noperm("SENTINEL CONFIG", s.call("SENTINEL", "CONFIG", "GET", "*"));
+          await noperm("SENTINEL MONITOR", s.call("SENTINEL", "MONITOR", "evil", "127.0.0.1", "1", "1"));
+          await noperm("ACL LIST", s.call("ACL", "LIST"));
+        });
+      }
 
       test("without a client certificate the server refuses the TLS connection", async () => {
         const nocert = redis.as(EU1.user, EU1.password, { clientCert: false });

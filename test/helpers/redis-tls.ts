@@ -47,8 +47,8 @@ export interface TlsRedis {
   readonly port: number;
   /** `default` user (left on by the ACL file), over TLS with the client certificate. */
   readonly admin: Redis;
-  /** A client as `user`, for permission checks (closed by stop()). */
-  as(user: string, password: string, opts?: { clientCert?: boolean }): Redis;
+  /** A client as `user`, for permission checks (closed by stop()); `port` for a sentinel of this server. */
+  as(user: string, password: string, opts?: { clientCert?: boolean; port?: number }): Redis;
   stop(): Promise<void>;
 }
 
@@ -73,8 +73,9 @@ export async function startTlsRedis(o: StartTlsRedisOptions): Promise<TlsRedis> 
     { stdout: "ignore", stderr: "ignore" },
   );
   const clients: Redis[] = [];
-  const as = (user: string, password: string, opts: { clientCert?: boolean } = {}) => {
-    const r = new Redis({ host: "127.0.0.1", port, username: user, password, tls: tlsOptions(c, opts), maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  const as = (user: string, password: string, opts: { clientCert?: boolean; port?: number } = {}) => {
+    // A sentinel has no INFO for our users: no ready check there.
+    const r = new Redis({ host: "127.0.0.1", port: opts.port ?? port, username: user, password, tls: tlsOptions(c, opts), enableReadyCheck: opts.port === undefined, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
     r.on("error", () => {});
     clients.push(r);
     return r;
@@ -109,8 +110,9 @@ export interface TlsSentinel {
 /**
  * A `redis-sentinel` speaking only TLS (client certificates required) that watches the master at
  * 127.0.0.1:`masterPort` as `name` over TLS, authenticating to it as Redis's `default` user.
+ * `users` are `user …` lines added to its config (its own ACL users).
  */
-export async function startTlsSentinel(o: { certs: TestCerts; masterPort: number; name: string; port?: number }): Promise<TlsSentinel> {
+export async function startTlsSentinel(o: { certs: TestCerts; masterPort: number; name: string; port?: number; users?: string }): Promise<TlsSentinel> {
   const dir = mkdtempSync(join(tmpdir(), "pp-sentinel-tls-"));
   const port = o.port ?? freePort();
   const c = o.certs;
@@ -123,6 +125,8 @@ export async function startTlsSentinel(o: { certs: TestCerts; masterPort: number
       // Sentinel's own connections to the servers use TLS too, with the same certificate as client.
       "tls-replication yes", "tls-auth-clients yes",
       `sentinel monitor ${o.name} 127.0.0.1 ${o.masterPort} 1`,
+      // ACL users (`user …` lines); `default` stays as Sentinel makes it unless they name it.
+      o.users ?? "",
       "",
     ].join("\n"),
   );
