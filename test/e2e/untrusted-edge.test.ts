@@ -287,5 +287,13 @@ logging: {level: info}
         expect((err as Error).message).toMatch(/closed|reset|handshake|certificate/i);
       });
     });
+
+    test("the edge stops cleanly under its own user: exit 0, its status records and edge-id leases removed", async () => {
+      edge!.kill("SIGTERM");
+      expect(await edge!.exited).toBe(0);
+      for (const self of selves) expect(await redis.admin.exists(`${PREFIX}edge:${self}`)).toBe(0);
+      expect(await redis.admin.keys(`${PREFIX}edge-id:*`)).toEqual([]);
+      expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
+    });
   });
 }
