@@ -1,7 +1,8 @@
 /**
  * Edges you do not have to trust (issue 20 §1–2), end to end: a pool config holding every kind of
  * secret; `bun run redis-acl` makes the Redis users and `bun run edge-config` the edge's config from
- * it; a real redis-server 7 speaks only TLS (client certificates required) with those ACL users;
+ * it; a real redis-server 7 speaks only TLS (client certificates required; optional in the Sentinel
+ * variant, whose pool config has a CA file only) with those ACL users;
  * the core runs in this process as its own user, the edge as a real `bun run edge` process from the
  * generated file as its own user (directly: two workers, eu1/0 and eu1/1; through a TLS Sentinel:
  * one process); a bcoin regtest node is the coinserver. A miner on the edge finds
@@ -79,7 +80,9 @@ for (const mode of ["url", "sentinel"] as const) {
       const redisPort = freePort();
       const sentinelPort = freePort();
       stratumPort = freePort();
-      const tls = `{ca_file: ${certs.ca}, cert_file: ${certs.clientCert}, key_file: ${certs.clientKey}}`;
+      // Directly: client certificates required; through Sentinel: optional, and the pool has none (CA only).
+      const authClients = mode === "url" ? "yes" : "optional";
+      const tls = mode === "url" ? `{ca_file: ${certs.ca}, cert_file: ${certs.clientCert}, key_file: ${certs.clientKey}}` : `{ca_file: ${certs.ca}}`;
       // Through Sentinel the edge is one process; directly, two workers (identities eu1/0, eu1/1).
       const redisTarget =
         mode === "url"
@@ -113,10 +116,10 @@ logging: {level: info}
       const acl = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"));
       aclNotes = acl.stderr;
       writeFileSync(join(dir, "users.acl"), acl.stdout);
-      redis = await startTlsRedis({ certs, aclfile: join(dir, "users.acl"), port: redisPort, authClients: "yes" });
+      redis = await startTlsRedis({ certs, aclfile: join(dir, "users.acl"), port: redisPort, authClients });
       if (mode === "sentinel") {
         const users = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"), "--for", "sentinel").stdout;
-        sentinel = await startTlsSentinel({ certs, masterPort: redisPort, name: "ppmaster", port: sentinelPort, users });
+        sentinel = await startTlsSentinel({ certs, masterPort: redisPort, name: "ppmaster", port: sentinelPort, users, authClients });
       }
 
       edgeYaml = run("scripts/edge-config.ts", "-c", join(dir, "pool.yml"), "--edge", "eu1").stdout;
@@ -277,15 +280,32 @@ logging: {level: info}
         });
       }
 
-      test("without a client certificate the server refuses the TLS connection", async () => {
-        const nocert = redis.as(EU1.user, EU1.password, { clientCert: false });
-        const err = await nocert.connect().then(
-          () => nocert.ping(),
-          (e: Error) => e,
-        ).catch((e: Error) => e);
-        // The server drops the handshake (the same user with the certificate is connected above).
-        expect((err as Error).message).toMatch(/closed|reset|handshake|certificate/i);
-      });
+      if (mode === "url") {
+        test("without a client certificate the server refuses the TLS connection", async () => {
+          const nocert = redis.as(EU1.user, EU1.password, { clientCert: false });
+          const err = await nocert
+            .connect()
+            .then(
+              () => nocert.ping(),
+              (e: Error) => e,
+            )
+            .catch((e: Error) => e);
+          // The server drops the handshake (the same user with the certificate is connected above).
+          expect((err as Error).message).toMatch(/closed|reset|handshake|certificate/i);
+        });
+      } else {
+        test("client certificates optional: without one, the password still decides", async () => {
+          const wrong = redis.as(EU1.user, "not-the-password", { clientCert: false });
+          const errors: string[] = [];
+          wrong.on("error", (e: Error) => errors.push(e.message));
+          expect(await wrong.connect().then(() => "connected", () => "refused")).toBe("refused");
+          expect(errors.some((m) => m.startsWith("WRONGPASS"))).toBe(true);
+          const right = redis.as(EU1.user, EU1.password, { clientCert: false });
+          await right.connect();
+          expect(await right.ping()).toBe("PONG");
+          await noperm("FLUSHALL without a certificate", right.flushall());
+        });
+      }
     });
 
     test("the edge stops cleanly under its own user: exit 0, its status records and edge-id leases removed", async () => {

@@ -108,11 +108,11 @@ export interface TlsSentinel {
 }
 
 /**
- * A `redis-sentinel` speaking only TLS (client certificates required) that watches the master at
+ * A `redis-sentinel` speaking only TLS (client certificates required unless `authClients`) that watches the master at
  * 127.0.0.1:`masterPort` as `name` over TLS, authenticating to it as Redis's `default` user.
  * `users` are `user …` lines added to its config (its own ACL users).
  */
-export async function startTlsSentinel(o: { certs: TestCerts; masterPort: number; name: string; port?: number; users?: string }): Promise<TlsSentinel> {
+export async function startTlsSentinel(o: { certs: TestCerts; masterPort: number; name: string; port?: number; users?: string; authClients?: "yes" | "optional" }): Promise<TlsSentinel> {
   const dir = mkdtempSync(join(tmpdir(), "pp-sentinel-tls-"));
   const port = o.port ?? freePort();
   const c = o.certs;
@@ -123,7 +123,7 @@ export async function startTlsSentinel(o: { certs: TestCerts; masterPort: number
       "port 0", `tls-port ${port}`, "bind 127.0.0.1", `dir ${dir}`,
       `tls-cert-file ${c.serverCert}`, `tls-key-file ${c.serverKey}`, `tls-ca-cert-file ${c.ca}`,
       // Sentinel's own connections to the servers use TLS too, with the same certificate as client.
-      "tls-replication yes", "tls-auth-clients yes",
+      "tls-replication yes", `tls-auth-clients ${o.authClients ?? "yes"}`,
       `sentinel monitor ${o.name} 127.0.0.1 ${o.masterPort} 1`,
       // ACL users (`user …` lines); `default` stays as Sentinel makes it unless they name it.
       o.users ?? "",
