@@ -3,8 +3,7 @@
  * monitor on a free port, a private Redis, a bcoin regtest node as the coinserver (plus a backup
  * coinserver that is down, and a second sha256d coin on the same node), one real edge (eu1) with
  * two test miners finding real blocks, a push-block datagram, and a second edge (us1) whose
- * heartbeats the test writes itself — a realistic record with a varying hashrate, since a real
- * edge's hashrate only exists after a completed wall-clock minute.
+ * heartbeats the test writes itself — a realistic record of a big farm with a varying hashrate.
  *
  * It opens the page, waits for data to render, checks the visible text, and saves a screenshot
  * to a temporary directory and to /tmp/dashboard.png for review. Needs Debian's `chromium`
