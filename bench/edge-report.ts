@@ -177,8 +177,32 @@ function targetRows(f: Figures): TargetRow[] {
       met: judge(fan.connections >= 10_000 && fan.last <= 20 && fan.missing === 0, fan.connections >= 10_000 && fan.lastBest <= 20 && fan.missing === 0),
     });
   }
+  const ratio = fanOutRatio(f);
+  if (ratio) {
+    rows.push({
+      what: `new job → last notify, ${k(ratio.edge.connections)}: edge / bare server`,
+      nsp: "—",
+      target: `≤ ${FANOUT_RATIO_TARGET}×`,
+      reached: `${ratio.median.toFixed(2)}× median (${ms(ratio.edge.last)} / ${ms(ratio.floor.last)}), ${ratio.best.toFixed(2)}× best`,
+      met: judge(ratio.median <= FANOUT_RATIO_TARGET && ratio.edge.missing === 0, ratio.best <= FANOUT_RATIO_TARGET && ratio.edge.missing === 0),
+    });
+  }
   return rows;
 }
+
+/**
+ * The edge's fan-out over the bare server's, both at the same client count in this run: publish →
+ * last client's notify, medians (and bests). Undefined without a floor run at that count.
+ */
+export function fanOutRatio(f: Pick<Figures, "fanout" | "floor">): { median: number; best: number; edge: FanOutFigures; floor: FanOutFigures } | undefined {
+  const floor = f.floor?.fanout;
+  const edge = floor && f.fanout.find((x) => x.connections === floor.connections);
+  if (!floor || !edge || !(floor.last > 0) || !(floor.lastBest > 0)) return undefined;
+  return { median: edge.last / floor.last, best: edge.lastBest / floor.lastBest, edge, floor };
+}
+
+/** The issue 17 §3 target: the edge's fan-out at most this many times the bare server's, measured in the same run. */
+export const FANOUT_RATIO_TARGET = 1.15;
 
 const verdict = (m: Verdict) => (m === "met" ? "met" : m === "best" ? "met in the best window only (machine busy?)" : "NOT met");
 
@@ -268,6 +292,13 @@ export function readmeSection(f: Figures, date = new Date()): string {
     out.push(`| ${x.connections} clients, floor: bare Bun server writing one shared line to each | ${ms(x.last)} / ${ms(x.lastBest)} / ${ms(x.lastMax)} | — (IPC trigger) | ${ms(x.edgeLoop)} (${ms(x.edgeCpu)}) | ${ms(x.first)} |`);
     const w = f.floor.fanoutProcesses;
     if (w) out.push(`| ${w.connections} clients, floor: ${w.processes} bare processes sharing the port (SO_REUSEPORT) | ${ms(w.last)} / ${ms(w.lastBest)} / ${ms(w.lastMax)} | — (IPC trigger) | ${ms(w.edgeLoop)} (${ms(w.edgeCpu)} CPU, busiest process) | ${ms(w.first)} |`);
+  }
+  const ratio = fanOutRatio(f);
+  if (ratio) {
+    out.push(
+      "",
+      `Fan-out overhead at ${ratio.edge.connections} clients, edge / bare server in this run: **${ratio.median.toFixed(2)}×** (medians), ${ratio.best.toFixed(2)}× (bests); target ≤ ${FANOUT_RATIO_TARGET}×.`,
+    );
   }
   const w = f.floor?.fanoutProcesses;
   const processes = w ? ` (in this run ${w.processes} bare processes took ${ms(w.last)}, one took ${ms(f.floor!.fanout.last)})` : "";

@@ -412,6 +412,8 @@ try {
     group = new LoadGroup({ port: floor.ports.floor!, user: USER, depth: 1 });
     const idle = await idleAt(floor, group, floorBase, IDLE_TOP, 0);
     const fan = await fanOut(floor, group, async () => floor.notify());
+    const edgeFan = figures.fanout.find((x) => x.connections === fan.connections);
+    if (edgeFan) console.log(`  fan-out ratio, edge / bare server at ${fan.connections}: ${(edgeFan.last / fan.last).toFixed(2)}× median, ${(edgeFan.lastBest / fan.lastBest).toFixed(2)}× best`);
     await finishServer();
     // The same clients spread over one bare process per core sharing the port: the floor of edge worker processes.
     console.log(`\nfloor: ${CORES} bare processes sharing one port (SO_REUSEPORT), same fan-out`);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { startCore, type RunningCore } from "../../core/app.ts";
 import type { BlockResult } from "../../core/blocks/index.ts";
 import { startEdge, type RunningEdge } from "../../edge/app.ts";
@@ -25,11 +25,11 @@ import { createLogger } from "../../shared/log.ts";
 import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { TestMiner } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { launchChromium } from "../helpers/chromium.ts";
 import { describeWith, systemRequirement } from "../helpers/skips.ts";
 import { untilWith } from "../helpers/until.ts";
-import { CHROMIUM_PATH as CHROMIUM } from "../../scripts/test/components.ts";
+import { CHROMIUM_PATH } from "../../scripts/test/components.ts";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const POOL_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
 const addr = (fill: number) => base58CheckEncode(concatBytes(Uint8Array.of(0x3c), new Uint8Array(20).fill(fill)));
@@ -69,7 +69,7 @@ function us1Status(startedAt: number, tick: number): EdgeStatusV1 {
   };
 }
 
-describeWith(systemRequirement(CHROMIUM), "dashboard in headless Chromium", () => {
+describeWith(systemRequirement(CHROMIUM_PATH), "dashboard in headless Chromium", () => {
   let redis: PrivateRedis;
   let node: BcoinNode;
   let core: RunningCore;
@@ -197,7 +197,7 @@ monitor: {address: 127.0.0.1, port: ${freePort()}}
     const main = (await (await fetch(`${base}main/`)).json()) as Record<string, unknown>;
     expect(main).toMatchObject({ client_count_authed: 5, address_count: 4, last_flush_job: { currency: "BTC", merged_networks: [] } });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));

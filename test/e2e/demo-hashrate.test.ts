@@ -13,13 +13,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { CHROMIUM_PATH } from "../../scripts/test/components.ts";
 import { DemoMiner } from "../../scripts/demo/miner.ts";
+import { launchChromium } from "../helpers/chromium.ts";
 import { describeWith, systemRequirement } from "../helpers/skips.ts";
 
 const ROOT = join(import.meta.dir, "../..");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const DEADLINE_MS = 15_000;
 const UNITS: Record<string, number> = { "H/s": 1, "kH/s": 1e3, "MH/s": 1e6, "GH/s": 1e9 };
 
@@ -79,7 +79,7 @@ describeWith(systemRequirement(CHROMIUM_PATH), "the demo's hashrate from the fir
     const login = (await waitFor("the miner login", () => /Miner login:\s+username (\S+)/.exec(out) ?? undefined))[1]!;
     const base = dashboard.replace(/dashboard\/$/, "");
     const [address, worker] = login.split(".") as [string, string];
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(dashboard);
 
