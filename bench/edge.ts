@@ -415,7 +415,7 @@ try {
     const floorJob = () => benchJob(CASES.find((c) => c.algo === "sha256d") ?? CASES[0]!);
     const fan = await fanOut(floor, group, async () => floor.notify(floorJob()));
     const edgeFan = figures.fanout.find((x) => x.connections === fan.connections);
-    if (edgeFan) console.log(`  fan-out ratio, edge / bare server at ${fan.connections}: ${(edgeFan.last / fan.last).toFixed(2)}× median, ${(edgeFan.lastBest / fan.lastBest).toFixed(2)}× best`);
+    if (edgeFan) console.log(`  fan-out ratio, edge / bare server at ${fan.connections}: ${(edgeFan.last / fan.last).toFixed(2)}× median, ${(edgeFan.lastBest / fan.lastBest).toFixed(2)}× best, write loop CPU ${(edgeFan.edgeCpu / fan.edgeCpu).toFixed(2)}×`);
     await finishServer();
     // The same clients spread over one bare process per core sharing the port: the floor of edge worker processes.
     console.log(`\nfloor: ${CORES} bare processes sharing one port (SO_REUSEPORT), same fan-out`);
