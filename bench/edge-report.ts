@@ -334,6 +334,15 @@ const READING = [
     "the load generator needs the same cores to read what they write{{PROCESSES}}; with nobody reading, two C threads " +
     "take ~25 ms. ≤ 20 ms at 10 k clients is out of reach on this machine's loopback whatever the server does; on a " +
     "network, where receiving costs other machines, a process per core would divide the write loop.",
+  "- **Fan-out overhead** (the ratio under the fan-out table) compares the edge with the floor in the same run, on " +
+    "the same writes and reads: the floor broadcasts the very bytes the edge builds for the bench job (~1.3 KB, a " +
+    "12-level branch) and the load generator takes a notify's id and ntime from their places instead of parsing the " +
+    "line, whose cost grew with its size and was billed to the edge. In its write loop the edge adds ~0.1 µs of " +
+    "JavaScript per client to the ~5 µs `write()` (measured in-process at 10 k sessions); the rest of the gap is the " +
+    "hop through Redis (publish → edge has the job: XREAD, the job's JSON and schema check, its bytes) and what else " +
+    "holds the edge's thread when a job lands — the heartbeat's 10 k-client record, one 20–30 ms JSON.stringify, is " +
+    "now written 500 clients per event-loop turn. On a busy machine the wall-clock ratio mostly measures the " +
+    "scheduler; the write loops' CPU ratio beside it does not.",
   "- **Memory per idle connection**: a bare Bun socket is ~2 KiB of RSS (its `TCPSocket` object alone is ~330 B of " +
     "JS heap). The edge adds ~0.75 KiB of JS heap per idle connection: one Connection (a line framer only while a line " +
     "is split across reads, a write queue only while the socket is blocked, no closure), one Session (extranonce1 " +
