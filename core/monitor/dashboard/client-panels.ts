@@ -63,7 +63,7 @@ function coinPanel(c) {
   return el("div", { class: "coin" }, [
     el("div", { class: "title" }, [el("b", {}, c.currency), el("span", { class: "muted" }, c.algo + " · " + c.key)]),
     kv([
-      ["Hashrate", rate(c.hashrate)],
+      ["Hashrate", hashrateCell(c.hashrate, c.hashrateMeasuredMs)],
       ["Height", num(c.height, 0)],
       ["Difficulty", diff(c.difficulty)],
       ["Last job", job],
