@@ -9,7 +9,7 @@ import { edgeStatusCodec, type EdgeStatusV1 } from "../../shared/contract/index.
 
 /** Clients stringified per event-loop turn (~0.1–0.5 ms each). */
 const CHUNK = 500;
-/** Stands in for a port's client list in the record's text; JSON escapes the NUL, so no other value can spell it. */
+/** Stands in for a port's client list in the envelope's text, which holds no miner-supplied text (so nothing else can spell it there). */
 const marker = (i: number) => `\u0000clients${i}`;
 
 export async function encodeStatusYielding(status: EdgeStatusV1, yieldTurn: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<string> {
