@@ -36,8 +36,8 @@ describe("bun run setup:test", () => {
     expect(h.commands).toEqual([]);
     expect(h.lines).toEqual([
       "test setup: 2 system components the tests start are missing:",
-      "  missing redis-sentinel (the redis-sentinel tests); install: sudo apt-get update && sudo apt-get install -y redis-sentinel",
-      "  missing /usr/bin/python3 with the zmq module (the /usr/bin/python3 with the zmq module tests); install: sudo apt-get update && sudo apt-get install -y python3-zmq",
+      "  missing redis-sentinel, for the redis-sentinel tests; install: sudo apt-get update && sudo apt-get install -y redis-sentinel",
+      "  missing /usr/bin/python3 with the zmq module, for the /usr/bin/python3 with the zmq module tests; install: sudo apt-get update && sudo apt-get install -y python3-zmq",
       "install them all: sudo apt-get update && sudo apt-get install -y redis-sentinel python3-zmq",
       "then run the tests again.",
     ]);
@@ -55,7 +55,7 @@ describe("bun run setup:test", () => {
     const h = harness({ root: true, apt: false });
     expect(await h.go()).toBe(false);
     expect(h.commands).toEqual([]);
-    expect(h.lines[1]).toBe("  missing redis-sentinel (the redis-sentinel tests); install (on Debian/Ubuntu): apt-get update && apt-get install -y redis-sentinel");
+    expect(h.lines[1]).toBe("  missing redis-sentinel, for the redis-sentinel tests; install (on Debian/Ubuntu): apt-get update && apt-get install -y redis-sentinel");
   });
 
   test("on this machine every real component is found (the checks themselves work)", async () => {

@@ -48,7 +48,7 @@ async function runInherit(argv: readonly string[], env?: Record<string, string>)
 export function missingReport(missing: readonly SystemComponent[], root: boolean, apt: boolean): string[] {
   const on = apt ? "" : " (on Debian/Ubuntu)";
   const lines = [`test setup: ${missing.length} system component${missing.length === 1 ? "" : "s"} the tests start ${missing.length === 1 ? "is" : "are"} missing:`];
-  for (const c of missing) lines.push(`  missing ${c.name} (${c.usedBy}); install${on}: ${installCommand(c.packages, root)}`);
+  for (const c of missing) lines.push(`  missing ${c.name}, for ${c.usedBy}; install${on}: ${installCommand(c.packages, root)}`);
   if (missing.length > 1) lines.push(`install them all${on}: ${installCommand(missing.flatMap((c) => c.packages), root)}`);
   lines.push("then run the tests again.");
   return lines;
