@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SKIP_LOG_ENV, isCI, type SkipRecord } from "../../test/helpers/skips.ts";
+import { isCI, SKIP_LOG_ENV, type SkipRecord } from "./skip-log.ts";
 import { setupTests } from "./setup.ts";
 
 /** The end-of-run lines for these skips (empty when none). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isCI } from "./skips.ts";
+import { isCI } from "../../scripts/test/skip-log.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURE = "./test/fixtures/missing-component.fixture.ts";

@@ -9,6 +9,7 @@ import { describe, test } from "bun:test";
 import { appendFileSync, existsSync } from "node:fs";
 import { DEFAULT_LIBRARY_PATH } from "../../shared/pow/paths.ts";
 import { installCommand, systemComponent } from "../../scripts/test/components.ts";
+import { isCI, SKIP_LOG_ENV, type SkipRecord } from "../../scripts/test/skip-log.ts";
 
 /** Something a group of tests cannot run without. */
 export interface Requirement {
@@ -16,21 +17,6 @@ export interface Requirement {
   readonly present: boolean;
   /** The command that provides it. */
   readonly install: string;
-}
-
-/** One skipped group, as written to the skip log (one JSON object a line). */
-export interface SkipRecord {
-  readonly title: string;
-  readonly missing: string;
-  readonly install: string;
-}
-
-export const SKIP_LOG_ENV = "POWERPOOL_TEST_SKIP_LOG";
-
-/** CI=true (or any value but "", "0", "false"): a missing component fails instead of skipping. */
-export function isCI(env: Record<string, string | undefined> = process.env): boolean {
-  const v = env.CI?.trim().toLowerCase();
-  return v !== undefined && v !== "" && v !== "0" && v !== "false";
 }
 
 /** A component from scripts/test/components.ts (checked now). */
