@@ -4,7 +4,9 @@
  * and checks nothing. Measured with the same load generator and phases as the edge, it shows what
  * the runtime, the kernel's loopback and the harness cost on this machine, so the edge's own share
  * of each figure can be read off (RSS of a bare socket, reply latency, one write per client in a
- * fan-out). Same IPC protocol as bench/edge-server.ts, plus `notify` (there is no job feed here).
+ * fan-out: the edge's notify bytes for the job `notify` brings, built once before the timed loop as
+ * the edge builds them). Same IPC protocol as bench/edge-server.ts, plus `notify` (there is no job
+ * feed here).
  *
  * With `--reuse-port` several of these listen on one port (SO_REUSEPORT; the kernel spreads new
  * connections over them): the floor of spreading an edge's clients over worker processes.
@@ -12,6 +14,7 @@
  *   bun bench/edge-floor.ts [--port <n>] [--reuse-port]
  */
 import type { Socket } from "bun";
+import { prepareJob } from "../edge/jobs/prepared-job.ts";
 import type { FromEdge, ToEdge } from "./edge-protocol.ts";
 
 const argv = process.argv.slice(2);
@@ -67,8 +70,9 @@ process.on("message", (m: ToEdge) => {
   } else if (m.type === "notify") {
     const id = (job++).toString(16);
     current = notifyLine(id, false);
-    // One shared buffer written to every client, as the edge's broadcast does.
-    const line = encoder.encode(notifyLine(id, true));
+    // One shared buffer written to every client, as the edge's broadcast does: with a job given, the
+    // bytes the edge builds for it (edge/jobs/prepared-job.ts), so both write the same lines.
+    const line = m.job ? prepareJob(m.job, id, Date.now(), 0).notifyLine(true) : encoder.encode(notifyLine(id, true));
     const startAt = wallNow();
     const cpu = process.cpuUsage();
     for (const s of sockets) s.write(line);

@@ -161,10 +161,19 @@ export class LoadConn {
     if (buf[to - 4] !== C_F || buf[tail] !== 0x5d) return; // set_difficulty, set_extranonce
     const clean = buf[tail - 4] === C_T;
     if (!this.ready || clean) {
-      // Only a new job is parsed: its id and ntime go into the next shares.
-      const params = (JSON.parse(decoder.decode(buf.subarray(from, to))) as { params: unknown[] }).params;
-      this.jobId = String(params[0]);
-      this.ntime = String(params[7]);
+      // Only a new job is read: its id and ntime go into the next shares. Taken from their fixed
+      // places, not by JSON.parse of the whole line: the receiving side's cost must not grow with
+      // the notify's size (a 12-level branch is ~1.3 KB), or it is billed to the server's fan-out.
+      const ntime = readNtime(buf, from, tail, clean);
+      const id = readJobId(buf, from, to);
+      if (ntime !== undefined && id !== undefined) {
+        this.jobId = id;
+        this.ntime = ntime;
+      } else {
+        const params = (JSON.parse(decoder.decode(buf.subarray(from, to))) as { params: unknown[] }).params;
+        this.jobId = String(params[0]);
+        this.ntime = String(params[7]);
+      }
     }
     if (clean) this.group.clean(this, now);
     if (!this.ready) {
@@ -173,6 +182,25 @@ export class LoadConn {
       this.onReady = undefined;
     }
   }
+}
+
+const PARAMS_HEAD = `{"params":["`;
+const QUOTE = 0x22;
+
+/** params[0] of a notify line at buf[from, to) that starts `{"params":["<id>"`; undefined otherwise. */
+export function readJobId(buf: Uint8Array, from: number, to: number): string | undefined {
+  for (let i = 0; i < PARAMS_HEAD.length; i++) if (buf[from + i] !== PARAMS_HEAD.charCodeAt(i)) return undefined;
+  const start = from + PARAMS_HEAD.length;
+  const end = buf.indexOf(QUOTE, start);
+  return end < 0 || end >= to ? undefined : String.fromCharCode(...buf.subarray(start, end));
+}
+
+/** params[7] (8 hex digits) of a notify line ending `"<ntime>",<clean>]` before `tail`; undefined otherwise. */
+export function readNtime(buf: Uint8Array, from: number, tail: number, clean: boolean): string | undefined {
+  const close = tail - (clean ? 4 : 5) - 2; // the quote after ntime, before `,true]` / `,false]`
+  const open = close - 9;
+  if (open < from || buf[close] !== QUOTE || buf[open] !== QUOTE) return undefined;
+  return String.fromCharCode(...buf.subarray(open + 1, close));
 }
 
 /** A set of clients against one stratum port, with shared counters. */

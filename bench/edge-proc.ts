@@ -5,6 +5,7 @@
  * Linux only, as the benchmark is.
  */
 import { readFileSync } from "node:fs";
+import type { JobV1 } from "../shared/contract/index.ts";
 import type { FromEdge, ToEdge } from "./edge-protocol.ts";
 import type { Window } from "./edge-report.ts";
 
@@ -58,7 +59,7 @@ export interface EdgeProcess {
   readonly fanOuts: FanOutReport[];
   memory(): Promise<MemoryReport>;
   /** Floor server only: broadcast a new job now. */
-  notify(): void;
+  notify(job?: JobV1): void;
   stop(): Promise<void>;
 }
 
@@ -104,8 +105,8 @@ export async function spawnFloorGroup(n: number): Promise<EdgeProcess> {
       return fanOuts;
     },
     memory: () => first.memory(),
-    notify() {
-      for (const p of all) p.notify();
+    notify(job) {
+      for (const p of all) p.notify(job);
     },
     async stop() {
       await Promise.all(all.map((p) => p.stop()));
@@ -161,8 +162,8 @@ async function spawnServer(script: string, args: readonly string[], timeoutMs = 
       send({ type: "memory" });
       return reply;
     },
-    notify() {
-      send({ type: "notify" });
+    notify(job) {
+      send({ type: "notify", ...(job ? { job } : {}) });
     },
     async stop() {
       if (proc.exitCode !== null) return;

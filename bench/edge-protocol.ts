@@ -1,9 +1,13 @@
 /** @module The IPC messages between bench/edge.ts and the server under test (bench/edge-server.ts, bench/edge-floor.ts). */
+import type { JobV1 } from "../shared/contract/index.ts";
 
 export const BENCH_EDGE_NAME = "bench";
 
-/** `notify`: the floor server (bench/edge-floor.ts) broadcasts a new job; the edge gets jobs from Redis instead. */
-export type ToEdge = { readonly type: "memory" } | { readonly type: "notify" } | { readonly type: "stop" };
+/**
+ * `notify`: the floor server (bench/edge-floor.ts) broadcasts a new job — with `job`, the very bytes
+ * the edge would send for it (the same writes); the edge gets jobs from Redis instead.
+ */
+export type ToEdge = { readonly type: "memory" } | { readonly type: "notify"; readonly job?: JobV1 } | { readonly type: "stop" };
 
 export type FromEdge =
   | { readonly type: "ready"; readonly ports: Readonly<Record<string, number>> }

@@ -411,7 +411,11 @@ try {
     group.close();
     group = new LoadGroup({ port: floor.ports.floor!, user: USER, depth: 1 });
     const idle = await idleAt(floor, group, floorBase, IDLE_TOP, 0);
-    const fan = await fanOut(floor, group, async () => floor.notify());
+    // The job the edge fanned out, so the floor writes the edge's bytes (a ~1.3 KB notify, 12-level branch).
+    const floorJob = () => benchJob(CASES.find((c) => c.algo === "sha256d") ?? CASES[0]!);
+    const fan = await fanOut(floor, group, async () => floor.notify(floorJob()));
+    const edgeFan = figures.fanout.find((x) => x.connections === fan.connections);
+    if (edgeFan) console.log(`  fan-out ratio, edge / bare server at ${fan.connections}: ${(edgeFan.last / fan.last).toFixed(2)}× median, ${(edgeFan.lastBest / fan.lastBest).toFixed(2)}× best, write loop CPU ${(edgeFan.edgeCpu / fan.edgeCpu).toFixed(2)}×`);
     await finishServer();
     // The same clients spread over one bare process per core sharing the port: the floor of edge worker processes.
     console.log(`\nfloor: ${CORES} bare processes sharing one port (SO_REUSEPORT), same fan-out`);
@@ -419,7 +423,7 @@ try {
     server = floors;
     group = new LoadGroup({ port: floors.ports.floor!, user: USER, depth: 1 });
     await group.connect(IDLE_TOP, 250, 180_000);
-    const spread = await fanOut(floors, group, async () => floors.notify());
+    const spread = await fanOut(floors, group, async () => floors.notify(floorJob()));
     figures.floor = { throughput, latency, idle, fanout: fan, fanoutProcesses: { ...spread, processes: CORES } };
     await finishServer();
   }

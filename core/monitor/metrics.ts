@@ -6,7 +6,7 @@
  * its counters. Edge counters restart at zero with the edge, which Prometheus treats as a reset.
  */
 import { PromWriter, type Sample } from "./prom.ts";
-import { currencyOfJobmanager, type View } from "./view.ts";
+import { currencyOfJobmanager, portSpanMs, type View } from "./view.ts";
 
 const s = (labels: Record<string, string>, value: number): Sample => ({ labels, value });
 const RESULTS = ["acc", "dup", "low", "stale", "invalid"] as const;
@@ -33,13 +33,14 @@ export function buildMetrics(view: View): string {
   w.counter("powerpool_shares_total", "Shares judged by the edge since it started, by result.", ports.flatMap(({ p, l }) => RESULTS.map((r) => s({ ...l, result: r }, p.shares[r]))));
   w.gauge(
     "powerpool_hashrate_hashes_per_second",
-    "Hashrate per edge and port from accepted difficulty over the last completed minute.",
+    "Hashrate per edge and port from accepted difficulty over the last minute, or since the port's first miner (powerpool_hashrate_measured_seconds).",
     ports.map(({ p, l }) => s({ ...l, currency: currencyOfJobmanager(view, p.jobmanager) }, p.hashrate)),
   );
+  w.gauge("powerpool_hashrate_measured_seconds", "The time powerpool_hashrate_hashes_per_second covers: 60 once a port has had miners for a minute, 0 before any.", ports.map(({ p, l }) => s(l, portSpanMs(p) / 1000)));
   const stats = view.core.accounting.status();
   w.gauge(
     "powerpool_accounted_hashrate_hashes_per_second",
-    "Hashrate per currency from the shares the core accounted over the last completed minute.",
+    "Hashrate per currency from the shares the core accounted over the last minute (or since the core started, when shorter).",
     Object.entries(stats.stats.hashrates.coins).map(([currency, h]) => s({ currency }, h.hps)),
   );
 

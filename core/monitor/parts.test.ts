@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { findComponent } from "./components.ts";
 import { epochSeconds, pyDatetime, pyDuration, safeInteger, toJson } from "./format.ts";
 import { HashrateHistory } from "./history.ts";
-import { blockResult, job, NOW, secretConfig } from "./testing.ts";
+import { blockResult, client, edge, fixture, job, NOW, port, secretConfig } from "./testing.ts";
 import { MonitorTracker } from "./tracker.ts";
 
 describe("formats (spec §9 JSON conversion rules)", () => {
@@ -74,5 +74,32 @@ describe("MonitorTracker", () => {
     t.recordAuxBlock({ currency: "NMC", algo: "sha256d", aux: "NMC", hash: "ab".repeat(32), height: 9, verdict: "accepted", accepted: true, reason: null, hexBits: "207FFFFF", coinbaseValue: 1n, address: "A", worker: "w", share: { edge: "eu1", session: "00000001", seq: 1 }, parentHash: "00", parentMain: false, candidateId: "1-1", tries: 1, submitMs: 7 }, 123);
     expect(t.recentBlocks()[0]).toMatchObject({ chain: "NMC", merged: true, worker: "A.w", at: 123, latencyMs: 7 });
     expect(t.blockStats("NMC")).toMatchObject({ accepts: 1, solves: 1 });
+  });
+});
+
+describe("hashrate spans (from the first share)", () => {
+  test("JSON, /metrics and the dashboard say how long each hashrate was measured; older edges count as a full minute", async () => {
+    const young = edge({ edge: "eu1", ports: [port({ hashrate: 4e11, hashrateSpanMs: 12_000, clientList: [client({ connectedAt: NOW - 8_000, hashrate: 4e11 })] })] });
+    const idle = edge({ edge: "us1", ports: [port({ key: "second", listenPort: 3334, hashrate: 0, hashrateSpanMs: 0, clientList: [] })] });
+    const old = edge({ edge: "as1", ports: [port({ hashrate: 1e12, hashrateSpanMs: undefined, clientList: [] })] });
+    const fx = fixture({ edges: [young, idle, old] });
+    const data = (await (await fx.app.request("/dashboard/data")).json()) as {
+      pool: { hashrate: number; hashrateMeasuredMs: number | null };
+      coins: { currency: string; hashrateMeasuredMs: number | null }[];
+      edges: { edge: string; hashrateMeasuredMs: number | null }[];
+      workers: { hashrate: number | null; hashrateMeasuredMs: number }[];
+    };
+    // The pool figure is as young as its youngest measured port; a port with no miner yet does not count.
+    expect(data.pool).toMatchObject({ hashrate: 1.4e12, hashrateMeasuredMs: 12_000 });
+    expect(data.coins.find((c) => c.currency === "BTC")!.hashrateMeasuredMs).toBe(12_000);
+    expect(Object.fromEntries(data.edges.map((e) => [e.edge, e.hashrateMeasuredMs]))).toEqual({ eu1: 12_000, us1: null, as1: 60_000 });
+    expect(data.workers).toEqual([expect.objectContaining({ hashrate: 4e11, hashrateMeasuredMs: 8_000 })]);
+
+    const main = (await (await fx.app.request("/main/")).json()) as { hps: number; hps_measured_s: number; edges: { edge: string; hps_measured_s: number }[] };
+    expect(main.hps_measured_s).toBe(12);
+    expect(main.edges.map((e) => [e.edge, e.hps_measured_s])).toEqual([["eu1", 12], ["as1", 60]]);
+    const metrics = await (await fx.app.request("/metrics")).text();
+    expect(metrics).toContain('powerpool_hashrate_measured_seconds{edge="eu1",port="main"} 12');
+    expect(metrics).toContain('powerpool_hashrate_measured_seconds{edge="as1",port="main"} 60');
   });
 });

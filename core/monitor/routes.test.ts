@@ -140,6 +140,7 @@ describe("clients", () => {
     expect(list[0]).toEqual({
       alltime_accepted_shares: 40_960, difficulty: 512, type: "cgminer/4.12", worker: "rig1", id: "0100000a", jobmapper_size: 7, last_share_submit: "0:00:04",
       idle: false, address: POOL_ADDRESS, ip_address: "198.51.100.7", connection_time: "1:02:03.500000", edge: "eu1",
+      hps: 1.75e11, hps_measured_s: 60,
     });
     expect((await json("/main/client/unknown")).username).toEqual([]);
   });

@@ -6,11 +6,13 @@
  * Differences, on purpose: `address_worker_count` counts address.worker pairs (PowerPool repeated
  * the address count, spec §15 item 15); `active_jobs`/`stale_jobs` count the jobmanager's jobs
  * since/before the last flush, as the core stores them (edges keep no job sets of their own);
- * `edges` and `shares` are additions.
+ * `hps` covers the last minute, or less from a port's first miner (`hps_measured_s`, null before
+ * any: PowerPool showed 0 until a minute had completed); `edges`, `shares` and
+ * `hps_measured_s` are additions.
  */
 import { JobType } from "../../shared/contract/index.ts";
 import { epochSeconds } from "./format.ts";
-import { clientsOnPort, portOnEdges, type View } from "./view.ts";
+import { clientsOnPort, measuredMs, portOnEdges, portSpanMs, type View } from "./view.ts";
 
 export interface LastFlushJob {
   readonly algo: string;
@@ -25,6 +27,7 @@ export interface LastFlushJob {
 export interface StratumServerStatus {
   readonly mhps: number;
   readonly hps: number;
+  readonly hps_measured_s: number | null;
   readonly last_flush_job: LastFlushJob | null;
   readonly agent_client_count: number;
   readonly client_count: number;
@@ -38,7 +41,7 @@ export interface StratumServerStatus {
   readonly listen_port: number | null;
   readonly jobmanager: string;
   readonly shares: { acc: number; dup: number; low: number; stale: number; invalid: number };
-  readonly edges: readonly { edge: string; client_count: number; client_count_authed: number; hps: number; last_job_id: string | null }[];
+  readonly edges: readonly { edge: string; client_count: number; client_count_authed: number; hps: number; hps_measured_s: number; last_job_id: string | null }[];
 }
 
 export function stratumStatus(view: View, key: string): StratumServerStatus {
@@ -58,6 +61,7 @@ export function stratumStatus(view: View, key: string): StratumServerStatus {
   return {
     mhps: hps / 1e6,
     hps,
+    hps_measured_s: seconds(measuredMs(on.map(({ port }) => port))),
     last_flush_job: lastFlushJob(view, jobmanager, on),
     agent_client_count: sum((p) => p.agentClients),
     client_count: clientCount,
@@ -71,8 +75,14 @@ export function stratumStatus(view: View, key: string): StratumServerStatus {
     listen_port: cfg?.listenPort ?? null,
     jobmanager,
     shares,
-    edges: on.map(({ edge, port }) => ({ edge: edge.edge, client_count: port.clients, client_count_authed: port.authed, hps: port.hashrate, last_job_id: port.lastJobId })),
+    edges: on.map(({ edge, port }) => ({ edge: edge.edge, client_count: port.clients, client_count_authed: port.authed, hps: port.hashrate, hps_measured_s: seconds(portSpanMs(port)), last_job_id: port.lastJobId })),
   };
+}
+
+function seconds(ms: number): number;
+function seconds(ms: number | null): number | null;
+function seconds(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms / 100) / 10;
 }
 
 /**

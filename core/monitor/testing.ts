@@ -69,7 +69,7 @@ const A1 = POOL_ADDRESS;
 const A2 = "rb1qzyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg328fddy";
 
 export function client(over: Partial<EdgeClientV1> = {}): EdgeClientV1 {
-  return { extranonce1: "0100000a", address: A1, worker: "rig1", idle: false, difficulty: 512, userAgent: "cgminer/4.12", ip: "198.51.100.7", connectedAt: NOW - 3_723_500, lastShareAt: NOW - 4_000, acceptedDifficulty: 40_960, jobIds: 7, ...over };
+  return { extranonce1: "0100000a", address: A1, worker: "rig1", idle: false, difficulty: 512, userAgent: "cgminer/4.12", ip: "198.51.100.7", connectedAt: NOW - 3_723_500, lastShareAt: NOW - 4_000, acceptedDifficulty: 40_960, jobIds: 7, hashrate: 1.75e11, ...over };
 }
 
 export function port(over: Partial<EdgePortStatusV1> = {}): EdgePortStatusV1 {
@@ -139,7 +139,7 @@ export function fakeCore(over: { servers?: CoinserverStatus[]; failAccounting?: 
               { name: "acc_share_n1", owner: "main", kind: "minute", total: 2048, min_total: 512, hour_total: 2048, min_avg: 34.13 },
               { name: "records_applied", owner: "ingest", kind: "second", total: 99, min_total: 60, hour_total: 99, min_avg: 1.65, second_avg: 1 },
             ],
-            hashrates: { ports: { main: { hps: 2e12, mhps: 2e6 } }, coins: { BTC: { hps: 2.25e12, mhps: 2.25e6 } } },
+            hashrates: { ports: { main: { hps: 2e12, mhps: 2e6, measuredMs: 60_000 } }, coins: { BTC: { hps: 2.25e12, mhps: 2.25e6, measuredMs: 60_000 } } },
           },
         };
       },

@@ -4,6 +4,7 @@
  */
 import type { Config } from "../../shared/config/load.ts";
 import type { EdgeClientV1, EdgePortStatusV1, EdgeStatusV1 } from "../../shared/contract/index.ts";
+import { HASHRATE_WINDOW_MS } from "../../shared/hashrate/rate-window.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { HashrateHistory } from "./history.ts";
 import type { MonitorTracker } from "./tracker.ts";
@@ -70,19 +71,51 @@ export function currencyOfJobmanager(view: Pick<View, "config" | "core">, jobman
   return view.config.coins[jobmanager]?.currency ?? view.core.switchers?.get(jobmanager)?.status().current_network ?? jobmanager;
 }
 
-/** Pool and per-currency hashes/s over every live edge. */
-export function hashrates(view: View): { pool: number; coins: Record<string, number> } {
+/**
+ * The time a port's hashrate covers (ms): 0 before its first miner. Edges that did not send it
+ * measured a completed minute.
+ */
+export function portSpanMs(port: EdgePortStatusV1): number {
+  return port.hashrateSpanMs ?? HASHRATE_WINDOW_MS;
+}
+
+/**
+ * The time a sum of port hashrates covers: the shortest span among the ports measured so far
+ * (the youngest part of the figure), null while none has had a miner.
+ */
+export function measuredMs(ports: readonly EdgePortStatusV1[]): number | null {
+  let min: number | null = null;
+  for (const p of ports) {
+    const span = portSpanMs(p);
+    if (span > 0 && (min === null || span < min)) min = span;
+  }
+  return min;
+}
+
+/** Pool and per-currency hashes/s over every live edge, with the time they were measured over. */
+export function hashrates(view: View): { pool: number; coins: Record<string, number>; poolMeasuredMs: number | null; coinsMeasuredMs: Record<string, number | null> } {
   const coins: Record<string, number> = {};
+  const portsOf: Record<string, EdgePortStatusV1[]> = {};
   for (const c of Object.values(view.config.coins)) coins[c.currency] = 0;
   let pool = 0;
+  const all: EdgePortStatusV1[] = [];
   for (const edge of view.redisView.edges) {
     for (const port of edge.ports) {
       pool += port.hashrate;
+      all.push(port);
       const cur = currencyOfJobmanager(view, port.jobmanager);
       coins[cur] = (coins[cur] ?? 0) + port.hashrate;
+      (portsOf[cur] ??= []).push(port);
     }
   }
-  return { pool, coins };
+  const coinsMeasuredMs: Record<string, number | null> = {};
+  for (const cur of Object.keys(coins)) coinsMeasuredMs[cur] = measuredMs(portsOf[cur] ?? []);
+  return { pool, coins, poolMeasuredMs: measuredMs(all), coinsMeasuredMs };
+}
+
+/** The time a connection's hashrate covers (ms): since it connected, at most the window. */
+export function clientSpanMs(client: EdgeClientV1, at: number): number {
+  return Math.max(0, Math.min(HASHRATE_WINDOW_MS, at - client.connectedAt));
 }
 
 /** Authorised connections over every live edge. */

@@ -1,13 +1,15 @@
 /**
  * @module Share statistics of the applied records: PowerPool's StratumServer counters per stratum
  * port (spec §10.1 — here the reject counters and the `*_count` ones move too, spec §15 item 15),
- * hashrates per port and per coin (spec §3.3: hashes_per_share × accepted difficulty of the last
- * completed minute / 60), and one statsd submit event per share.
+ * hashrates per port and per coin (spec §3.3: hashes_per_share × accepted difficulty per second,
+ * here over the last minute, sliding, or since the core started when that is shorter — PowerPool
+ * waited for a completed minute and showed 0 until then), and one statsd submit event per share.
  *
  * Only records the apply script wrote for the first time reach here, so a redelivered entry never
  * counts twice; the counters themselves live in this process and restart at zero.
  */
 import { ShareResult, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import { RateWindow } from "../../shared/hashrate/rate-window.ts";
 import type { StatsRegistry } from "./registry.ts";
 import { SUBMIT_KEYS, submitEvent, type StatsdSink } from "./statsd.ts";
 
@@ -22,9 +24,11 @@ export interface StatsSettings {
 }
 
 export interface Hashrate {
-  /** Hashes per second over the last completed minute. */
+  /** Hashes per second over the last minute, or since the core started when that is shorter. */
   readonly hps: number;
   readonly mhps: number;
+  /** The time `hps` covers (ms). */
+  readonly measuredMs: number;
 }
 
 /** Minute counter (per port and per coin) of accepted difficulty × hashes_per_share. */
@@ -34,11 +38,15 @@ export class ShareStats {
   private readonly coinOwner = new Map<string, string>();
   private readonly hashesPerShare = new Map<string, number>();
   private readonly ports = new Set<string>();
+  /** Accounted hashes per port and per coin owner, for the hashrates. */
+  private readonly rates = new Map<string, RateWindow>();
 
   constructor(
     private readonly registry: StatsRegistry,
     private readonly settings: StatsSettings,
     private readonly statsd: StatsdSink,
+    /** When accounting began (ms): the hashrates are measured from here. */
+    private readonly startedAt = Date.now(),
   ) {
     for (const [key, c] of Object.entries(settings.coins)) {
       if (!this.coinOwner.has(c.currency)) this.coinOwner.set(c.currency, key);
@@ -64,8 +72,11 @@ export class ShareStats {
       this.registry.minute(r.port, `${key}_count`).incr(1);
       if (r.result === ShareResult.acc) {
         const hashes = r.difficulty * this.hashesFor(r);
+        const owner = this.coinOwner.get(r.currency) ?? r.currency;
         this.registry.minute(r.port, HASHES).incr(hashes);
-        this.registry.minute(this.coinOwner.get(r.currency) ?? r.currency, HASHES).incr(hashes);
+        this.registry.minute(owner, HASHES).incr(hashes);
+        this.rateOf(r.port).add(hashes, nowMs);
+        this.rateOf(owner).add(hashes, nowMs);
       }
       if (this.statsd.enabled) datagrams.push(submitEvent(this.settings.procname, key, r.difficulty, nowMs - r.time));
     }
@@ -73,16 +84,22 @@ export class ShareStats {
   }
 
   /** Hashrate of every port and coin seen so far (coins by currency). */
-  hashrates(): { ports: Record<string, Hashrate>; coins: Record<string, Hashrate> } {
+  hashrates(nowMs = Date.now()): { ports: Record<string, Hashrate>; coins: Record<string, Hashrate> } {
     const rate = (owner: string): Hashrate => {
-      const hps = this.registry.minute(owner, HASHES).lastMinute / 60;
-      return { hps, mhps: hps / 1e6 };
+      const e = this.rateOf(owner).estimate(nowMs);
+      return { hps: e.perSecond, mhps: e.perSecond / 1e6, measuredMs: e.spanMs };
     };
     const ports: Record<string, Hashrate> = {};
     for (const p of this.ports) ports[p] = rate(p);
     const coins: Record<string, Hashrate> = {};
     for (const [currency, owner] of this.coinOwner) coins[currency] = rate(owner);
     return { ports, coins };
+  }
+
+  private rateOf(owner: string): RateWindow {
+    let w = this.rates.get(owner);
+    if (!w) this.rates.set(owner, (w = new RateWindow(this.startedAt)));
+    return w;
   }
 
   private hashesFor(r: ShareRecordV1): number {

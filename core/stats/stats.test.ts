@@ -38,7 +38,7 @@ test("second counters tick every second and roll up each minute", () => {
 
 test("share counters use PowerPool's names, count rejects too, and give hashrates", () => {
   const reg = new StatsRegistry(MINUTE);
-  const stats = new ShareStats(reg, { procname: "pp_0", coins: { LTC: { currency: "LTC", hashesPerShare: 65536 } }, algorithms: { scrypt: { hashesPerShare: 65536 } } }, DISABLED_STATSD);
+  const stats = new ShareStats(reg, { procname: "pp_0", coins: { LTC: { currency: "LTC", hashesPerShare: 65536 } }, algorithms: { scrypt: { hashesPerShare: 65536 } } }, DISABLED_STATSD, MINUTE);
   stats.recordAll([
     share(1, { difficulty: 600 }),
     share(2, { difficulty: 600 }),
@@ -46,7 +46,7 @@ test("share counters use PowerPool's names, count rejects too, and give hashrate
     share(4, { result: ShareResult.low, difficulty: 64 }),
     share(5, { result: ShareResult.stale, difficulty: 32 }),
     share(6, { result: ShareResult.invalid, difficulty: 16 }),
-  ]);
+  ], MINUTE + 4_000);
   reg.advance(MINUTE + 60_000);
   const byName = Object.fromEntries(reg.counters().filter((c) => c.owner === "scrypt_STRAT").map((c) => [c.name, c.min_total]));
   expect(byName).toEqual({
@@ -62,7 +62,12 @@ test("share counters use PowerPool's names, count rejects too, and give hashrate
     reject_invalid_share_n1: 16,
     reject_invalid_share_count: 1,
   });
-  // hashes_per_share × accepted difficulty of the last completed minute / 60.
-  const hps = (1200 * 65536) / 60;
-  expect(stats.hashrates()).toEqual({ ports: { scrypt_STRAT: { hps, mhps: hps / 1e6 } }, coins: { LTC: { hps, mhps: hps / 1e6 } } });
+  // hashes_per_share × accepted difficulty over the time observed: from the first shares on…
+  const young = (1200 * 65536) / 8;
+  const at8s = { hps: young, mhps: young / 1e6, measuredMs: 8_000 };
+  expect(stats.hashrates(MINUTE + 8_000)).toEqual({ ports: { scrypt_STRAT: at8s }, coins: { LTC: at8s } });
+  // …then over the last minute, which the shares leave when they are older.
+  const old = stats.hashrates(MINUTE + 58_000).coins.LTC!;
+  expect([old.measuredMs, old.hps]).toEqual([58_000, (1200 * 65536) / 58]);
+  expect(stats.hashrates(MINUTE + 62_000).coins.LTC).toEqual({ hps: 0, mhps: 0, measuredMs: 57_000 });
 });

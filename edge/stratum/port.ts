@@ -5,13 +5,13 @@
  */
 import type { EdgeView } from "../../shared/config/edge-view.ts";
 import type { ResolvedStratum } from "../../shared/config/load.ts";
+import { RateWindow } from "../../shared/hashrate/rate-window.ts";
 import type { EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { EdgeJob, Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
 import type { VardiffSettings } from "../vardiff/state.ts";
 import type { Clock, PortContext, PortCounters, PortListener } from "./context.ts";
 import { rememberAddressChecks } from "./address-cache.ts";
-import { MinuteMeter } from "./meter.ts";
 import { allowedVersionMask, portCoins, usernameRules, vardiffSettings } from "./port-settings.ts";
 import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
 import { Session } from "./session.ts";
@@ -65,7 +65,8 @@ export class StratumPort implements PortContext {
   idle = 0;
   lastJob: EdgeJob | undefined;
   lastJobAt: number | null = null;
-  readonly meter = new MinuteMeter();
+  /** Accepted difficulty for the port's hashrate, observed from the first connection (no one mines here before). */
+  meter: RateWindow | undefined;
   private tcp: PortListener | undefined;
   /** The paired PPAgent server, if any (edge/server.ts): its live count is the status's `agentClients`. */
   agent: { readonly clients: number } | undefined;
@@ -113,7 +114,9 @@ export class StratumPort implements PortContext {
   /** A new connection (the listener's `accept`): its session. */
   accept(transport: Transport): LineHandler {
     this.counters.stratum_connects++;
-    const s = new Session(this, transport, this.clock.now());
+    const now = this.clock.now();
+    this.meter ??= new RateWindow(now);
+    const s = new Session(this, transport, now);
     this.sessions.add(s);
     return s;
   }
@@ -133,7 +136,7 @@ export class StratumPort implements PortContext {
   }
 
   onAccepted(difficulty: number, now: number): void {
-    this.meter.add(difficulty, now);
+    (this.meter ??= new RateWindow(now)).add(difficulty, now);
   }
 
   onClosed(s: Session, reason: string): void {

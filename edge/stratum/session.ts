@@ -13,6 +13,7 @@
  * (issued-jobs.ts).
  */
 import { hexToBytes } from "../../shared/bitcoin/index.ts";
+import type { RateWindow } from "../../shared/hashrate/rate-window.ts";
 import { VardiffState } from "../vardiff/state.ts";
 import type { PortContext } from "./context.ts";
 import { dispatch, dispatchLine } from "./dispatch.ts";
@@ -75,6 +76,8 @@ export class Session implements LineHandler {
   readonly keepaliveSeedMs: number;
   idle = false;
   acceptedDifficulty = 0;
+  /** Accepted difficulty over the last minute, for this connection's hashrate; allocated at the first share. */
+  acceptedRate: RateWindow | undefined;
   /** Allocated at the first share. */
   private outcomes: OutcomeWindow | undefined;
   private queue: (string | Uint8Array | ReplySlot)[] | null = null;

@@ -10,6 +10,7 @@ export function buildPortStatus(port: StratumPort, config: EdgeView, now: number
   // The coin may override its algorithm's hashes_per_share; otherwise the algorithm's figure.
   const hashesPerShare = coin?.hashesPerShare ?? config.algorithms[algo]?.hashesPerShare ?? 1;
   const c = port.counters;
+  const rate = port.meter?.estimate(now) ?? { perSecond: 0, spanMs: 0 };
   const out: EdgePortStatusV1 = {
     key: port.key,
     listenPort: port.port,
@@ -19,7 +20,8 @@ export function buildPortStatus(port: StratumPort, config: EdgeView, now: number
     authed: port.authed,
     idle: port.idle,
     agentClients: port.agent?.clients ?? 0,
-    hashrate: (port.meter.lastMinute(now) * hashesPerShare) / 60,
+    hashrate: rate.perSecond * hashesPerShare,
+    hashrateSpanMs: rate.spanMs,
     shares: { acc: c.acc, dup: c.dup, low: c.low, stale: c.stale, invalid: c.invalid },
     lastJobId: port.lastJob?.id ?? null,
     lastJobAt: port.lastJobAt,
@@ -40,6 +42,7 @@ export function buildPortStatus(port: StratumPort, config: EdgeView, now: number
         lastShareAt: s.lastShareAt,
         acceptedDifficulty: s.acceptedDifficulty,
         jobIds: s.jobs.size,
+        hashrate: s.acceptedRate ? s.acceptedRate.estimate(now).perSecond * hashesPerShare : 0,
       });
     }
     out.clientList = list;

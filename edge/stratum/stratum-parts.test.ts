@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { STRATUM_ERROR_TEXT } from "./errors.ts";
-import { MinuteMeter } from "./meter.ts";
 import { allowedVersionMask, sweepPeriodMs } from "./port-settings.ts";
 import { errorReply, idJson, okReply, setDifficultyLine, setExtranonceLine, subscribeReply } from "./replies.ts";
 import { parseSubmit } from "./submit.ts";
@@ -43,13 +42,5 @@ describe("port settings and meter", () => {
     const base = { push_job_interval: 30, idle_worker_threshold: 300, idle_worker_disconnect_threshold: 3600, limits: { blocked_write_timeout: 60 }, vardiff: { enabled: false, interval: 30 } };
     expect(sweepPeriodMs(base as Parameters<typeof sweepPeriodMs>[0])).toBe(1000);
     expect(sweepPeriodMs({ ...base, push_job_interval: 0.2 } as Parameters<typeof sweepPeriodMs>[0])).toBe(50);
-  });
-  test("MinuteMeter: the last completed minute only", () => {
-    const m = new MinuteMeter();
-    m.add(5, 60_000);
-    m.add(7, 119_999);
-    expect(m.lastMinute(119_999)).toBe(0);
-    expect(m.lastMinute(120_000)).toBe(12);
-    expect(m.lastMinute(180_000)).toBe(0);
   });
 });

@@ -16,6 +16,7 @@
  * share costs no line string, parsed object, param strings or context object. Whatever it does
  * not handle it leaves, untouched, to the JSON path.
  */
+import { RateWindow } from "../../shared/hashrate/rate-window.ts";
 import type { EdgeJob, RawSubmit, ShareVerdict, SubmitContext, SubmitParams } from "../ports.ts";
 import { hexBytesInto, isHexOfBytes, parseHexU32At } from "../shares/params.ts";
 import { StratumError } from "./errors.ts";
@@ -205,6 +206,7 @@ function finish(s: Session, id: string, v: ShareVerdict, difficulty: number, rec
   if (v.result === "acc") {
     reply = okReply(id);
     s.acceptedDifficulty += difficulty;
+    (s.acceptedRate ??= new RateWindow(s.transport.connectedAt)).add(difficulty, receivedAt);
     ctx.counters.acceptedDifficulty += difficulty;
     ctx.onAccepted(difficulty, receivedAt);
     s.vardiff.onAccepted(difficulty, receivedAt);

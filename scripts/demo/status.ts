@@ -7,9 +7,6 @@ import type { RunningCore } from "../../core/app.ts";
 import type { RunningEdge } from "../../edge/app.ts";
 import type { BcoinNode } from "./bcoin.ts";
 
-/** Hashrate is averaged over this window of accepted difficulty. */
-const WINDOW_MS = 30_000;
-
 export interface StatusSnapshot {
   readonly acceptedShares: number;
   readonly rejectedShares: number;
@@ -40,8 +37,6 @@ export class DemoStatus {
   private blocksFound = 0;
   private blocksAccepted = 0;
   private height = 0;
-  private readonly seen = new Map<string, number>();
-  private readonly window: { t: number; d: number }[] = [];
   private readonly startedAt = Date.now();
   private timer: ReturnType<typeof setInterval> | undefined;
   private line = "";
@@ -86,28 +81,20 @@ export class DemoStatus {
   }
 
   async sample(): Promise<StatusSnapshot> {
-    const now = Date.now();
     let acc = 0;
     let rej = 0;
     let miners = 0;
-    let fresh = 0;
+    // The edges' own figure (from the first share, over the last minute): the one their heartbeat
+    // carries to the dashboard, so the terminal and the dashboard agree.
+    let hashrate = 0;
     for (const edge of this.o.edges) {
       for (const port of edge.stratum.status.ports()) {
         acc += port.shares.acc;
         rej += port.shares.dup + port.shares.low + port.shares.stale + port.shares.invalid;
         miners += port.authed;
-        for (const c of port.clientList ?? []) {
-          // Per connection, so a miner that leaves does not make the sum go backwards.
-          const key = `${edge.name}/${port.key}/${c.extranonce1}`;
-          fresh += Math.max(0, c.acceptedDifficulty - (this.seen.get(key) ?? 0));
-          this.seen.set(key, c.acceptedDifficulty);
-        }
+        hashrate += port.hashrate;
       }
     }
-    this.window.push({ t: now, d: fresh });
-    while (this.window.length > 1 && this.window[0]!.t < now - WINDOW_MS) this.window.shift();
-    const span = Math.max(1000, now - Math.max(this.startedAt, now - WINDOW_MS));
-    const hashrate = (this.window.reduce((n, w) => n + w.d, 0) * 2 ** 32) / (span / 1000);
     this.height = await this.o.node.rpc("getblockcount").then((h) => Number(h), () => this.height);
     return { acceptedShares: acc, rejectedShares: rej, blocksFound: this.blocksFound, blocksAccepted: this.blocksAccepted, hashrate, height: this.height, miners };
   }

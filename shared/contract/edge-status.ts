@@ -19,6 +19,11 @@ const client = z.object({
   lastShareAt: z.number().nonnegative().nullable(),
   acceptedDifficulty: z.number().nonnegative(),
   jobIds: z.number().int().nonnegative(),
+  /**
+   * Hashes/s from this connection's accepted difficulty over the last minute, or since it
+   * connected when that is shorter. Optional: edges before it did not send it.
+   */
+  hashrate: z.number().nonnegative().optional(),
 });
 
 const port = z.object({
@@ -30,8 +35,13 @@ const port = z.object({
   authed: z.number().int().nonnegative(),
   idle: z.number().int().nonnegative(),
   agentClients: z.number().int().nonnegative(),
-  /** Hashes/s from accepted difficulty over the last completed minute. */
+  /**
+   * Hashes/s from accepted difficulty over the last minute (sliding), or since the port started
+   * when that is shorter; older edges sent the last completed wall-clock minute.
+   */
   hashrate: z.number().nonnegative(),
+  /** The time `hashrate` was measured over (ms). Optional: older edges did not send it. */
+  hashrateSpanMs: z.number().nonnegative().optional(),
   /** Counters since the edge started. */
   shares: z.object({ acc: z.number(), dup: z.number(), low: z.number(), stale: z.number(), invalid: z.number() }),
   lastJobId: z.string().nullable(),

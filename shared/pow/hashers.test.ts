@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { describeWith, nativeLibraryRequirement } from "../../test/helpers/skips.ts";
 
 import { BUILTIN_ALGORITHMS } from "./algorithms.ts";
 import { createHasher, createScryptBatcher, createScryptHasher } from "./hashers.ts";
@@ -9,10 +9,9 @@ import { availableKernels, runPowCases } from "./pow.case.ts";
 import { VERTCOIN_GENESIS } from "./vectors.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-const haveLibrary = existsSync(DEFAULT_LIBRARY_PATH);
 const ffi = () => loadPowNative({ fallback: "none" });
 
-describe.skipIf(!haveLibrary)("gcc library through FFI", () => {
+describeWith(nativeLibraryRequirement(), "gcc library through FFI", () => {
   afterAll(() => {
     loadPowNative({ fallback: "none", featureMask: ALL_CPU_FEATURES }); // undo the portable-only run
   });

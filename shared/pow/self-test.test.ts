@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findCCompiler } from "../../scripts/test/components.ts";
+import { describeWith, systemRequirement } from "../../test/helpers/skips.ts";
 
 import { BUILTIN_ALGORITHMS } from "./algorithms.ts";
 import { createSha256dHasher, type Hasher } from "./hashers.ts";
@@ -49,9 +51,9 @@ describe("self-test on the real library", () => {
 
 // The deliberately wrong library: multi-hashing's scrypt compiled with -O3 and strict aliasing
 // (the real miscompile of shared/spec/hashing.md §6) and a stub x11. Needs gcc.
-const gcc = Bun.which("gcc") ?? Bun.which("cc");
+const gcc = findCCompiler();
 
-describe.skipIf(!gcc)("self-test catches a wrong library", () => {
+describeWith(systemRequirement("a C compiler (cc)"), "self-test catches a wrong library", () => {
   let dir = "";
   let wrongPath = "";
 

@@ -7,10 +7,9 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { describeWith, nativeLibraryRequirement } from "../../test/helpers/skips.ts";
 
 import { ALL_CPU_FEATURES, CPU_FEATURE, loadPowNative } from "./native.ts";
-import { DEFAULT_LIBRARY_PATH } from "./paths.ts";
 import {
   compareKernels,
   createJsShareKernel,
@@ -23,7 +22,6 @@ import {
 } from "./share-kernel.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-const haveLibrary = existsSync(DEFAULT_LIBRARY_PATH);
 
 /** Seeded xorshift32 so a failure can be replayed. */
 function rng(seed: number) {
@@ -124,7 +122,7 @@ describe("JS kernel (Bun.SHA256)", () => {
   });
 });
 
-describe.skipIf(!haveLibrary)("native kernel (gcc library)", () => {
+describeWith(nativeLibraryRequirement(), "native kernel (gcc library)", () => {
   afterAll(() => {
     loadPowNative({ fallback: "none", featureMask: ALL_CPU_FEATURES }); // undo the portable-only run
   });

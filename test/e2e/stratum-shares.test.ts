@@ -295,21 +295,29 @@ describe("vardiff over the wire (checklist 49–55, per-connection rate)", () =>
 });
 
 describe("status (StatusProvider)", () => {
-  test("counts, the client list, and hashrate from the last completed minute", async () => {
+  test("counts, the client list, and hashrate from the first share, with the time it covers", async () => {
     const e = start();
     e.feed.publish();
-    e.clock.t = Math.ceil(e.clock.t / 60_000) * 60_000; // a minute boundary
+    e.clock.t = Math.ceil(e.clock.t / 60_000) * 60_000 + 1_000;
+    expect(e.edge.status.ports()[0]).toMatchObject({ hashrate: 0, hashrateSpanMs: 0 }); // no miner yet
     const m = await cpuMiner(e, `${BTC_ADDRESS}.rig`);
+    e.clock.t += 2_000;
     expect((await m.submit(m.mineShare(m.lastJob!))).result).toBe(true);
     const other = await e.connect();
     miners.push(other);
     await other.request("mining.subscribe", ["x/1"]);
-    e.clock.t += 60_000;
+    e.clock.t += 8_000;
     const [s] = e.edge.status.ports();
     expect(s).toMatchObject({ key: "main", jobmanager: "BTC", algo: "sha256d", clients: 2, authed: 1, idle: 0, agentClients: 0 });
-    expect(s!.hashrate).toBeCloseTo((EASY * 2 ** 32) / 60, 6);
+    // 10 s since the first miner connected, not a minute that has not passed yet.
+    expect(s!.hashrateSpanMs).toBe(10_000);
+    expect(s!.hashrate).toBeCloseTo((EASY * 2 ** 32) / 10, 6);
     expect(s!.shares).toEqual({ acc: 1, dup: 0, low: 0, stale: 0, invalid: 0 });
     expect(s!.clientList).toHaveLength(1);
     expect(s!.clientList![0]).toMatchObject({ extranonce1: m.extranonce1, address: BTC_ADDRESS, worker: "rig", userAgent: "cpuminer/2.5.1", acceptedDifficulty: EASY, jobIds: 1 });
+    expect(s!.clientList![0]!.hashrate).toBeCloseTo((EASY * 2 ** 32) / 10, 6);
+    // A minute later the share has left the window.
+    e.clock.t += 60_000;
+    expect(e.edge.status.ports()[0]).toMatchObject({ hashrate: 0 });
   });
 });

@@ -16,7 +16,7 @@ function render(d) {
   var spooled = d.edges.reduce(function (a, e) { return a + e.spooled; }, 0);
   var lastBlock = d.blocks.length ? d.blocks[0].at : null;
   fill("stats", [
-    stat("Pool hashrate", rate(p.hashrate), d.coins.map(function (c) { return c.currency + " " + rate(c.hashrate); }).join(" · ")),
+    stat("Pool hashrate", rate(p.hashrate), [measured(p.hashrateMeasuredMs), " · ", d.coins.map(function (c) { return c.currency + " " + rate(c.hashrate); }).join(" · ")]),
     stat("Workers", num(p.workers, 0), d.workers.filter(function (w) { return w.idle; }).length + " idle · " + distinct(d.workers) + " addresses"),
     stat("Edges", num(p.edges, 0), spooled ? num(spooled, 0) + " shares spooled" : "no shares spooled"),
     stat("Blocks found", num(accepted, 0), [rejected + " rejected · last ", since(lastBlock)]),
@@ -26,7 +26,7 @@ function render(d) {
   drawChart(d.history);
   fill("edges", d.edges.length ? d.edges.map(edgeRow) : empty(8, "No edge is sending heartbeats"));
   fill("blocks", d.blocks.length ? d.blocks.map(blockRow) : empty(7, "No blocks found since the core started"));
-  fill("workers", d.workers.length ? d.workers.map(workerRow) : empty(6, "No miners connected"));
+  fill("workers", d.workers.length ? d.workers.map(workerRow) : empty(7, "No miners connected"));
   var ingest = p.ingestPending === null ? "backlog not measured yet" : num(p.ingestPending, 0) + " pending" + (p.ingestLag === null ? "" : " · " + num(p.ingestLag, 0) + " unread");
   $("foot").textContent = "Share stream on the core: " + ingest + (p.redisError ? " · Redis: " + p.redisError : "") + " · generated " + clock(d.generatedAt);
 }
@@ -63,7 +63,7 @@ function coinPanel(c) {
   return el("div", { class: "coin" }, [
     el("div", { class: "title" }, [el("b", {}, c.currency), el("span", { class: "muted" }, c.algo + " · " + c.key)]),
     kv([
-      ["Hashrate", rate(c.hashrate)],
+      ["Hashrate", hashrateCell(c.hashrate, c.hashrateMeasuredMs)],
       ["Height", num(c.height, 0)],
       ["Difficulty", diff(c.difficulty)],
       ["Last job", job],
@@ -85,10 +85,19 @@ function edgeRow(e) {
     el("td", { class: "num" }, since(e.heartbeatAt)),
     el("td", { class: "num" }, e.spooled ? badge(num(e.spooled, 0) + " spooled", "warn") : badge("0", "ok")),
     el("td", { class: "num" }, e.authed + " / " + e.clients),
-    // Edges measure per completed wall-clock minute: a young edge has no figure yet.
-    el("td", { class: "num" }, e.hashrate === 0 && serverNow() - e.startedAt < 120000 ? el("span", { class: "muted" }, "measuring…") : rate(e.hashrate)),
+    el("td", { class: "num" }, hashrateCell(e.hashrate, e.hashrateMeasuredMs)),
     el("td", { class: "num" }, [num(e.shares.acc, 0), el("span", { class: "muted" }, " / " + num(e.shares.rejected, 0))]),
   ]);
+}
+
+/** Hashrates are measured over the last minute, or over less while a port or connection is young. */
+function measured(ms) {
+  if (ms === null || ms === undefined) return "no miners yet";
+  return ms >= 55000 ? "last minute" : "over " + Math.max(1, Math.round(ms / 1000)) + " s";
+}
+
+function hashrateCell(h, ms) {
+  return ms !== null && ms !== undefined && ms < 55000 ? [rate(h), el("span", { class: "muted" }, " · " + measured(ms))] : rate(h);
 }
 
 function blockRow(b) {
@@ -116,6 +125,7 @@ function workerRow(w) {
     el("td", {}, w.edge + " / " + w.port),
     el("td", { class: "num" }, diff(w.difficulty)),
     el("td", { class: "num" }, diff(w.acceptedDifficulty)),
+    el("td", { class: "num" }, w.hashrate === null ? el("span", { class: "muted" }, "–") : hashrateCell(w.hashrate, w.hashrateMeasuredMs)),
     el("td", { class: "num" }, since(w.lastShareAt)),
     el("td", {}, w.idle ? badge("idle", "warn") : badge("active", "ok")),
   ]);

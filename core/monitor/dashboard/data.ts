@@ -1,11 +1,12 @@
 /**
  * @module The dashboard's one JSON document (`/dashboard/data`), shaped for drawing rather than for
- * PowerPool compatibility: times in ms since the epoch, hashrates in hashes/s. Miner IPs are left
- * out; the dashboard does not need them.
+ * PowerPool compatibility: times in ms since the epoch, hashrates in hashes/s, each with the time
+ * it was measured over (`…MeasuredMs`: up to a minute; less for a young port or connection, null
+ * before any miner). Miner IPs are left out; the dashboard does not need them.
  */
 import type { JobType } from "../../../shared/contract/index.ts";
 import type { HistoryPoint } from "../history.ts";
-import { currencyOfJobmanager, hashrates, workerCount, type View } from "../view.ts";
+import { clientSpanMs, currencyOfJobmanager, hashrates, measuredMs, workerCount, type View } from "../view.ts";
 
 const MAX_WORKERS = 200;
 const MAX_BLOCKS = 25;
@@ -17,6 +18,7 @@ export interface DashboardData {
     readonly version: string;
     readonly startedAt: number;
     readonly hashrate: number;
+    readonly hashrateMeasuredMs: number | null;
     readonly workers: number;
     readonly edges: number;
     readonly redisError: string | null;
@@ -35,6 +37,7 @@ export interface DashboardCoin {
   readonly currency: string;
   readonly algo: string;
   readonly hashrate: number;
+  readonly hashrateMeasuredMs: number | null;
   readonly height: number | null;
   readonly difficulty: number | null;
   readonly jobCount: number;
@@ -58,6 +61,7 @@ export interface DashboardEdge {
   readonly clients: number;
   readonly authed: number;
   readonly hashrate: number;
+  readonly hashrateMeasuredMs: number | null;
   readonly shares: { acc: number; rejected: number };
   readonly ports: readonly { key: string; listenPort: number; currency: string; clients: number; hashrate: number }[];
 }
@@ -69,6 +73,9 @@ export interface DashboardWorker {
   readonly port: string;
   readonly difficulty: number;
   readonly acceptedDifficulty: number;
+  /** Null from edges that did not report it. */
+  readonly hashrate: number | null;
+  readonly hashrateMeasuredMs: number;
   readonly lastShareAt: number | null;
   readonly connectedAt: number;
   readonly idle: boolean;
@@ -100,6 +107,7 @@ export function dashboardData(view: View): DashboardData {
       version: view.version.version,
       startedAt: view.startedAt,
       hashrate: rates.pool,
+      hashrateMeasuredMs: rates.poolMeasuredMs,
       workers: workerCount(view),
       edges: edges.length,
       redisError: view.redisView.error,
@@ -119,6 +127,7 @@ export function dashboardData(view: View): DashboardData {
         currency,
         algo: coin?.algo ?? "",
         hashrate: rates.coins[currency] ?? 0,
+        hashrateMeasuredMs: rates.coinsMeasuredMs[currency] ?? null,
         height: jobs.height,
         difficulty: jobs.difficulty,
         jobCount: jobs.jobCount,
@@ -144,12 +153,13 @@ export function dashboardData(view: View): DashboardData {
         clients: sum((p) => p.clients),
         authed: sum((p) => p.authed),
         hashrate: sum((p) => p.hashrate),
+        hashrateMeasuredMs: measuredMs(e.ports),
         shares: { acc: sum((p) => p.shares.acc), rejected: sum((p) => p.shares.dup + p.shares.low + p.shares.stale + p.shares.invalid) },
         ports: e.ports.map((p) => ({ key: p.key, listenPort: p.listenPort, currency: currencyOfJobmanager(view, p.jobmanager), clients: p.clients, hashrate: p.hashrate })),
       };
     }),
     workers: edges
-      .flatMap((e) => e.ports.flatMap((p) => (p.clientList ?? []).map((c): DashboardWorker => ({ address: c.address, worker: c.worker, edge: e.edge, port: p.key, difficulty: c.difficulty, acceptedDifficulty: c.acceptedDifficulty, lastShareAt: c.lastShareAt, connectedAt: c.connectedAt, idle: c.idle, userAgent: c.userAgent }))))
+      .flatMap((e) => e.ports.flatMap((p) => (p.clientList ?? []).map((c): DashboardWorker => ({ address: c.address, worker: c.worker, edge: e.edge, port: p.key, difficulty: c.difficulty, acceptedDifficulty: c.acceptedDifficulty, hashrate: c.hashrate ?? null, hashrateMeasuredMs: clientSpanMs(c, view.at), lastShareAt: c.lastShareAt, connectedAt: c.connectedAt, idle: c.idle, userAgent: c.userAgent }))))
       .sort((a, b) => b.acceptedDifficulty - a.acceptedDifficulty || a.worker.localeCompare(b.worker))
       .slice(0, MAX_WORKERS),
     blocks: view.tracker

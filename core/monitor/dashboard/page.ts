@@ -53,7 +53,7 @@ export function dashboardPage(nonce: string): string {
     <div class="table-wrap"><table><thead><tr><th>Time</th><th>Coin</th><th class="num">Height</th><th>Hash</th><th>Found by</th><th>Outcome</th><th class="num">Latency</th></tr></thead><tbody id="blocks"></tbody></table></div>
   </div>
   <div class="card"><h2>Workers</h2>
-    <div class="table-wrap"><table><thead><tr><th>Worker</th><th>Edge / port</th><th class="num">Diff</th><th class="num">Accepted</th><th class="num">Last share</th><th>State</th></tr></thead><tbody id="workers"></tbody></table></div>
+    <div class="table-wrap"><table><thead><tr><th>Worker</th><th>Edge / port</th><th class="num">Diff</th><th class="num">Accepted</th><th class="num">Hashrate</th><th class="num">Last share</th><th>State</th></tr></thead><tbody id="workers"></tbody></table></div>
   </div>
 </section>
 <p class="muted" id="foot" style="margin-top:14px;font-size:12.5px"></p>

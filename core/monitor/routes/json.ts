@@ -10,7 +10,7 @@ import { notFound } from "../errors.ts";
 import { pyDuration } from "../format.ts";
 import { jsonBody, slashRedirect } from "../respond.ts";
 import { externalUrl, seg } from "../urls.ts";
-import { clientsOnPort, loadView, type MonitorDeps, type View } from "../view.ts";
+import { clientSpanMs, clientsOnPort, loadView, type MonitorDeps, type View } from "../view.ts";
 
 function component(view: View, key: string): Component {
   const comp = findComponent(view, key);
@@ -94,6 +94,9 @@ export function jsonRoutes(app: Hono, deps: MonitorDeps): void {
       .filter(({ client }) => client.address === address)
       .map(({ edge, client }) => ({
         alltime_accepted_shares: client.acceptedDifficulty,
+        // Additions: hashes/s over the last minute or since it connected (null from older edges).
+        hps: client.hashrate ?? null,
+        hps_measured_s: Math.round(clientSpanMs(client, view.at) / 100) / 10,
         difficulty: client.difficulty,
         type: client.userAgent,
         worker: client.worker,
