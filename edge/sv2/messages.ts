@@ -155,6 +155,8 @@ export const encodeCloseChannel = (channelId: number, reasonCode: string): Messa
 export const decodeCloseChannel = (r: Reader) => ({ channelId: r.u32(), reasonCode: r.str0_255() });
 export const encodeSetTarget = (channelId: number, maximumTarget: Uint8Array): MessageOut => out(MsgType.SetTarget, new Writer(36).u32(channelId).u256(maximumTarget));
 export const decodeSetTarget = (r: Reader) => ({ channelId: r.u32(), maximumTarget: r.u256() });
+export const encodeSetExtranoncePrefix = (channelId: number, prefix: Uint8Array): MessageOut => out(MsgType.SetExtranoncePrefix, new Writer().u32(channelId).b0_32(prefix));
+export const decodeSetExtranoncePrefix = (r: Reader) => ({ channelId: r.u32(), extranoncePrefix: r.b0_32() });
 export const encodeSetGroupChannel = (groupChannelId: number, channelIds: readonly number[]): MessageOut => out(MsgType.SetGroupChannel, new Writer().u32(groupChannelId).seq0_64kU32(channelIds));
 
 // ------------------------------------------------------------------- jobs
