@@ -11,9 +11,9 @@
  * (certificate.ts); the initiator checks it. Primitives are @noble's (sha256, hmac/hkdf,
  * chacha20poly1305); the ECDH is ellswift.ts's.
  */
-import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { aead } from "./aead.ts";
 import { ellswiftEcdhXonly, ellswiftKeygen } from "./ellswift.ts";
 
 export const PROTOCOL_NAME = "Noise_NX_Secp256k1+EllSwift_ChaChaPoly_SHA256";
@@ -96,19 +96,15 @@ export class CipherState {
 
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     if (!this.key) return plaintext;
-    const out = chacha20poly1305(this.key, this.nextNonce(), ad).encrypt(plaintext);
+    const out = aead.seal(this.key, this.nextNonce(), ad, plaintext);
     this.n++;
     return out;
   }
 
   decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     if (!this.key) return ciphertext;
-    let out: Uint8Array;
-    try {
-      out = chacha20poly1305(this.key, this.nextNonce(), ad).decrypt(ciphertext);
-    } catch {
-      throw new NoiseError("authentication tag mismatch");
-    }
+    const out = aead.open(this.key, this.nextNonce(), ad, ciphertext);
+    if (out === undefined) throw new NoiseError("authentication tag mismatch");
     this.n++;
     return out;
   }

@@ -9,6 +9,7 @@ import type { Config } from "../../shared/config/load.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { BanList } from "../listener/ip-guard.ts";
 import type { StratumPort } from "../stratum/port.ts";
+import { aead } from "./aead.ts";
 import { loadEdgeKeys, type EdgeKeys } from "./keys.ts";
 import { startSv2Port, type Sv2Port } from "./port.ts";
 
@@ -51,7 +52,8 @@ export function startSv2Listeners(opts: Sv2ListenOptions): Map<string, Sv2Port> 
       });
       out.set(key, sv2);
       const days = Math.floor((keys.certificate.notValidAfter - Date.now() / 1000) / 86400);
-      opts.log.info(`stratum ${key}: Stratum V2 on ${sv2.hostname}:${sv2.port}: ${sv2.url} (certificate valid ${days} more days)`);
+      opts.log.info(`stratum ${key}: Stratum V2 on ${sv2.hostname}:${sv2.port}: ${sv2.url} (certificate valid ${days} more days; ChaCha20-Poly1305 by ${aead.implementation})`);
+      if (aead.implementation === "noble") log.notice("libsodium not found: SV2 encryption uses @noble/ciphers, about ten times the CPU per share (install libsodium23)");
       if (days < 14) log.warn(`the SV2 certificate expires in ${days} days: renew it with \`bun run sv2-keys certify --renew\``);
     }
   } catch (e) {
