@@ -211,8 +211,10 @@ export class Sv2Session {
       }),
     );
     // §5.3.15: the first job after opening is a future job, then the prevhash that activates it.
-    this.sendJobTo(ch, sv2Job(job), true);
-    this.wire.send(jobMessages(sv2Job(job)).prevHash(ch.id));
+    const j = sv2Job(job);
+    this.sendJobTo(ch, j, true);
+    this.wire.send(jobMessages(j).prevHash(ch.id));
+    this.prevHashKey = j.prevHashKey;
   }
 
   private update(m: { channelId: number; nominalHashRate: number; maximumTarget: Uint8Array }, now: number): void {
@@ -339,8 +341,10 @@ export class Sv2Session {
       this.wire.send(M.encodeSetExtranoncePrefix(ch.id, ch.extranoncePrefix));
       // §5.3.10: the prefix applies to jobs sent after it, so the current job goes again.
       if (job) {
-        this.sendJobTo(ch, sv2Job(job), true);
-        this.wire.send(jobMessages(sv2Job(job)).prevHash(ch.id));
+        const j = sv2Job(job);
+        this.sendJobTo(ch, j, true);
+        this.wire.send(jobMessages(j).prevHash(ch.id));
+        this.prevHashKey = j.prevHashKey;
       }
     }
   }
