@@ -99,7 +99,7 @@ async function main(): Promise<Sv2Figures> {
     const authority = newAuthorityKey();
     const key = ellswiftKeygen();
     const now = Math.floor(Date.now() / 1000);
-    writeFileSync(join(dir, "sv2.json"), edgeKeyFileText(authority, key.secret, signCertificate(authority.secret, ellswiftDecode(key.ellswift), now - 60, now + 86400)));
+    writeFileSync(join(dir, "sv2.json"), edgeKeyFileText(authority, key.secret, signCertificate(authority.secret, ellswiftDecode(key.ellswift), now - 60, now + 30 * 86400)));
     const sv2Port = freePort();
     writeFileSync(
       join(dir, "edge.yml"),
