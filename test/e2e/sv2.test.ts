@@ -34,6 +34,7 @@ import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../helpers/bc
 import { compareAccounting, Ledger, readAccounting } from "../helpers/ledger.ts";
 import { TestMiner } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { notableLines, untilWith } from "../helpers/until.ts";
 import { Sv2TestMiner, type ChannelState, type Sv2Share } from "../helpers/sv2-miner.ts";
 
 const POOL_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
@@ -59,16 +60,9 @@ const log = createLogger("e2e-sv2", {
   },
 });
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) {
-      const notable = logLines.filter((l) => /\[(NOTICE|WARN|ERROR)\]/.test(l)).slice(-20);
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; last log lines:\n${notable.join("\n")}`);
-    }
-    await Bun.sleep(25);
-  }
-}
+const untilLogged = untilWith(() => notableLines(logLines, 20), { ms: 15_000 });
+/** Polls `cond`; a timeout names what was awaited and shows the pool's last notable log lines. */
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms?: number) => untilLogged(what, async () => (await cond()) || undefined, ms);
 
 const blockHash = (s: Sv2Share) => bytesToRpcHex(s.hash);
 

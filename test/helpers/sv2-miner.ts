@@ -41,14 +41,7 @@ export interface ChannelState {
   minNtime: number;
 }
 
-export interface Sv2Share {
-  channelId: number;
-  sequenceNumber: number;
-  jobId: number;
-  nonce: number;
-  ntime: number;
-  version: number;
-  extranonce?: Uint8Array;
+export interface Sv2Share extends M.SubmitShares {
   /** The header it stands for, and its sha256d (internal byte order). */
   header: Uint8Array;
   hash: Uint8Array;
