@@ -19,9 +19,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { JobPublisher } from "../core/jobs/publisher.ts";
-import { signCertificate } from "../edge/sv2/certificate.ts";
-import { ellswiftDecode, ellswiftKeygen } from "../edge/sv2/ellswift.ts";
-import { edgeKeyFileText, newAuthorityKey } from "../edge/sv2/keys.ts";
+import { certifyEdgeKey, newAuthorityKey } from "../edge/sv2/keys.ts";
 import type { JobV1 } from "../shared/contract/index.ts";
 import { createLogger } from "../shared/log.ts";
 import { DIFF1_SHA256D } from "../shared/pow/index.ts";
@@ -96,10 +94,8 @@ async function main(): Promise<Sv2Figures> {
   let edge: EdgeProcess | undefined;
   const clients: Sv2LoadClient[] = [];
   try {
-    const authority = newAuthorityKey();
-    const key = ellswiftKeygen();
     const now = Math.floor(Date.now() / 1000);
-    writeFileSync(join(dir, "sv2.json"), edgeKeyFileText(authority, key.secret, signCertificate(authority.secret, ellswiftDecode(key.ellswift), now - 60, now + 30 * 86400)));
+    writeFileSync(join(dir, "sv2.json"), certifyEdgeKey(newAuthorityKey(), now - 60, now + 30 * 86400));
     const sv2Port = freePort();
     writeFileSync(
       join(dir, "edge.yml"),

@@ -11,9 +11,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { hexToBytes } from "../shared/bitcoin/index.ts";
-import { signCertificate } from "../edge/sv2/certificate.ts";
-import { ellswiftDecode, ellswiftFromSecret, ellswiftKeygen } from "../edge/sv2/ellswift.ts";
-import { authorityFileText, edgeKeyFileText, newAuthorityKey, parseAuthorityFile, parseEdgeKeyFile } from "../edge/sv2/keys.ts";
+import { authorityFileText, certifyEdgeKey, newAuthorityKey, parseAuthorityFile, parseEdgeKeyFile } from "../edge/sv2/keys.ts";
 
 const USAGE = `usage:
   bun run sv2-keys authority --out <file>          make the pool's authority key (keep it off the edges)
@@ -54,13 +52,12 @@ function main(argv: string[]): void {
     const days = values.days === undefined ? 365 : Number(values.days);
     if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError(`--days: expected a whole number of days in 1..3650, got ${values.days}`);
     // A renewal keeps the edge's static key (miners notice nothing); otherwise a fresh one.
-    const secret = values.renew ? hexToBytes((JSON.parse(readFileSync(values.renew, "utf8")) as { secret_key: string }).secret_key) : ellswiftKeygen().secret;
+    const secret = values.renew ? hexToBytes((JSON.parse(readFileSync(values.renew, "utf8")) as { secret_key: string }).secret_key) : undefined;
     // Valid from an hour ago: edges whose clocks run a little behind still accept it at once.
-    const cert = signCertificate(a.secret, ellswiftDecode(ellswiftFromSecret(secret)), now - 3600, now + days * 86400);
-    const text = edgeKeyFileText(a, secret, cert);
-    parseEdgeKeyFile(text, values.out, now); // what the edge will check, checked before writing
+    const text = certifyEdgeKey(a, now - 3600, now + days * 86400, secret);
+    const k = parseEdgeKeyFile(text, values.out, now); // what the edge will check, checked before writing
     write(values.out, text);
-    process.stdout.write(`edge key written to ${values.out}; certificate valid until ${new Date(cert.notValidAfter * 1000).toISOString()}\n`);
+    process.stdout.write(`edge key written to ${values.out}; certificate valid until ${new Date(k.certificate.notValidAfter * 1000).toISOString()}\n`);
     return;
   }
   if (command === "show") {

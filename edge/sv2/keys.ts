@@ -14,8 +14,8 @@ import { readFileSync } from "node:fs";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { z } from "zod";
 import { bytesToHex, hexToBytes } from "../../shared/bitcoin/index.ts";
-import { certificateProblem, decodeAuthorityKey, encodeAuthorityKey, encodeSignatureNoiseMessage, type SignatureNoiseMessage } from "./certificate.ts";
-import { ellswiftFromSecret } from "./ellswift.ts";
+import { certificateProblem, decodeAuthorityKey, encodeAuthorityKey, encodeSignatureNoiseMessage, signCertificate, type SignatureNoiseMessage } from "./certificate.ts";
+import { ellswiftDecode, ellswiftFromSecret, ellswiftKeygen } from "./ellswift.ts";
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, "64 lower-case hex digits");
 const seconds = z.number().int().min(0).max(0xffffffff);
@@ -84,6 +84,12 @@ export function edgeKeyFileText(authority: AuthorityKey, secret: Uint8Array, cer
     certificate: { version: cert.version, valid_from: cert.validFrom, not_valid_after: cert.notValidAfter, signature: bytesToHex(cert.signature) },
   };
   return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** An edge key file's text: `secret` (a fresh static key when omitted) certified by `authority` for [validFrom, notValidAfter]. */
+export function certifyEdgeKey(authority: AuthorityKey, validFrom: number, notValidAfter: number, secret: Uint8Array = ellswiftKeygen().secret): string {
+  const cert = signCertificate(authority.secret, ellswiftDecode(ellswiftFromSecret(secret)), validFrom, notValidAfter);
+  return edgeKeyFileText(authority, secret, cert);
 }
 
 /** Parses and checks an edge key file: the certificate must verify for this secret's key under the authority key, and be valid at `nowSeconds`. */

@@ -20,9 +20,7 @@ import type { ShareFields } from "../forward/index.ts";
 import { JobCache } from "../jobs/index.ts";
 import { startEdgeStratum, type EdgeStratum } from "../server.ts";
 import { EdgeShareChecker, powTable, sha256dPow, type ShareSink } from "../shares/index.ts";
-import { signCertificate } from "./certificate.ts";
-import { ellswiftDecode, ellswiftKeygen } from "./ellswift.ts";
-import { edgeKeyFileText, newAuthorityKey } from "./keys.ts";
+import { certifyEdgeKey, newAuthorityKey } from "./keys.ts";
 import * as M from "./messages.ts";
 
 class RecordingSink implements ShareSink {
@@ -49,9 +47,8 @@ const difficultyOf = (t: Uint8Array) => Number(MAX / targetToBig(t));
 function setup(stratum: Record<string, unknown> = {}, coin: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "pp-sv2-"));
   const authority = newAuthorityKey();
-  const k = ellswiftKeygen();
   const now = Math.floor(Date.now() / 1000);
-  writeFileSync(join(dir, "key.json"), edgeKeyFileText(authority, k.secret, signCertificate(authority.secret, ellswiftDecode(k.ellswift), now - 60, now + 86400)));
+  writeFileSync(join(dir, "key.json"), certifyEdgeKey(authority, now - 60, now + 30 * 86400));
   const config = testConfig({ start_difficulty: 1, minimum_manual_diff: 0.1, vardiff: { enabled: false, minimum_difficulty: 0.1, maximum_difficulty: 64 }, sv2: { enabled: true, key_file: join(dir, "key.json") }, ...stratum }, coin);
   const { log, lines } = captureLog("edge");
   const jobs = new JobCache({ log });

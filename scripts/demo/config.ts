@@ -6,9 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { signCertificate } from "../../edge/sv2/certificate.ts";
-import { ellswiftDecode, ellswiftKeygen } from "../../edge/sv2/ellswift.ts";
-import { edgeKeyFileText, newAuthorityKey } from "../../edge/sv2/keys.ts";
+import { certifyEdgeKey, newAuthorityKey } from "../../edge/sv2/keys.ts";
 import { base58CheckEncode, concatBytes } from "../../shared/bitcoin/index.ts";
 import { addressChecker } from "../../shared/config/addresses.ts";
 import { parseConfig, type Config } from "../../shared/config/load.ts";
@@ -86,10 +84,8 @@ logging: {level: warn}
  * `bun run sv2-keys authority` and `certify` make for a real pool. Returns the key file's path.
  */
 export function writeDemoSv2Keys(dir: string): string {
-  const authority = newAuthorityKey();
-  const key = ellswiftKeygen();
   const now = Math.floor(Date.now() / 1000);
   const file = join(dir, "sv2-edge-key.json");
-  writeFileSync(file, edgeKeyFileText(authority, key.secret, signCertificate(authority.secret, ellswiftDecode(key.ellswift), now - 60, now + 30 * 86400)), { mode: 0o600 });
+  writeFileSync(file, certifyEdgeKey(newAuthorityKey(), now - 60, now + 30 * 86400), { mode: 0o600 });
   return file;
 }

@@ -21,10 +21,8 @@ import { join } from "node:path";
 import { startCore, type RunningCore } from "../../core/app.ts";
 import type { BlockResult } from "../../core/blocks/index.ts";
 import { startEdge, type RunningEdge } from "../../edge/app.ts";
-import { signCertificate } from "../../edge/sv2/certificate.ts";
-import { ellswiftDecode, ellswiftKeygen } from "../../edge/sv2/ellswift.ts";
 import { encryptFrame, writeHeader } from "../../edge/sv2/frame.ts";
-import { edgeKeyFileText, newAuthorityKey } from "../../edge/sv2/keys.ts";
+import { certifyEdgeKey, newAuthorityKey } from "../../edge/sv2/keys.ts";
 import * as M from "../../edge/sv2/messages.ts";
 import { base58CheckEncode, bytesToRpcHex, concatBytes } from "../../shared/bitcoin/index.ts";
 import { addressChecker } from "../../shared/config/addresses.ts";
@@ -114,10 +112,8 @@ describe("Stratum V2 on the edge: handshake, standard, extended and grouped chan
     await node.mine(1);
     dir = mkdtempSync(join(tmpdir(), "pp-e2e-sv2-"));
     authority = newAuthorityKey();
-    const edgeKey = ellswiftKeygen();
     const now = Math.floor(Date.now() / 1000);
-    const cert = signCertificate(authority.secret, ellswiftDecode(edgeKey.ellswift), now - 60, now + 86400);
-    writeFileSync(join(dir, "sv2-edge.json"), edgeKeyFileText(authority, edgeKey.secret, cert));
+    writeFileSync(join(dir, "sv2-edge.json"), certifyEdgeKey(authority, now - 60, now + 30 * 86400));
     const cs = node.coinserver({ name: "bcoin" });
     const config: Config = parseConfig(
       `
