@@ -19,6 +19,7 @@ import type { PreparedJob } from "../jobs/index.ts";
 import type { RawSubmit, ShareVerdict, SubmitContext } from "../ports.ts";
 import type { PortContext } from "../stratum/context.ts";
 import { parseUsername } from "../stratum/username.ts";
+import { nearestTier } from "../vardiff/retarget.ts";
 import { Channel, SUCCESS_BATCH_MAX, type ChannelKind } from "./channel.ts";
 import { Reader } from "./codec.ts";
 import type { Frame } from "./frame.ts";
@@ -194,7 +195,7 @@ export class Sv2Session {
     }
     const credit = parseUsername(m.userIdentity, port.usernameRules);
     const groupId = kind === "standard" && !this.requiresStandardJobs ? GROUP_CHANNEL_ID : 0;
-    const ch = new Channel(this.nextChannelId++, kind, m.requestId, credit.address, credit.worker, groupId, allocation, en2Size, Math.max(port.cfg.start_difficulty, floor), diff1, port.vardiff, now);
+    const ch = new Channel(this.nextChannelId++, kind, m.requestId, credit.address, credit.worker, groupId, allocation, en2Size, Math.max(startDifficulty(port, m.nominalHashRate, diff1), floor), diff1, port.vardiff, now);
     if (floor > 0) ch.vardiff.restrict(floor, undefined);
     this.channels.set(ch.id, ch);
     this.ctx.counters.channelsOpened++;
@@ -455,6 +456,18 @@ export class Sv2Session {
     if (this.owing.size === 0) return;
     for (const ch of [...this.owing]) this.flushBatch(ch);
   }
+}
+
+/**
+ * A channel's first difficulty: with vardiff, the tier nearest to what makes `nominal_hash_rate`
+ * (h/s, the miner's own estimate) send the port's shares per minute — a share at difficulty d
+ * takes d · 2^256 / diff1 hashes on average; else (or without an estimate) `start_difficulty`.
+ */
+function startDifficulty(port: PortContext, nominalHashRate: number, diff1: bigint): number {
+  const v = port.vardiff;
+  if (!v.enabled || !(nominalHashRate > 0) || !Number.isFinite(nominalHashRate)) return port.cfg.start_difficulty;
+  const ideal = ((nominalHashRate * 60) / v.spmTarget) * (Number(diff1) / 2 ** 256);
+  return nearestTier(v.tiers, ideal) ?? port.cfg.start_difficulty;
 }
 
 /** Lowest difficulty whose target fits under the miner's max_target; undefined for a zero target. 0 = no limit. */

@@ -99,6 +99,9 @@ describe("SV2 listener", () => {
     const m = await t.connect();
     await m.setup(0);
     const ch = await m.openExtended(`${ADDRESS}.vd`);
+    // nominal_hash_rate sets the first difficulty: 0.7 h/s at 10 shares a minute and diff1 = 2^256 − 1 is ~4.2 → tier 4.
+    m.nominalHashRate = 0.7;
+    expect(difficultyOf((await m.openStandard(`${ADDRESS}.guess`)).target)).toBe(4);
     for (let i = 0; i < 30; i++) m.submit(m.mine(ch));
     for (let n = 0; n < 30; ) n += (await m.nextSubmitReply(ch.channelId)).fields.newSubmitsAcceptedCount as number;
     t.clock.t += 6000;

@@ -319,9 +319,12 @@ export class Sv2TestMiner {
     return this.next((m) => m.msgType === M.MsgType.SetupConnectionSuccess || m.msgType === M.MsgType.SetupConnectionError, "the SetupConnection answer");
   }
 
+  /** Nominal hash rate sent when opening channels (0: none given). */
+  nominalHashRate = 0;
+
   private async open(kind: "standard" | "extended", user: string, minExtranonceSize: number, maxTarget: Uint8Array): Promise<ChannelState> {
     const requestId = ++this.requestId;
-    this.send(M.encodeOpenMiningChannel({ requestId, userIdentity: user, nominalHashRate: 1e6, maxTarget, ...(kind === "extended" ? { minExtranonceSize } : {}) }));
+    this.send(M.encodeOpenMiningChannel({ requestId, userIdentity: user, nominalHashRate: this.nominalHashRate, maxTarget, ...(kind === "extended" ? { minExtranonceSize } : {}) }));
     const okType = kind === "standard" ? M.MsgType.OpenStandardMiningChannelSuccess : M.MsgType.OpenExtendedMiningChannelSuccess;
     const reply = await this.next((m) => (m.msgType === okType || m.msgType === M.MsgType.OpenMiningChannelError) && m.fields.requestId === requestId, `the answer to open request ${requestId}`);
     if (reply.msgType === M.MsgType.OpenMiningChannelError) throw new Error(`open ${kind} channel refused: ${String(reply.fields.errorCode)}`);
