@@ -34,7 +34,7 @@ test("authority, certify, renew and show make files the edge accepts", () => {
   const show = run("show", "edge.json");
   expect(show.code).toBe(0);
   expect(show.out).toContain(`authority public key: ${authority.encoded}`);
-});
+}, 60_000);
 
 test("refuses to overwrite a key file, and usage mistakes exit 2", () => {
   expect(run("authority", "--out", "twice.json").code).toBe(0);
@@ -44,4 +44,4 @@ test("refuses to overwrite a key file, and usage mistakes exit 2", () => {
   expect(run("certify", "--out", "x.json").code).toBe(2);
   expect(run("certify", "--authority", "twice.json", "--out", "y.json", "--days", "0").code).toBe(2);
   expect(run("frobnicate").code).toBe(2);
-});
+}, 60_000);

@@ -26,6 +26,8 @@ export interface Sv2ConnectionContext {
   readonly maxRequestsPerSecond: number;
   readonly blockedWriteTimeoutMs: number;
   readonly maxFrameBytes: number;
+  /** ms this address must wait for its handshake (0: now); see handshake-budget.ts. */
+  handshakeDelay(ip: string, now: number): number;
   now(): number;
   released(conn: Sv2Connection): void;
 }
@@ -45,6 +47,8 @@ export class Sv2Connection implements Sv2Wire, TokenBucket {
   tokensAt: number;
   private finished = false;
   private readonly onFrame = (f: Frame): boolean => this.handleFrame(f);
+  /** A handshake waiting for its address's budget. */
+  private delayed: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly socket: Socket<Sv2Connection>,
@@ -104,6 +108,20 @@ export class Sv2Connection implements Sv2Wire, TokenBucket {
   }
 
   private answerAct1(act1: Uint8Array): void {
+    const wait = this.ctx.handshakeDelay(this.ip, this.ctx.now());
+    if (wait > 0) {
+      this.ctx.counters.handshakesDelayed++;
+      const copy = act1.slice();
+      this.delayed = setTimeout(() => {
+        this.delayed = undefined;
+        if (!this.closed) this.handshake(copy);
+      }, wait);
+      return;
+    }
+    this.handshake(act1);
+  }
+
+  private handshake(act1: Uint8Array): void {
     const k = this.ctx.keys;
     let r: ReturnType<typeof respond>;
     try {
@@ -194,6 +212,8 @@ export class Sv2Connection implements Sv2Wire, TokenBucket {
     this.out = undefined;
     this.decoder = undefined;
     this.act1 = undefined;
+    if (this.delayed) clearTimeout(this.delayed);
+    this.delayed = undefined;
     if (this.finished) return;
     this.finished = true;
     this.ctx.released(this);

@@ -14,6 +14,7 @@ import { IpConnections, normalizeIp, type BanList } from "../listener/ip-guard.t
 import type { PreparedJob } from "../jobs/index.ts";
 import type { PortContext } from "../stratum/context.ts";
 import { Sv2Connection, type Sv2ConnectionContext } from "./connection.ts";
+import { HandshakeBudget } from "./handshake-budget.ts";
 import type { EdgeKeys } from "./keys.ts";
 import { encodeReconnect } from "./messages.ts";
 import { Sv2Session, type Sv2Counters } from "./session.ts";
@@ -36,6 +37,8 @@ export interface Sv2PortOptions {
   readonly bans: BanList;
   readonly maxConnectionsPerIp: number;
   readonly maxFrameBytes: number;
+  /** Handshakes per second one address may start (four seconds' worth at once). */
+  readonly handshakesPerSecondPerIp: number;
   readonly log: Logger;
 }
 
@@ -58,7 +61,8 @@ export interface Sv2Port {
 
 export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
   const port = opts.port;
-  const counters: Sv2Counters = { connections: 0, handshakes: 0, handshakeFailures: 0, badFrames: 0, protocolErrors: 0, channelsOpened: 0 };
+  const counters: Sv2Counters = { connections: 0, handshakes: 0, handshakeFailures: 0, handshakesDelayed: 0, badFrames: 0, protocolErrors: 0, channelsOpened: 0 };
+  const budget = new HandshakeBudget(opts.handshakesPerSecondPerIp, Math.max(1, 4 * opts.handshakesPerSecondPerIp));
   const connections = new Set<Sv2Connection>();
   const perIp = new IpConnections();
   let channels = 0;
@@ -70,6 +74,7 @@ export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
     maxRequestsPerSecond: port.cfg.limits.max_requests_per_second,
     blockedWriteTimeoutMs: port.cfg.limits.blocked_write_timeout * 1000,
     maxFrameBytes: opts.maxFrameBytes,
+    handshakeDelay: (ip, now) => budget.take(ip, now),
     now: () => port.clock.now(),
     released(conn) {
       connections.delete(conn);
@@ -168,6 +173,7 @@ export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
     sweep(now) {
       const idleMs = port.cfg.idle_worker_threshold * 1000;
       const dropMs = port.cfg.idle_worker_disconnect_threshold * 1000;
+      budget.purge(now);
       for (const c of connections) {
         c.sweep(now);
         const s = c.session;

@@ -48,6 +48,7 @@ export function startSv2Listeners(opts: Sv2ListenOptions): Map<string, Sv2Port> 
         bans: opts.bans,
         maxConnectionsPerIp: cfg.limits.max_connections_per_ip,
         maxFrameBytes: cfg.sv2.max_frame_bytes,
+        handshakesPerSecondPerIp: cfg.sv2.handshakes_per_second_per_ip,
         log,
       });
       out.set(key, sv2);

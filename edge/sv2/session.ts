@@ -40,6 +40,8 @@ export interface Sv2Counters {
   connections: number;
   handshakes: number;
   handshakeFailures: number;
+  /** Handshakes that waited for their address's budget (handshake-budget.ts). */
+  handshakesDelayed: number;
   badFrames: number;
   protocolErrors: number;
   channelsOpened: number;

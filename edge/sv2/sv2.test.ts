@@ -21,6 +21,7 @@ import { JobCache } from "../jobs/index.ts";
 import { startEdgeStratum, type EdgeStratum } from "../server.ts";
 import { EdgeShareChecker, powTable, sha256dPow, type ShareSink } from "../shares/index.ts";
 import { certifyEdgeKey, newAuthorityKey } from "./keys.ts";
+import { HandshakeBudget } from "./handshake-budget.ts";
 import * as M from "./messages.ts";
 
 class RecordingSink implements ShareSink {
@@ -49,7 +50,7 @@ function setup(stratum: Record<string, unknown> = {}, coin: Record<string, unkno
   const authority = newAuthorityKey();
   const now = Math.floor(Date.now() / 1000);
   writeFileSync(join(dir, "key.json"), certifyEdgeKey(authority, now - 60, now + 30 * 86400));
-  const config = testConfig({ start_difficulty: 1, minimum_manual_diff: 0.1, vardiff: { enabled: false, minimum_difficulty: 0.1, maximum_difficulty: 64 }, sv2: { enabled: true, key_file: join(dir, "key.json") }, ...stratum }, coin);
+  const config = testConfig({ start_difficulty: 1, minimum_manual_diff: 0.1, vardiff: { enabled: false, minimum_difficulty: 0.1, maximum_difficulty: 64 }, ...stratum, sv2: { enabled: true, key_file: join(dir, "key.json"), ...(stratum.sv2 as object | undefined) } }, coin);
   const { log, lines } = captureLog("edge");
   const jobs = new JobCache({ log });
   const sink = new RecordingSink();
@@ -194,6 +195,28 @@ describe("SV2 listener", () => {
     current = undefined;
     expect((await m.nextOf(M.MsgType.Reconnect)).fields).toEqual({ newHost: "", newPort: 0 });
     expect(await m.waitClosed()).toBe(true);
+  });
+
+  test("an address over its handshake budget waits its turn instead of being refused", async () => {
+    const t = (current = setup({ sv2: { enabled: true, handshakes_per_second_per_ip: 1 } }));
+    // Budget 1 a second, 4 at once: of 6 simultaneous handshakes from 127.0.0.1, 2 wait (about 1 s and 2 s).
+    const miners = await Promise.all(Array.from({ length: 6 }, () => t.connect()));
+    expect(t.sv2.counters.handshakes).toBe(6);
+    expect(t.sv2.counters.handshakesDelayed).toBe(2);
+    for (const m of miners) expect((await m.setup(0)).msgType).toBe(M.MsgType.SetupConnectionSuccess);
+    for (const m of miners) m.close();
+  });
+
+  test("HandshakeBudget: a burst, then evenly spaced turns; refilled addresses are forgotten", () => {
+    const b = new HandshakeBudget(10, 3);
+    expect([b.take("a", 0), b.take("a", 0), b.take("a", 0)]).toEqual([0, 0, 0]);
+    expect([b.take("a", 0), b.take("a", 0)]).toEqual([100, 200]);
+    expect(b.take("b", 0)).toBe(0);
+    expect(b.take("a", 1000)).toBe(0);
+    b.purge(1000); // "b" has refilled since 0; "a" just took a token
+    expect(b.size).toBe(1);
+    b.purge(10_000);
+    expect(b.size).toBe(0);
   });
 
   test("a connection that never finishes the handshake or SetupConnection is dropped by the timer", async () => {

@@ -135,6 +135,8 @@ const sv2 = z.strictObject({
   key_file: z.string().min(1).default("sv2-edge-key.json"),
   /** Largest message a miner may send; a larger frame closes the connection (SetupConnection, the largest, is ~1.3 KB). */
   max_frame_bytes: z.number().int().min(2048).max(1048576).default(16384),
+  /** Handshakes (~4 ms of edge CPU each) one address may start per second, four seconds' worth at once; more wait their turn. */
+  handshakes_per_second_per_ip: z.number().positive().default(50),
 });
 
 const stratumLimits = z.strictObject({
