@@ -82,6 +82,13 @@ const HEX = new TextEncoder().encode("0123456789abcdef");
 const EN2_HEX = new Uint8Array(64);
 const RAW: RawSubmit = { jobId: "", source: EN2_HEX, extranonce2Start: 0, extranonce2End: 0, ntime: 0, nonce: 0, versionBits: 0 };
 const SUB: M.SubmitShares = { channelId: 0, sequenceNumber: 0, jobId: 0, nonce: 0, ntime: 0, version: 0 };
+const NO_BYTES = new Uint8Array(0);
+/** The checker's context, reused: shares are checked one at a time, and an async check copies what it keeps (as v1's SC). */
+const SC: { -readonly [K in keyof SubmitContext]: SubmitContext[K] } = { port: "", jobmanager: "", extranonce1: NO_BYTES, versionMask: 0, difficulty: 1, address: "", worker: "", receivedAt: 0, job: undefined, stale: true };
+/** The last job id's edge id: shares of one job come in runs, so most need no new string. */
+let lastJobId = -1;
+let lastJobIdHex = "";
+const jobIdHex = (id: number): string => (id === lastJobId ? lastJobIdHex : ((lastJobId = id), (lastJobIdHex = edgeJobId(id))));
 const BROKEN: ShareVerdict = { result: "invalid", code: 20, message: "share check failed" };
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown }).then === "function";
@@ -363,7 +370,7 @@ export class Sv2Session {
     const extended = m.extranonce !== undefined;
     if (extended !== (ch.kind === "extended")) return this.reject(ch, m.sequenceNumber, ErrorCode.wrongChannelKind);
     // Unknown and never-issued job ids go to the checker too, which records them as stale (as v1 does).
-    const found = port.feed.find(port.jobmanager, edgeJobId(m.jobId));
+    const found = port.feed.find(port.jobmanager, jobIdHex(m.jobId));
     const job = found === "unknown" ? undefined : (found.job as PreparedJob);
     const stale = found === "unknown" || found.stale || !ch.issued(m.jobId);
     const en2 = m.extranonce;
@@ -374,31 +381,34 @@ export class Sv2Session {
     const outside = job ? (m.version ^ job.work.version) & ~mask : 0;
     const difficulty = ch.difficultyAt(now);
     const r = RAW;
-    r.jobId = edgeJobId(m.jobId);
+    r.jobId = jobIdHex(m.jobId);
     r.extranonce2Start = 0;
     // A standard channel's extranonce2 is the zeros in its prefix; an extended one's must be en2Size bytes (else the checker answers invalid).
     r.extranonce2End = writeHex(en2, en2 === undefined ? en2Size : Math.min(en2.length, 32));
     r.ntime = m.ntime;
     r.nonce = m.nonce;
     r.versionBits = ((m.version & mask) | outside) >>> 0;
-    const sc: SubmitContext = {
-      port: port.key,
-      jobmanager: port.jobmanager,
-      extranonce1: ch.extranonce1,
-      versionMask: port.allowedVersionMask,
-      difficulty,
-      address: ch.address,
-      worker: ch.worker,
-      receivedAt: now,
-      job,
-      stale,
-    };
+    const sc = SC;
+    sc.port = port.key;
+    sc.jobmanager = port.jobmanager;
+    sc.extranonce1 = ch.extranonce1;
+    sc.versionMask = port.allowedVersionMask;
+    sc.difficulty = difficulty;
+    sc.address = ch.address;
+    sc.worker = ch.worker;
+    sc.receivedAt = now;
+    sc.job = job;
+    sc.stale = stale;
     let verdict: ShareVerdict | Promise<ShareVerdict>;
     try {
       verdict = port.checker.checkRaw ? port.checker.checkRaw(sc, r) : port.checker.check(sc, { jobId: r.jobId, extranonce2: new TextDecoder().decode(EN2_HEX.subarray(0, r.extranonce2End)), ntime: hex8(m.ntime), nonce: hex8(m.nonce), versionBits: hex8(r.versionBits) });
     } catch (e) {
       port.log.error("SV2: share check threw", { error: e });
       verdict = BROKEN;
+    } finally {
+      // Keep no reference to this channel or job past the call.
+      sc.extranonce1 = NO_BYTES;
+      sc.job = undefined;
     }
     const seq = m.sequenceNumber;
     const unknown = found === "unknown";
