@@ -14,7 +14,8 @@ import { loadEdgeKeys, type EdgeKeys } from "./keys.ts";
 import { startSv2Port, type Sv2Port } from "./port.ts";
 
 export interface Sv2ListenOptions {
-  readonly config: Config;
+  /** Only its file name is read (key files are relative to it); an edge's config view has it too. */
+  readonly config: Pick<Config, "file">;
   readonly ports: ReadonlyMap<string, StratumPort>;
   readonly bans: BanList;
   readonly log: Logger;
