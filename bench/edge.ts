@@ -19,7 +19,7 @@
  * work per share does not depend on the difficulty: it builds the header, hashes it and compares.
  *
  * Options: --quick (short phases, 5 s hold; for development), --only <algo>, --phases <list> (a
- * comma list of throughput, idle, floor: which of phases 1–2, 3–4 and 5 run; default all), --readme
+ * comma list of throughput, idle, floor, sv2: which of phases 1–2, 3–4, 5 and 6 run; default all), --readme
  * (write the figures into README.md, "Benchmarks" → "Edge (bun run bench:edge)").
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -39,8 +39,8 @@ import { summarize, updateReadme, type AlgoFigures, type FanOutFigures, type Fig
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
-const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,floor").split(","));
-for (const p of PHASES) if (!["throughput", "idle", "floor"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, floor, got "${p}"`);
+const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,floor,sv2").split(","));
+for (const p of PHASES) if (!["throughput", "idle", "floor", "sv2"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, floor, sv2, got "${p}"`);
 const CORES = navigator.hardwareConcurrency;
 const WARMUP_MS = QUICK ? 500 : 1000;
 /** Measured windows per phase, each TRIAL_MS long. */
@@ -426,6 +426,13 @@ try {
     const spread = await fanOut(floors, group, async () => floors.notify(floorJob()));
     figures.floor = { throughput, latency, idle, fanout: fan, fanoutProcesses: { ...spread, processes: CORES } };
     await finishServer();
+  }
+
+  // ---------------- 6: Stratum V2 (bench/sv2.ts: its own edge, Redis and load, in this run)
+  if (PHASES.has("sv2")) {
+    console.log(`\nStratum V2 (bench/sv2.ts)`);
+    const sv2 = Bun.spawn([process.execPath, new URL("./sv2.ts", import.meta.url).pathname, ...(QUICK ? ["--quick"] : [])], { stdout: "inherit", stderr: "inherit" });
+    if ((await sv2.exited) !== 0) console.log(`bench/sv2.ts failed (exit ${sv2.exitCode})`);
   }
 } finally {
   await cleanup();

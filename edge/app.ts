@@ -28,6 +28,8 @@ export interface EdgeOptions {
   readonly hostname?: string;
   /** Per-port PPAgent listen overrides (tests; 0: the OS picks). */
   readonly agentListenPorts?: Readonly<Record<string, number>>;
+  /** Per-port Stratum V2 listen overrides (tests; 0: the OS picks). */
+  readonly sv2ListenPorts?: Readonly<Record<string, number>>;
   /** Pow worker threads (default: one per core). */
   readonly powWorkers?: number;
   /** This process is worker `worker` of the edge (edge/supervisor): own Redis identity, shared ports. */
@@ -106,7 +108,7 @@ async function serve(
   const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), kernel: pow.shareKernel, log: log.child("shares") });
   let stratum: EdgeStratum;
   try {
-    stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, reusePort: opts.worker !== undefined, agent: { sink: forwarder, edge: self }, agentListenPorts: opts.agentListenPorts });
+    stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, reusePort: opts.worker !== undefined, agent: { sink: forwarder, edge: self }, agentListenPorts: opts.agentListenPorts, sv2ListenPorts: opts.sv2ListenPorts, publicHost: config.edges[name]?.public_host });
   } catch (e) {
     await feed.stop();
     throw e;

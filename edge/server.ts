@@ -15,6 +15,7 @@ import type { Extranonce1Allocator, JobFeed, ShareChecker, StatusProvider } from
 import { realClock, type Clock } from "./stratum/context.ts";
 import { sweepPeriodMs } from "./stratum/port-settings.ts";
 import { StratumPort } from "./stratum/port.ts";
+import { startSv2Listeners, type Sv2Port } from "./sv2/index.ts";
 
 export interface EdgeStratumOptions {
   readonly config: EdgeView;
@@ -45,6 +46,10 @@ export interface EdgeStratumOptions {
   readonly agent?: { readonly sink: AgentSink; readonly edge: string };
   /** Per-key agent listen port overrides (0: the OS picks; tests). */
   readonly agentListenPorts?: Readonly<Record<string, number>>;
+  /** Per-key Stratum V2 listen port overrides (0: the OS picks; tests). */
+  readonly sv2ListenPorts?: Readonly<Record<string, number>>;
+  /** The edge's public host, for the printed stratum2+tcp:// URLs. */
+  readonly publicHost?: string;
 }
 
 export interface EdgeStratum {
@@ -54,6 +59,8 @@ export interface EdgeStratum {
   readonly listeners: ReadonlyMap<string, StratumListener>;
   /** PPAgent servers and their listeners, by stratum port key (ports with the agent enabled). */
   readonly agents: ReadonlyMap<string, { readonly server: AgentServer; readonly listener: StratumListener }>;
+  /** Stratum V2 listeners, by stratum port key (ports with sv2.enabled). */
+  readonly sv2: ReadonlyMap<string, Sv2Port>;
   /** Runs every port's timer once (what the interval does). */
   sweep(now?: number): void;
   /** Moves every client to a fresh extranonce1 (mining.set_extranonce, or a disconnect). */
@@ -68,7 +75,9 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   const ports = new Map<string, StratumPort>();
   const listeners = new Map<string, StratumListener>();
   const agents = new Map<string, { server: AgentServer; listener: StratumListener }>();
+  let sv2 = new Map<string, Sv2Port>();
   const stopAll = () => {
+    for (const p of sv2.values()) p.stop();
     for (const p of ports.values()) p.stop();
     for (const a of agents.values()) {
       a.listener.stop(true);
@@ -126,6 +135,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         opts.log.info(`PPAgent server for ${key} listening on ${agentListener.hostname}:${agentListener.port}`);
       }
     }
+    sv2 = startSv2Listeners({ config: opts.config, ports, bans, log: opts.log, hostname: opts.hostname, listenPorts: opts.sv2ListenPorts, reusePort: opts.reusePort, publicHost: opts.publicHost });
   } catch (e) {
     stopAll();
     throw e;
@@ -138,6 +148,13 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         p.sweep(now);
       } catch (e) {
         opts.log.error(`stratum ${p.key}: timer failed`, { error: e });
+      }
+    }
+    for (const [key, p] of sv2) {
+      try {
+        p.sweep(now);
+      } catch (e) {
+        opts.log.error(`SV2 ${key}: timer failed`, { error: e });
       }
     }
     for (const [key, a] of agents) {
@@ -157,16 +174,22 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
     ports,
     listeners,
     agents,
+    sv2,
     status: {
       ports(): EdgePortStatusV1[] {
         const now = clock.now();
-        return [...ports.values()].map((p) => p.status(now, withClients));
+        return [...ports.values()].map((p) => {
+          const st = p.status(now, withClients);
+          sv2.get(p.key)?.addStatus(st, withClients);
+          return st;
+        });
       },
     },
     sweep,
     renewExtranonce1() {
       const now = clock.now();
       for (const p of ports.values()) p.renewExtranonce1(now);
+      for (const p of sv2.values()) p.renewExtranonce1();
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -70,6 +70,15 @@ async function scrape(fx: ReturnType<typeof fixture>) {
 }
 
 describe("/metrics", () => {
+  test("Stratum V2 channels per edge and port (edge/sv2's optional status field; 0 from edges without it)", async () => {
+    const fams = await scrape(fixture({ edges: [edge({ edge: "eu1", ports: [port({ key: "main", sv2Clients: 3 })] }), edge({ edge: "us1", ports: [port({ key: "main" })] })] }));
+    const samples = fams.get("powerpool_sv2_channels")!.samples.map((x) => [x.labels.edge, x.labels.port, x.value]);
+    expect(samples).toEqual([
+      ["eu1", "main", 3],
+      ["us1", "main", 0],
+    ]);
+  });
+
   test("parses as Prometheus text, every family with HELP and TYPE, and covers the pool", async () => {
     const fams = await scrape(fixture());
     for (const [name, f] of fams) {

@@ -13,6 +13,8 @@ export interface BannerInfo {
   readonly dir: string;
   /** The built-in miner's hash budget, or null without one. */
   readonly hashrate: number | null;
+  /** The Stratum V2 URL (stratum2+tcp://host:port/<authority key>), when the edge serves SV2. */
+  readonly sv2Url?: string;
 }
 
 export function banner(b: BannerInfo): string {
@@ -23,7 +25,7 @@ export function banner(b: BannerInfo): string {
 PowerPool demo is running (bcoin regtest: every share is also a block).
 
   Stratum URL:  ${local}${wide ? `  (other machines: stratum+tcp://${hostname()}:${b.stratumPort})` : ""}
-  Dashboard:    ${b.monitorUrl}dashboard/
+${b.sv2Url ? `  Stratum V2:   ${b.sv2Url}\n` : ""}  Dashboard:    ${b.monitorUrl}dashboard/
   Miner login:  username ${login}  password x
                 (any bcoin regtest address works as the username: R…, G… or rb1…, then .<worker>)
   cpuminer:     minerd -a sha256d -o ${local} -u ${login} -p x

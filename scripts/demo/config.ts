@@ -4,6 +4,9 @@
  * addresses are `R…`/`G…`/`rb1…`, and its network target is about 2^255, so at any share
  * difficulty above ~5e-10 every accepted share is also a block.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { certifyEdgeKey, newAuthorityKey } from "../../edge/sv2/keys.ts";
 import { base58CheckEncode, concatBytes } from "../../shared/bitcoin/index.ts";
 import { addressChecker } from "../../shared/config/addresses.ts";
 import { parseConfig, type Config } from "../../shared/config/load.ts";
@@ -36,6 +39,8 @@ export interface DemoConfigOptions {
   readonly fixedDifficulty?: number;
   /** The core's process name (Redis client names, logs). */
   readonly procname?: string;
+  /** An SV2 edge key file (`bun run sv2-keys`): the port also serves Stratum V2, on a port the OS picks. */
+  readonly sv2KeyFile?: string;
 }
 
 export function demoConfig(o: DemoConfigOptions): Config {
@@ -62,7 +67,7 @@ coins:
       - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
     block_poll: 0.2
 stratum:
-  main: {address: ${o.listen}, port: ${o.stratumPort}, ${diff}}
+  main: {address: ${o.listen}, port: ${o.stratumPort}, ${diff}${o.sv2KeyFile ? `, sv2: {enabled: true, key_file: "${o.sv2KeyFile}"}` : ""}}
 edges:
 ${o.edges.map((e) => `  ${e}: {}`).join("\n")}
 reporters:
@@ -72,4 +77,15 @@ monitor: {enabled: true, address: 127.0.0.1, port: ${o.monitorPort}}
 logging: {level: warn}
 `;
   return parseConfig(yaml, "demo.yml", { addresses: addressChecker });
+}
+
+/**
+ * A throw-away SV2 authority and an edge key signed by it, valid 30 days, written to `dir`: what
+ * `bun run sv2-keys authority` and `certify` make for a real pool. Returns the key file's path.
+ */
+export function writeDemoSv2Keys(dir: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const file = join(dir, "sv2-edge-key.json");
+  writeFileSync(file, certifyEdgeKey(newAuthorityKey(), now - 60, now + 30 * 86400), { mode: 0o600 });
+  return file;
 }

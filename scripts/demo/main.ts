@@ -13,7 +13,7 @@ import { startEdge } from "../../edge/app.ts";
 import { createLogger } from "../../shared/log.ts";
 import { banner } from "./banner.ts";
 import { startBcoin } from "./bcoin.ts";
-import { DEMO_BUILTIN_ADDRESS, demoConfig } from "./config.ts";
+import { DEMO_BUILTIN_ADDRESS, demoConfig, writeDemoSv2Keys } from "./config.ts";
 import { DemoMiner } from "./miner.ts";
 import { demoRedis } from "./redis.ts";
 import { freePort } from "./redis-server.ts";
@@ -102,12 +102,13 @@ async function start(): Promise<void> {
   await node.mine(1);
   if (stopping) return;
 
-  const config = demoConfig({ node, redisUrl: redis.url, prefix: "demo:", stratumPort: opts.port, monitorPort: opts.monitorPort, listen: opts.listen, edges: ["local"] });
+  const sv2KeyFile = writeDemoSv2Keys(dir);
+  const config = demoConfig({ node, redisUrl: redis.url, prefix: "demo:", stratumPort: opts.port, monitorPort: opts.monitorPort, listen: opts.listen, edges: ["local"], sv2KeyFile });
   const core = await startCore(config, log.child("core"), { consumer: "demo-core" });
   undo.push({ what: "core", run: () => core.stop() });
   if (stopping) return;
 
-  const edge = await startEdge(config, "local", log.child("edge"), { spoolDir: join(dir, "spool"), powWorkers: 1 });
+  const edge = await startEdge(config, "local", log.child("edge"), { spoolDir: join(dir, "spool"), powWorkers: 1, sv2ListenPorts: { main: 0 } });
   undo.push({ what: "edge", run: () => edge.stop() });
   if (stopping) return;
 
@@ -118,7 +119,7 @@ async function start(): Promise<void> {
     await miner.start();
     undo.push({ what: "miner", run: () => miner!.stop() });
   }
-  process.stdout.write(banner({ stratumPort, listen: opts.listen, monitorUrl: core.monitor!.url, node, redisNote: redis.note, dir, hashrate: miner ? opts.hashrate : null }));
+  process.stdout.write(banner({ stratumPort, listen: opts.listen, monitorUrl: core.monitor!.url, node, redisNote: redis.note, dir, hashrate: miner ? opts.hashrate : null, sv2Url: edge.stratum.sv2.get("main")?.url.replace("//localhost:", "//127.0.0.1:") }));
   status = new DemoStatus({ core, edges: [edge], node });
   status.start();
   undo.push({ what: "status", run: () => status!.stop() });

@@ -126,6 +126,19 @@ const agent = z.strictObject({
   accepted_types: z.array(z.enum(["temp", "status", "hashrate", "thresholds"])).default(["temp", "status", "hashrate", "thresholds"]),
 });
 
+/** A Stratum V2 listener beside the port (edge/sv2): same coin, share check, vardiff and limits. */
+const sv2 = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Listens on the port's own number plus this (like agent.port_diff). */
+  port_diff: z.number().int().default(2000),
+  /** The edge's key file from `bun run sv2-keys certify`; relative paths are from the config file. */
+  key_file: z.string().min(1).default("sv2-edge-key.json"),
+  /** Largest message a miner may send; a larger frame closes the connection (SetupConnection, the largest, is ~1.3 KB). */
+  max_frame_bytes: z.number().int().min(2048).max(1048576).default(16384),
+  /** Handshakes (~4 ms of edge CPU each) one address may start per second, four seconds' worth at once; more wait their turn. */
+  handshakes_per_second_per_ip: z.number().positive().default(50),
+});
+
 const stratumLimits = z.strictObject({
   /** Longest request line a miner may send; longer lines close the connection. */
   max_line_bytes: z.number().int().min(256).default(4096),
@@ -160,6 +173,7 @@ const stratum = z.strictObject({
   /** Allowed base58 version bytes for miners' addresses; empty allows the network's own. */
   valid_address_versions: z.array(z.number().int().min(0).max(255)).default([]),
   agent: agent.prefault({}),
+  sv2: sv2.prefault({}),
   limits: stratumLimits.prefault({}),
 });
 

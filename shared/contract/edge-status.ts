@@ -24,6 +24,8 @@ const client = z.object({
    * connected when that is shorter. Optional: edges before it did not send it.
    */
   hashrate: z.number().nonnegative().optional(),
+  /** Optional (absent: stratum v1): "sv2" for a Stratum V2 channel (edge/sv2), one entry per channel. */
+  protocol: z.enum(["v1", "sv2"]).optional(),
 });
 
 const port = z.object({
@@ -47,6 +49,8 @@ const port = z.object({
   lastJobId: z.string().nullable(),
   lastJobAt: z.number().nullable(),
   clientList: z.array(client).optional(),
+  /** Optional: open Stratum V2 channels, included in `authed` (their connections in `clients`). */
+  sv2Clients: z.number().int().nonnegative().optional(),
 });
 
 const status = z.object({

@@ -121,7 +121,7 @@ function workerName(full) {
 
 function workerRow(w) {
   return el("tr", {}, [
-    el("td", { class: "who", title: w.address + "." + w.worker + (w.userAgent ? " · " + w.userAgent : "") }, [el("b", {}, w.worker || "(default)"), el("span", { class: "muted mono" }, short(w.address, 4))]),
+    el("td", { class: "who", title: w.address + "." + w.worker + (w.userAgent ? " · " + w.userAgent : "") }, [el("b", {}, w.worker || "(default)"), el("span", { class: "muted mono" }, short(w.address, 4))].concat(w.protocol === "sv2" ? [badge("SV2", "ok")] : [])),
     el("td", {}, w.edge + " / " + w.port),
     el("td", { class: "num" }, diff(w.difficulty)),
     el("td", { class: "num" }, diff(w.acceptedDifficulty)),

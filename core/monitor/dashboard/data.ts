@@ -80,6 +80,8 @@ export interface DashboardWorker {
   readonly connectedAt: number;
   readonly idle: boolean;
   readonly userAgent: string;
+  /** "sv2" for a Stratum V2 channel; absent for stratum v1. */
+  readonly protocol?: "v1" | "sv2";
 }
 
 export interface DashboardBlock {
@@ -159,7 +161,7 @@ export function dashboardData(view: View): DashboardData {
       };
     }),
     workers: edges
-      .flatMap((e) => e.ports.flatMap((p) => (p.clientList ?? []).map((c): DashboardWorker => ({ address: c.address, worker: c.worker, edge: e.edge, port: p.key, difficulty: c.difficulty, acceptedDifficulty: c.acceptedDifficulty, hashrate: c.hashrate ?? null, hashrateMeasuredMs: clientSpanMs(c, view.at), lastShareAt: c.lastShareAt, connectedAt: c.connectedAt, idle: c.idle, userAgent: c.userAgent }))))
+      .flatMap((e) => e.ports.flatMap((p) => (p.clientList ?? []).map((c): DashboardWorker => ({ address: c.address, worker: c.worker, edge: e.edge, port: p.key, difficulty: c.difficulty, acceptedDifficulty: c.acceptedDifficulty, hashrate: c.hashrate ?? null, hashrateMeasuredMs: clientSpanMs(c, view.at), lastShareAt: c.lastShareAt, connectedAt: c.connectedAt, idle: c.idle, userAgent: c.userAgent, ...(c.protocol ? { protocol: c.protocol } : {}) }))))
       .sort((a, b) => b.acceptedDifficulty - a.acceptedDifficulty || a.worker.localeCompare(b.worker))
       .slice(0, MAX_WORKERS),
     blocks: view.tracker
