@@ -56,6 +56,12 @@ export const SYSTEM_COMPONENTS: readonly SystemComponent[] = [
   python("celery", "python3-celery", "the Celery reporter's end-to-end test"),
   python("redis", "python3-redis", "the Celery reporter's end-to-end test (Redis broker)"),
   python("zmq", "python3-zmq", "the ZMQ block-notification tests"),
+  {
+    name: "libsodium (libsodium.so.23)",
+    packages: ["libsodium23"],
+    usedBy: "the Stratum V2 tests (ChaCha20-Poly1305 through bun:ffi, as the edge uses it in production)",
+    present: () => ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"].some((d) => existsSync(`${d}/libsodium.so.23`)),
+  },
   { name: "a C compiler (cc)", packages: ["gcc"], usedBy: "the native hash library (npm install / bun run build:native)", present: () => findCCompiler() !== null },
   { name: CHROMIUM_PATH, packages: ["chromium"], usedBy: "the dashboard tests (headless Chromium)", present: () => existsSync(CHROMIUM_PATH) },
 ];
