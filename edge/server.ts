@@ -10,7 +10,7 @@ import type { Config } from "../shared/config/load.ts";
 import type { EdgePortStatusV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { AgentServer, type AgentSink } from "./agent/index.ts";
-import { BanList, startListener, type StratumListener } from "./listener/index.ts";
+import { IpGuard, startListener, type StratumListener } from "./listener/index.ts";
 import type { Extranonce1Allocator, JobFeed, ShareChecker, StatusProvider } from "./ports.ts";
 import { realClock, type Clock } from "./stratum/context.ts";
 import { sweepPeriodMs } from "./stratum/port-settings.ts";
@@ -52,6 +52,8 @@ export interface EdgeStratum {
   readonly ports: ReadonlyMap<string, StratumPort>;
   /** Each port's TCP listener (its refusal/ban/drop counters). */
   readonly listeners: ReadonlyMap<string, StratumListener>;
+  /** Bans and offences, shared by every port of this edge (lifted through edge/forward/bans.ts). */
+  readonly guard: IpGuard;
   /** PPAgent servers and their listeners, by stratum port key (ports with the agent enabled). */
   readonly agents: ReadonlyMap<string, { readonly server: AgentServer; readonly listener: StratumListener }>;
   /** Runs every port's timer once (what the interval does). */
@@ -64,7 +66,7 @@ export interface EdgeStratum {
 
 export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   const clock = opts.clock ?? realClock;
-  const bans = new BanList();
+  const guard = new IpGuard();
   const ports = new Map<string, StratumPort>();
   const listeners = new Map<string, StratumListener>();
   const agents = new Map<string, { server: AgentServer; listener: StratumListener }>();
@@ -96,7 +98,8 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         port: opts.listenPorts?.[key] ?? cfg.listenPort,
         reusePort: opts.reusePort,
         limits: cfg.limits,
-        bans,
+        portKey: key,
+        guard,
         log,
         now: () => clock.now(),
         accept: (conn) => port.accept(conn),
@@ -116,7 +119,8 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
           port: opts.agentListenPorts?.[key] ?? cfg.agentPort,
           reusePort: opts.reusePort,
           limits: cfg.limits,
-          bans,
+          portKey: key,
+          guard,
           log: agentLog,
           now: () => clock.now(),
           accept: (conn) => server.accept(conn, clock.now()),
@@ -131,8 +135,9 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
     throw e;
   }
 
+  const maxBanMs = Math.max(0, ...[...ports.values()].map((p) => p.cfg.limits.ban_seconds * 1000));
   const sweep = (now = clock.now()) => {
-    bans.purge(now);
+    guard.purge(now, maxBanMs);
     for (const p of ports.values()) {
       try {
         p.sweep(now);
@@ -156,6 +161,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   return {
     ports,
     listeners,
+    guard,
     agents,
     status: {
       ports(): EdgePortStatusV1[] {

@@ -1,4 +1,4 @@
 /** @module edge/listener: TCP, framing, caps, write queues, bans. Public surface, by name. */
 export { startListener, type ListenerLimits, type ListenerOptions, type StratumListener } from "./listener.ts";
 export { Connection, type ListenerCounters } from "./connection.ts";
-export { BanList, normalizeIp } from "./ip-guard.ts";
+export { IpGuard, normalizeIp, OFFENCE_KINDS, type BanEntry, type OffenceKind } from "./ip-guard.ts";

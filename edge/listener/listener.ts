@@ -7,10 +7,13 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { Logger } from "../../shared/log.ts";
 import type { LineHandler } from "../stratum/transport.ts";
 import { Connection, type ConnectionLimits, type ListenerCounters } from "./connection.ts";
-import { IpConnections, normalizeIp, type BanList } from "./ip-guard.ts";
+import { IpConnections, normalizeIp, type IpGuard } from "./ip-guard.ts";
 
 export interface ListenerLimits extends ConnectionLimits {
+  /** Every connection from one address (authorised miners count only here). */
   readonly max_connections_per_ip: number;
+  /** Connections from one address whose miner has not authorised (yet). */
+  readonly max_unauthorized_per_ip: number;
 }
 
 export interface ListenerOptions {
@@ -20,8 +23,10 @@ export interface ListenerOptions {
   /** SO_REUSEPORT: several worker processes listen on one port and the kernel spreads connections. */
   readonly reusePort?: boolean;
   readonly limits: ListenerLimits;
-  /** Shared by every port of the edge. */
-  readonly bans: BanList;
+  /** The stratum port key, for ban records and logs. */
+  readonly portKey: string;
+  /** Bans and offences, shared by every port of the edge. */
+  readonly guard: IpGuard;
   readonly log: Logger;
   now(): number;
   /** Creates the protocol side of an admitted connection. */
@@ -48,9 +53,12 @@ export function startListener(opts: ListenerOptions): StratumListener {
     disconnects: 0,
     refusedBanned: 0,
     refusedPerIp: 0,
+    refusedUnauthorized: 0,
     bans: 0,
+    offences: 0,
     junk: 0,
     rateLimited: 0,
+    backpressured: 0,
     oversizedLines: 0,
     blockedDrops: 0,
   };
@@ -58,14 +66,18 @@ export function startListener(opts: ListenerOptions): StratumListener {
   const connections = new Set<Connection>();
   const ctx = {
     limits: opts.limits,
-    bans: opts.bans,
+    portKey: opts.portKey,
+    guard: opts.guard,
     counters,
     log: opts.log,
     now: opts.now,
     released(conn: Connection) {
       connections.delete(conn);
-      perIp.release(conn.ip);
+      perIp.release(conn.ip, conn.isAuthorized);
       counters.disconnects++;
+    },
+    authorized(conn: Connection) {
+      perIp.authorized(conn.ip);
     },
   };
 
@@ -77,16 +89,29 @@ export function startListener(opts: ListenerOptions): StratumListener {
       binaryType: "uint8array",
       open(socket) {
         const now = opts.now();
+        // A client that reset its connection before it was opened has no address left: nothing to serve.
+        if (!socket.remoteAddress) {
+          if (opts.log.enabled("debug")) opts.log.debug("stratum: a connection closed before it opened");
+          socket.terminate();
+          return;
+        }
         const ip = normalizeIp(socket.remoteAddress);
-        if (opts.bans.isBanned(ip, now)) {
+        if (opts.guard.isBanned(ip, now)) {
           counters.refusedBanned++;
           socket.terminate();
           return;
         }
-        if (!perIp.acquire(ip, opts.limits.max_connections_per_ip)) {
-          counters.refusedPerIp++;
+        const refused = perIp.acquire(ip, opts.limits.max_connections_per_ip, opts.limits.max_unauthorized_per_ip);
+        if (refused !== null) {
+          if (refused === "total") counters.refusedPerIp++;
+          else counters.refusedUnauthorized++;
           // Debug, not notice: a connect storm from one address must not become a log storm.
-          if (opts.log.enabled("debug")) opts.log.debug(`refusing ${ip}: already ${opts.limits.max_connections_per_ip} connections from it`);
+          if (opts.log.enabled("debug"))
+            opts.log.debug(
+              refused === "total"
+                ? `refusing ${ip}: already ${opts.limits.max_connections_per_ip} connections from it`
+                : `refusing ${ip}: already ${opts.limits.max_unauthorized_per_ip} connections from it that have not authorised`,
+            );
           socket.terminate();
           return;
         }

@@ -129,16 +129,24 @@ const agent = z.strictObject({
 const stratumLimits = z.strictObject({
   /** Longest request line a miner may send; longer lines close the connection. */
   max_line_bytes: z.number().int().min(256).default(4096),
-  max_connections_per_ip: z.number().int().positive().default(256),
-  /** Junk input (bad JSON, unknown methods in a burst, framing abuse) bans the IP this long. */
+  /**
+   * Connections from one address, all kinds: generous, as a farm behind one NAT address is normal
+   * (authorised miners count only against this limit).
+   */
+  max_connections_per_ip: z.number().int().positive().default(5000),
+  /** Connections from one address whose miner has not authorised (yet): tight, for scanners and floods. */
+  max_unauthorized_per_ip: z.number().int().positive().default(256),
+  /** An abusive connection is closed; this many within `ban_seconds` from one address ban the address (never while it has miners with accepted shares). */
+  ip_ban_offences: z.number().int().positive().default(3),
+  /** How long an address stays banned, and the window its offences are counted in. */
   ban_seconds: seconds.default(600),
   /** Ban when at least this share of the last `invalid_window` shares were invalid. */
   invalid_ratio: z.number().min(0).max(1).default(0.9),
   invalid_window: z.number().int().positive().default(100),
   /** Seconds a client may keep its socket blocked (not reading) before it is dropped. */
   blocked_write_timeout: seconds.default(60),
-  /** Requests per second per connection before requests are rejected. */
-  max_requests_per_second: z.number().positive().default(200),
+  /** Requests per second per connection; above it the edge reads that connection more slowly (never a penalty). */
+  max_requests_per_second: z.number().positive().default(1000),
 });
 
 const stratum = z.strictObject({
