@@ -12,8 +12,8 @@
  * difficulties, checked by the share checker simulator).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect as netConnect } from "node:net";
 import { BTC_ADDRESS, startTestStratum, type TestStratum } from "../helpers/stratum-env.ts";
+import { junkFrom } from "../helpers/junk.ts";
 import { TestMiner, type Share } from "../helpers/miner.ts";
 
 const FARM = 2000;
@@ -64,25 +64,6 @@ function submitLine(id: number, s: Share): string {
 const isShareReply = (x: { method?: string; id?: unknown }) => x.method === undefined && typeof x.id === "number" && x.id >= 100;
 const accepted = (m: TestMiner) => m.messages.filter((x) => isShareReply(x) && x.result === true).length;
 const rejected = (m: TestMiner) => m.messages.filter((x) => isShareReply(x) && x.error !== null && x.error !== undefined).length;
-
-/**
- * A client on another loopback address: subscribes, then sends junk once answered. Resolves when
- * the edge closed it, with whether it was answered at all (a banned address is refused unanswered).
- */
-function junkFrom(localAddress: string, port: number): Promise<{ replied: boolean }> {
-  return new Promise((resolve) => {
-    let replied = false;
-    const s = netConnect({ host: "127.0.0.1", port, localAddress }, () => {
-      s.write('{"id":1,"method":"mining.subscribe","params":[]}\n');
-    });
-    s.on("data", () => {
-      if (!replied) for (let i = 0; i < 12; i++) s.write(`GET /junk${i} HTTP/1.1\n`);
-      replied = true;
-    });
-    s.on("error", () => undefined);
-    s.on("close", () => resolve({ replied }));
-  });
-}
 
 describe("a NAT'd farm, fast miners and junk (issue 14 §1)", () => {
   test(
