@@ -10,7 +10,7 @@ import type { Config } from "../shared/config/load.ts";
 import type { EdgePortStatusV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { AgentServer, type AgentSink } from "./agent/index.ts";
-import { IpGuard, startListener, type StratumListener } from "./listener/index.ts";
+import { IpGuard, startListener, TrustedProxies, type StratumListener } from "./listener/index.ts";
 import type { Extranonce1Allocator, JobFeed, ShareChecker, StatusProvider } from "./ports.ts";
 import { realClock, type Clock } from "./stratum/context.ts";
 import { sweepPeriodMs } from "./stratum/port-settings.ts";
@@ -93,6 +93,8 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         ...(opts.random ? { random: opts.random } : {}),
       });
       ports.set(key, port);
+      const pp = cfg.proxy_protocol;
+      const proxy = pp.enabled ? { trusted: new TrustedProxies(pp.trusted), required: pp.required } : undefined;
       const listener = startListener({
         hostname: opts.hostname ?? cfg.address,
         port: opts.listenPorts?.[key] ?? cfg.listenPort,
@@ -100,13 +102,14 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         limits: cfg.limits,
         portKey: key,
         guard,
+        ...(proxy ? { proxy } : {}),
         log,
         now: () => clock.now(),
         accept: (conn) => port.accept(conn),
       });
       port.attach(listener);
       listeners.set(key, listener);
-      opts.log.info(`stratum ${key} listening on ${listener.hostname}:${listener.port} for ${cfg.jobmanager}`);
+      opts.log.info(`stratum ${key} listening on ${listener.hostname}:${listener.port} for ${cfg.jobmanager}${proxy ? `, PROXY protocol from ${pp.trusted.join(", ") || "no trusted proxy"}${pp.required ? " (required)" : ""}` : ""}`);
       if (cfg.agentPort !== null) {
         if (!opts.agent) {
           log.warn(`agent.enabled is set but this process has no agent sink: no PPAgent server for ${key}`);
@@ -121,6 +124,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
           limits: cfg.limits,
           portKey: key,
           guard,
+          ...(proxy ? { proxy } : {}),
           log: agentLog,
           now: () => clock.now(),
           accept: (conn) => server.accept(conn, clock.now()),

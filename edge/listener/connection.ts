@@ -27,6 +27,7 @@ import { idJson } from "../stratum/replies.ts";
 import type { LineHandler, Transport } from "../stratum/transport.ts";
 import { decodeLine, LineFramer } from "./framing.ts";
 import { JUNK_STRIKES_BEFORE_BAN, JUNK_WINDOW_MS, refill, type IpGuard, type OffenceKind, type TokenBucket } from "./ip-guard.ts";
+import { Preamble, PREAMBLE_TIMEOUT_MS } from "./preamble.ts";
 import { WriteQueue, writeNow } from "./write-queue.ts";
 
 export interface ConnectionLimits {
@@ -54,6 +55,8 @@ export interface ListenerCounters {
   rateLimited: number;
   /** Times a connection stopped reading while its replies or share checks drained. */
   backpressured: number;
+  /** Connections closed for their PROXY header (untrusted, malformed, missing where required). */
+  proxyRejected: number;
   oversizedLines: number;
   blockedDrops: number;
 }
@@ -70,6 +73,11 @@ export interface ConnectionContext {
   released(conn: Connection): void;
   /** The connection's miner authorised (per-IP counts). */
   authorized(conn: Connection): void;
+  /**
+   * Admission once the client's address is known (after a PROXY header): bans, per-IP limits, the
+   * protocol handler. False when refused (the connection is closed by then).
+   */
+  admit(conn: Connection): boolean;
 }
 
 const NO_PARAMS: readonly unknown[] = Object.freeze([]);
@@ -113,20 +121,37 @@ export class Connection implements Transport, TokenBucket {
   /** Authorised (counts against the per-IP total only) and honest (authorised with a share accepted). */
   isAuthorized = false;
   isHonest = false;
+  /** The client's address: the peer's, or the one a trusted proxy's PROXY header named. */
+  ip: string;
+  /** Counted against per-IP limits and served; false while a PROXY header is awaited. */
+  admitted = false;
+  /** Only while the bytes before admission are being decided (preamble.ts). */
+  private preamble: Preamble | undefined;
 
   constructor(
     private readonly socket: Socket<Connection>,
-    readonly ip: string,
+    /** The TCP peer's address (a load balancer's, behind one). */
+    readonly peerIp: string,
     readonly connectedAt: number,
     private readonly ctx: ConnectionContext,
   ) {
+    this.ip = peerIp;
     this.tokens = ctx.limits.max_requests_per_second;
     this.tokensAt = connectedAt;
+  }
+
+  /** Holds the connection back until its first bytes say whether a PROXY header comes first (trusted: from a trusted proxy). */
+  awaitPreamble(trusted: boolean, required: boolean): void {
+    this.preamble = new Preamble(trusted, required);
   }
 
   /** Bytes arrived. */
   data(chunk: Uint8Array): void {
     if (this.closed) return;
+    if (this.preamble) {
+      this.decidePreamble(this.preamble, chunk);
+      return;
+    }
     const max = this.ctx.limits.max_line_bytes;
     const previous = reading;
     const previousAt = readAt;
@@ -156,6 +181,23 @@ export class Connection implements Transport, TokenBucket {
       this.ctx.counters.rateLimited++;
       this.pause(PAUSE_RATE);
     }
+  }
+
+  private decidePreamble(p: Preamble, chunk: Uint8Array): void {
+    const step = p.push(chunk);
+    if (step.kind === "wait") return;
+    this.preamble = undefined;
+    const { ctx } = this;
+    if (step.kind === "reject") {
+      ctx.counters.proxyRejected++;
+      ctx.log.notice(`closing a connection from ${this.peerIp}: ${step.reason}`, { port: ctx.portKey });
+      this.close(step.reason, "abort");
+      return;
+    }
+    if (step.ip !== null) this.ip = step.ip;
+    if (step.header !== null && ctx.log.enabled("debug")) ctx.log.debug(`PROXY ${step.header} header from ${this.peerIp}: client ${this.ip}`);
+    if (!ctx.admit(this) || step.rest.length === 0) return;
+    this.data(step.rest);
   }
 
   /** Stops reading for `why` (a PAUSE_* bit). */
@@ -305,6 +347,13 @@ export class Connection implements Transport, TokenBucket {
   /** Periodic check: a client over its rate reads again once the budget refilled; a client blocked too long is dropped. */
   sweep(now: number): void {
     if (this.closed) return;
+    if (this.preamble && now - this.connectedAt > PREAMBLE_TIMEOUT_MS) {
+      this.preamble = undefined;
+      this.ctx.counters.proxyRejected++;
+      this.ctx.log.notice(`closing a connection from ${this.peerIp}: no PROXY header or request within ${PREAMBLE_TIMEOUT_MS / 1000}s`, { port: this.ctx.portKey });
+      this.close("no preamble in time", "abort");
+      return;
+    }
     if (this.paused & PAUSE_RATE) {
       refill(this, this.ctx.limits.max_requests_per_second, now);
       if (this.tokens >= 1) this.unpause(PAUSE_RATE);

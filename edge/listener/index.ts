@@ -2,3 +2,4 @@
 export { startListener, type ListenerLimits, type ListenerOptions, type StratumListener } from "./listener.ts";
 export { Connection, type ListenerCounters } from "./connection.ts";
 export { IpGuard, normalizeIp, OFFENCE_KINDS, type BanEntry, type OffenceKind } from "./ip-guard.ts";
+export { TrustedProxies, parseProxyHeader, canonicalIp, type ProxyParse } from "./proxy-protocol.ts";

@@ -199,6 +199,7 @@ function connection(onRequest: (conn: Connection, id: string, method: string) =>
     now,
     released() {},
     authorized() {},
+    admit: () => true,
   };
   const conn = new Connection(socket as unknown as Socket<Connection>, "127.0.0.1", 0, ctx);
   const handler: LineHandler = { request: (id, method) => onRequest(conn, id, method), malformed() {}, closed() {} };

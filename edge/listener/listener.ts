@@ -8,6 +8,7 @@ import type { Logger } from "../../shared/log.ts";
 import type { LineHandler } from "../stratum/transport.ts";
 import { Connection, type ConnectionLimits, type ListenerCounters } from "./connection.ts";
 import { IpConnections, normalizeIp, type IpGuard } from "./ip-guard.ts";
+import type { TrustedProxies } from "./proxy-protocol.ts";
 
 export interface ListenerLimits extends ConnectionLimits {
   /** Every connection from one address (authorised miners count only here). */
@@ -27,6 +28,8 @@ export interface ListenerOptions {
   readonly portKey: string;
   /** Bans and offences, shared by every port of the edge. */
   readonly guard: IpGuard;
+  /** PROXY protocol (`proxy_protocol.enabled`): whose headers are believed, and whether one is required. */
+  readonly proxy?: { readonly trusted: TrustedProxies; readonly required: boolean };
   readonly log: Logger;
   now(): number;
   /** Creates the protocol side of an admitted connection. */
@@ -54,6 +57,7 @@ export function startListener(opts: ListenerOptions): StratumListener {
     refusedBanned: 0,
     refusedPerIp: 0,
     refusedUnauthorized: 0,
+    proxyRejected: 0,
     bans: 0,
     offences: 0,
     junk: 0,
@@ -73,11 +77,44 @@ export function startListener(opts: ListenerOptions): StratumListener {
     now: opts.now,
     released(conn: Connection) {
       connections.delete(conn);
+      if (!conn.admitted) return;
       perIp.release(conn.ip, conn.isAuthorized);
       counters.disconnects++;
     },
     authorized(conn: Connection) {
       perIp.authorized(conn.ip);
+    },
+    admit(conn: Connection): boolean {
+      const ip = conn.ip;
+      if (opts.guard.isBanned(ip, opts.now())) {
+        counters.refusedBanned++;
+        conn.close("banned", "abort");
+        return false;
+      }
+      const refused = perIp.acquire(ip, opts.limits.max_connections_per_ip, opts.limits.max_unauthorized_per_ip);
+      if (refused !== null) {
+        if (refused === "total") counters.refusedPerIp++;
+        else counters.refusedUnauthorized++;
+        // Debug, not notice: a connect storm from one address must not become a log storm.
+        if (opts.log.enabled("debug"))
+          opts.log.debug(
+            refused === "total"
+              ? `refusing ${ip}: already ${opts.limits.max_connections_per_ip} connections from it`
+              : `refusing ${ip}: already ${opts.limits.max_unauthorized_per_ip} connections from it that have not authorised`,
+          );
+        conn.close("per-IP limit", "abort");
+        return false;
+      }
+      conn.admitted = true;
+      counters.connects++;
+      try {
+        conn.handler = opts.accept(conn);
+      } catch (e) {
+        opts.log.error("stratum: accepting a connection failed", { error: e });
+        conn.close("internal error", "abort");
+        return false;
+      }
+      return true;
     },
   };
 
@@ -95,38 +132,29 @@ export function startListener(opts: ListenerOptions): StratumListener {
           socket.terminate();
           return;
         }
-        const ip = normalizeIp(socket.remoteAddress);
-        if (opts.guard.isBanned(ip, now)) {
+        const peer = normalizeIp(socket.remoteAddress);
+        const proxy = opts.proxy;
+        const trusted = proxy !== undefined && proxy.trusted.has(peer);
+        // A banned client is refused before anything is allocated (behind a proxy: once its header names it).
+        if (!trusted && opts.guard.isBanned(peer, now)) {
           counters.refusedBanned++;
           socket.terminate();
           return;
         }
-        const refused = perIp.acquire(ip, opts.limits.max_connections_per_ip, opts.limits.max_unauthorized_per_ip);
-        if (refused !== null) {
-          if (refused === "total") counters.refusedPerIp++;
-          else counters.refusedUnauthorized++;
-          // Debug, not notice: a connect storm from one address must not become a log storm.
-          if (opts.log.enabled("debug"))
-            opts.log.debug(
-              refused === "total"
-                ? `refusing ${ip}: already ${opts.limits.max_connections_per_ip} connections from it`
-                : `refusing ${ip}: already ${opts.limits.max_unauthorized_per_ip} connections from it that have not authorised`,
-            );
+        if (proxy?.required && !trusted) {
+          counters.proxyRejected++;
+          opts.log.notice(`closing a connection from ${peer}: not a trusted proxy, and proxy_protocol.required is set`);
           socket.terminate();
           return;
         }
         socket.setNoDelay(true);
         socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
-        const conn = new Connection(socket, ip, now, ctx);
+        const conn = new Connection(socket, peer, now, ctx);
         socket.data = conn;
         connections.add(conn);
-        counters.connects++;
-        try {
-          conn.handler = opts.accept(conn);
-        } catch (e) {
-          opts.log.error("stratum: accepting a connection failed", { error: e });
-          conn.close("internal error", "abort");
-        }
+        // With PROXY protocol on, the first bytes decide the client's address (preamble.ts) before admission.
+        if (proxy) conn.awaitPreamble(trusted, proxy.required);
+        else ctx.admit(conn);
       },
       data(socket, chunk) {
         (socket.data as Connection | undefined)?.data(chunk);

@@ -126,6 +126,10 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: 
   const binds = new Map<string, string>();
   for (const [key, s] of Object.entries(cfg.stratum)) {
     const base = `stratum.${key}`;
+    const pp = s.proxy_protocol;
+    if (pp.enabled && pp.required && pp.trusted.length === 0) {
+      out.push({ path: `${base}.proxy_protocol.trusted`, expected: "at least one load balancer address when required is true (else every connection is refused)", found: "[]" });
+    }
     if (s.jobmanager === undefined) {
       if (jobmanagerKeys.length !== 1) out.push({ path: `${base}.jobmanager`, expected: `the coin or switcher this port mines (required when there is not exactly one; configured: ${jobmanagerKeys.join(", ") || "none"})` });
     } else ref(`${base}.jobmanager`, "coin or switcher", s.jobmanager, jobmanagerKeys);

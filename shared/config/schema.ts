@@ -9,6 +9,7 @@
  * errors must list each mistake, not stop at the first), rejects unknown keys with strict objects,
  * fills defaults, and gives us the config's TypeScript type from the same declaration.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const port = z.number().int().min(1).max(65535);
@@ -149,6 +150,25 @@ const stratumLimits = z.strictObject({
   max_requests_per_second: z.number().positive().default(1000),
 });
 
+/** An address or CIDR block (`10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1`). */
+const cidr = z.string().refine((v) => {
+  const [address = "", bits, extra] = v.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const n = /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
+  return n >= 0 && n <= (family === 4 ? 32 : 128);
+}, "an IP address or CIDR block, e.g. 10.0.0.0/8");
+
+/** PROXY protocol v1/v2 from load balancers (edge/listener/proxy-protocol.ts). */
+const proxyProtocol = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Load balancers whose header is believed; a header from any other address closes the connection. */
+  trusted: z.array(cidr).default([]),
+  /** Every connection must come through a trusted proxy with a header. */
+  required: z.boolean().default(false),
+});
+
 const stratum = z.strictObject({
   /** A coin or a switcher; may be omitted when exactly one exists. */
   jobmanager: componentKey.optional(),
@@ -169,6 +189,7 @@ const stratum = z.strictObject({
   valid_address_versions: z.array(z.number().int().min(0).max(255)).default([]),
   agent: agent.prefault({}),
   limits: stratumLimits.prefault({}),
+  proxy_protocol: proxyProtocol.prefault({}),
 });
 
 const edge = z.strictObject({
