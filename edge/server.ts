@@ -6,11 +6,12 @@
  *   … heartbeat: stratum.status.ports() …
  *   stratum.stop();
  */
+import type { SecureContext } from "node:tls";
 import type { Config } from "../shared/config/load.ts";
 import type { EdgePortStatusV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { AgentServer, type AgentSink } from "./agent/index.ts";
-import { IpGuard, startListener, TrustedProxies, type StratumListener } from "./listener/index.ts";
+import { IpGuard, PortCertificate, startListener, TrustedProxies, type StratumListener } from "./listener/index.ts";
 import type { Extranonce1Allocator, JobFeed, ShareChecker, StatusProvider } from "./ports.ts";
 import { realClock, type Clock } from "./stratum/context.ts";
 import { sweepPeriodMs } from "./stratum/port-settings.ts";
@@ -54,6 +55,10 @@ export interface EdgeStratum {
   readonly listeners: ReadonlyMap<string, StratumListener>;
   /** Bans and offences, shared by every port of this edge (lifted through edge/forward/bans.ts). */
   readonly guard: IpGuard;
+  /** TLS certificates by stratum port key (ports with `tls.mode` tls or auto). */
+  readonly certificates: ReadonlyMap<string, PortCertificate>;
+  /** Reloads every port's TLS certificate (SIGHUP); a bad one is refused and the old one kept. */
+  reloadTls(why: string): void;
   /** PPAgent servers and their listeners, by stratum port key (ports with the agent enabled). */
   readonly agents: ReadonlyMap<string, { readonly server: AgentServer; readonly listener: StratumListener }>;
   /** Runs every port's timer once (what the interval does). */
@@ -67,10 +72,12 @@ export interface EdgeStratum {
 export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   const clock = opts.clock ?? realClock;
   const guard = new IpGuard();
+  const certificates = new Map<string, PortCertificate>();
   const ports = new Map<string, StratumPort>();
   const listeners = new Map<string, StratumListener>();
   const agents = new Map<string, { server: AgentServer; listener: StratumListener }>();
   const stopAll = () => {
+    for (const c of certificates.values()) c.close();
     for (const p of ports.values()) p.stop();
     for (const a of agents.values()) {
       a.listener.stop(true);
@@ -93,6 +100,13 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         ...(opts.random ? { random: opts.random } : {}),
       });
       ports.set(key, port);
+      let tls: { mode: "tls" | "auto"; context: () => SecureContext } | undefined;
+      if (cfg.tls.mode !== "off" && cfg.tls.cert !== null && cfg.tls.key !== null) {
+        // A certificate that does not load stops the edge here, with the reason.
+        const cert = new PortCertificate(cfg.tls.cert, cfg.tls.key, log.child("tls"));
+        certificates.set(key, cert);
+        tls = { mode: cfg.tls.mode, context: () => cert.context };
+      }
       const pp = cfg.proxy_protocol;
       const proxy = pp.enabled ? { trusted: new TrustedProxies(pp.trusted), required: pp.required } : undefined;
       const listener = startListener({
@@ -103,13 +117,14 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         portKey: key,
         guard,
         ...(proxy ? { proxy } : {}),
+        ...(tls ? { tls } : {}),
         log,
         now: () => clock.now(),
         accept: (conn) => port.accept(conn),
       });
       port.attach(listener);
       listeners.set(key, listener);
-      opts.log.info(`stratum ${key} listening on ${listener.hostname}:${listener.port} for ${cfg.jobmanager}${proxy ? `, PROXY protocol from ${pp.trusted.join(", ") || "no trusted proxy"}${pp.required ? " (required)" : ""}` : ""}`);
+      opts.log.info(`stratum ${key} listening on ${listener.hostname}:${listener.port} for ${cfg.jobmanager}${tls ? (tls.mode === "tls" ? " (TLS)" : " (TLS and plain)") : ""}${proxy ? `, PROXY protocol from ${pp.trusted.join(", ") || "no trusted proxy"}${pp.required ? " (required)" : ""}` : ""}`);
       if (cfg.agentPort !== null) {
         if (!opts.agent) {
           log.warn(`agent.enabled is set but this process has no agent sink: no PPAgent server for ${key}`);
@@ -166,6 +181,10 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
     ports,
     listeners,
     guard,
+    certificates,
+    reloadTls(why) {
+      for (const c of certificates.values()) c.reload(why);
+    },
     agents,
     status: {
       ports(): EdgePortStatusV1[] {

@@ -27,7 +27,9 @@ import { idJson } from "../stratum/replies.ts";
 import type { LineHandler, Transport } from "../stratum/transport.ts";
 import { decodeLine, LineFramer } from "./framing.ts";
 import { JUNK_STRIKES_BEFORE_BAN, JUNK_WINDOW_MS, refill, type IpGuard, type OffenceKind, type TokenBucket } from "./ip-guard.ts";
-import { Preamble, PREAMBLE_TIMEOUT_MS } from "./preamble.ts";
+import { Preamble, PREAMBLE_TIMEOUT_MS, type PreambleOptions } from "./preamble.ts";
+import { TlsLayer, type RawSocket } from "./tls.ts";
+import type { SecureContext } from "node:tls";
 import { WriteQueue, writeNow } from "./write-queue.ts";
 
 export interface ConnectionLimits {
@@ -57,6 +59,9 @@ export interface ListenerCounters {
   backpressured: number;
   /** Connections closed for their PROXY header (untrusted, malformed, missing where required). */
   proxyRejected: number;
+  /** Connections served over TLS, and TLS failures (bad handshakes, plain text on a TLS-only port). */
+  tlsConnections: number;
+  tlsErrors: number;
   oversizedLines: number;
   blockedDrops: number;
 }
@@ -73,6 +78,8 @@ export interface ConnectionContext {
   released(conn: Connection): void;
   /** The connection's miner authorised (per-IP counts). */
   authorized(conn: Connection): void;
+  /** The port's current TLS certificate (TLS ports), read when a connection starts its handshake. */
+  tlsContext?(): SecureContext;
   /**
    * Admission once the client's address is known (after a PROXY header): bans, per-IP limits, the
    * protocol handler. False when refused (the connection is closed by then).
@@ -127,31 +134,45 @@ export class Connection implements Transport, TokenBucket {
   admitted = false;
   /** Only while the bytes before admission are being decided (preamble.ts). */
   private preamble: Preamble | undefined;
+  /** What this connection writes to: the TCP socket, or its TLS layer. */
+  private socket: RawSocket;
+  /** Only on a TLS connection. */
+  private tls: TlsLayer | undefined;
 
   constructor(
-    private readonly socket: Socket<Connection>,
+    private readonly raw: Socket<Connection>,
     /** The TCP peer's address (a load balancer's, behind one). */
     readonly peerIp: string,
     readonly connectedAt: number,
     private readonly ctx: ConnectionContext,
   ) {
     this.ip = peerIp;
+    this.socket = raw;
     this.tokens = ctx.limits.max_requests_per_second;
     this.tokensAt = connectedAt;
   }
 
-  /** Holds the connection back until its first bytes say whether a PROXY header comes first (trusted: from a trusted proxy). */
-  awaitPreamble(trusted: boolean, required: boolean): void {
-    this.preamble = new Preamble(trusted, required);
+  /** Holds the connection back until its first bytes say whether a PROXY header comes first and whether it speaks TLS. */
+  awaitPreamble(o: PreambleOptions): void {
+    this.preamble = new Preamble(o);
   }
 
-  /** Bytes arrived. */
+  /** True once the connection speaks TLS. */
+  get isTls(): boolean {
+    return this.tls !== undefined;
+  }
+
+  /** Bytes arrived from the socket. */
   data(chunk: Uint8Array): void {
     if (this.closed) return;
-    if (this.preamble) {
-      this.decidePreamble(this.preamble, chunk);
-      return;
-    }
+    if (this.preamble) this.decidePreamble(this.preamble, chunk);
+    else if (this.tls) this.tls.push(chunk);
+    else this.plain(chunk);
+  }
+
+  /** Plain-text bytes: from the socket, or decrypted by the TLS layer. */
+  private plain(chunk: Uint8Array): void {
+    if (this.closed) return;
     const max = this.ctx.limits.max_line_bytes;
     const previous = reading;
     const previousAt = readAt;
@@ -189,6 +210,14 @@ export class Connection implements Transport, TokenBucket {
     this.preamble = undefined;
     const { ctx } = this;
     if (step.kind === "reject") {
+      if (step.reply !== undefined) {
+        // Plain text on a TLS-only port: one line the miner can show, then close (debug: scanners do this all day).
+        ctx.counters.tlsErrors++;
+        if (ctx.log.enabled("debug")) ctx.log.debug(`closing a connection from ${this.ip}: ${step.reason}`, { port: ctx.portKey });
+        writeNow(this.raw, step.reply);
+        this.close(step.reason);
+        return;
+      }
       ctx.counters.proxyRejected++;
       ctx.log.notice(`closing a connection from ${this.peerIp}: ${step.reason}`, { port: ctx.portKey });
       this.close(step.reason, "abort");
@@ -196,8 +225,38 @@ export class Connection implements Transport, TokenBucket {
     }
     if (step.ip !== null) this.ip = step.ip;
     if (step.header !== null && ctx.log.enabled("debug")) ctx.log.debug(`PROXY ${step.header} header from ${this.peerIp}: client ${this.ip}`);
-    if (!ctx.admit(this) || step.rest.length === 0) return;
-    this.data(step.rest);
+    if (!ctx.admit(this)) return;
+    if (step.tls) this.startTls(step.rest);
+    else if (step.rest.length > 0) this.plain(step.rest);
+  }
+
+  /** From here on the socket's bytes are TLS records; `first` holds the first of them. */
+  private startTls(first: Uint8Array): void {
+    const { ctx } = this;
+    const context = ctx.tlsContext?.();
+    if (!context) {
+      this.close("TLS is not configured on this port", "abort");
+      return;
+    }
+    ctx.counters.tlsConnections++;
+    const layer = new TlsLayer(
+      this.raw,
+      context,
+      {
+        data: (bytes) => this.plain(bytes),
+        drained: () => this.drain(),
+        failed: (reason) => {
+          ctx.counters.tlsErrors++;
+          // Debug: a client that rejects the certificate or a scanner fails here; nothing for the operator to act on.
+          if (ctx.log.enabled("debug")) ctx.log.debug(`TLS from ${this.ip} failed: ${reason}`, { port: ctx.portKey });
+          this.close(`TLS: ${reason}`, "abort");
+        },
+      },
+      ctx.now,
+    );
+    this.tls = layer;
+    this.socket = layer;
+    layer.push(first);
   }
 
   /** Stops reading for `why` (a PAUSE_* bit). */
@@ -242,6 +301,8 @@ export class Connection implements Transport, TokenBucket {
   }
 
   drain(): void {
+    // Over TLS the socket drains into the TLS layer first; it calls back (`drained`) once writable.
+    if (this.tls && !this.tls.rawDrain()) return;
     const q = this.out;
     if (this.closed || !q) return;
     if (!q.flush()) this.finish("socket closed");
@@ -371,6 +432,9 @@ export class Connection implements Transport, TokenBucket {
     this.corked = undefined;
     this.framer = undefined;
     this.out = undefined;
+    // A malformed ClientHello may end TLS with an alert and the socket's close, no error event.
+    if (this.tls && !this.tls.secure && !this.finished && !reason.startsWith("TLS:")) this.ctx.counters.tlsErrors++;
+    this.tls?.close();
     if (this.finished) return;
     this.finished = true;
     if (this.isHonest) {

@@ -3,3 +3,5 @@ export { startListener, type ListenerLimits, type ListenerOptions, type StratumL
 export { Connection, type ListenerCounters } from "./connection.ts";
 export { IpGuard, normalizeIp, OFFENCE_KINDS, type BanEntry, type OffenceKind } from "./ip-guard.ts";
 export { TrustedProxies, parseProxyHeader, canonicalIp, type ProxyParse } from "./proxy-protocol.ts";
+export { PortCertificate, loadCertificate, TlsLayer, type LoadedCertificate } from "./tls.ts";
+export { TLS_REQUIRED_REPLY, type TlsMode } from "./preamble.ts";

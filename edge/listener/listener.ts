@@ -8,6 +8,7 @@ import type { Logger } from "../../shared/log.ts";
 import type { LineHandler } from "../stratum/transport.ts";
 import { Connection, type ConnectionLimits, type ListenerCounters } from "./connection.ts";
 import { IpConnections, normalizeIp, type IpGuard } from "./ip-guard.ts";
+import type { SecureContext } from "node:tls";
 import type { TrustedProxies } from "./proxy-protocol.ts";
 
 export interface ListenerLimits extends ConnectionLimits {
@@ -30,6 +31,8 @@ export interface ListenerOptions {
   readonly guard: IpGuard;
   /** PROXY protocol (`proxy_protocol.enabled`): whose headers are believed, and whether one is required. */
   readonly proxy?: { readonly trusted: TrustedProxies; readonly required: boolean };
+  /** TLS (`tls.mode`): TLS only, or TLS and plain text by the first byte; `context` is the certificate in use now. */
+  readonly tls?: { readonly mode: "tls" | "auto"; context(): SecureContext };
   readonly log: Logger;
   now(): number;
   /** Creates the protocol side of an admitted connection. */
@@ -58,6 +61,8 @@ export function startListener(opts: ListenerOptions): StratumListener {
     refusedPerIp: 0,
     refusedUnauthorized: 0,
     proxyRejected: 0,
+    tlsConnections: 0,
+    tlsErrors: 0,
     bans: 0,
     offences: 0,
     junk: 0,
@@ -84,6 +89,7 @@ export function startListener(opts: ListenerOptions): StratumListener {
     authorized(conn: Connection) {
       perIp.authorized(conn.ip);
     },
+    ...(opts.tls ? { tlsContext: opts.tls.context } : {}),
     admit(conn: Connection): boolean {
       const ip = conn.ip;
       if (opts.guard.isBanned(ip, opts.now())) {
@@ -152,8 +158,9 @@ export function startListener(opts: ListenerOptions): StratumListener {
         const conn = new Connection(socket, peer, now, ctx);
         socket.data = conn;
         connections.add(conn);
-        // With PROXY protocol on, the first bytes decide the client's address (preamble.ts) before admission.
-        if (proxy) conn.awaitPreamble(trusted, proxy.required);
+        // With PROXY protocol or TLS on, the first bytes decide the client's address and whether it
+        // speaks TLS (preamble.ts) before admission.
+        if (proxy || opts.tls) conn.awaitPreamble({ ...(proxy ? { proxy: { trusted, required: proxy.required } } : {}), tls: opts.tls?.mode ?? "off" });
         else ctx.admit(conn);
       },
       data(socket, chunk) {

@@ -79,19 +79,19 @@ describe("trusted proxies and the preamble", () => {
     expect(canonicalIp("2001:0db8:0000::0001")).toBe("2001:db8::1");
   });
   test("from a trusted proxy: the header's address; no header refused when required, else the proxy's own", () => {
-    const p = new Preamble(true, false);
+    const p = new Preamble({ proxy: { trusted: true, required: false }, tls: "off" });
     expect(p.push(text("PROXY TCP4 203.0.113.9 "))).toEqual({ kind: "wait" });
     const step = p.push(text('10.0.0.1 5 6\r\n{"id":1}\n'));
     expect(step).toMatchObject({ kind: "admit", ip: "203.0.113.9", header: "v1" });
     expect(new TextDecoder().decode((step as { rest: Uint8Array }).rest)).toBe('{"id":1}\n');
-    expect(new Preamble(true, false).push(text('{"id":1}\n'))).toMatchObject({ kind: "admit", ip: null });
-    expect(new Preamble(true, true).push(text('{"id":1}\n'))).toMatchObject({ kind: "reject", reason: "no PROXY header, and proxy_protocol.required is set" });
-    expect(new Preamble(true, true).push(text("PROXY TCP4 x y 1 2\r\n"))).toMatchObject({ kind: "reject" });
-    expect(new Preamble(true, true).push(v2(0x20, 0x00, []))).toMatchObject({ kind: "admit", ip: null, header: "v2 LOCAL" });
+    expect(new Preamble({ proxy: { trusted: true, required: false }, tls: "off" }).push(text('{"id":1}\n'))).toMatchObject({ kind: "admit", ip: null });
+    expect(new Preamble({ proxy: { trusted: true, required: true }, tls: "off" }).push(text('{"id":1}\n'))).toMatchObject({ kind: "reject", reason: "no PROXY header, and proxy_protocol.required is set" });
+    expect(new Preamble({ proxy: { trusted: true, required: true }, tls: "off" }).push(text("PROXY TCP4 x y 1 2\r\n"))).toMatchObject({ kind: "reject" });
+    expect(new Preamble({ proxy: { trusted: true, required: true }, tls: "off" }).push(v2(0x20, 0x00, []))).toMatchObject({ kind: "admit", ip: null, header: "v2 LOCAL" });
   });
   test("from anyone else a header (even a valid one) is refused, plain stratum is served", () => {
-    expect(new Preamble(false, false).push(text("PROXY TCP4 1.2.3.4 10.0.0.1 5 6\r\n"))).toMatchObject({ kind: "reject", reason: "PROXY header from an address not in proxy_protocol.trusted" });
-    expect(new Preamble(false, false).push(v2(0x21, 0x11, ipv4Block))).toMatchObject({ kind: "reject" });
-    expect(new Preamble(false, false).push(text('{"id":1}\n'))).toMatchObject({ kind: "admit", ip: null });
+    expect(new Preamble({ proxy: { trusted: false, required: false }, tls: "off" }).push(text("PROXY TCP4 1.2.3.4 10.0.0.1 5 6\r\n"))).toMatchObject({ kind: "reject", reason: "PROXY header from an address not in proxy_protocol.trusted" });
+    expect(new Preamble({ proxy: { trusted: false, required: false }, tls: "off" }).push(v2(0x21, 0x11, ipv4Block))).toMatchObject({ kind: "reject" });
+    expect(new Preamble({ proxy: { trusted: false, required: false }, tls: "off" }).push(text('{"id":1}\n'))).toMatchObject({ kind: "admit", ip: null });
   });
 });

@@ -169,6 +169,16 @@ const proxyProtocol = z.strictObject({
   required: z.boolean().default(false),
 });
 
+/** TLS stratum (stratum+ssl://) on this port (edge/listener/tls.ts). */
+const stratumTls = z.strictObject({
+  /** off: plain TCP; tls: TLS only; auto: TLS and plain text on one port (a first byte of 0x16 is a TLS ClientHello). */
+  mode: z.enum(["off", "tls", "auto"]).default("off"),
+  /** PEM file: the server certificate followed by its intermediates. Reloaded on SIGHUP and when the file changes. */
+  cert: z.string().min(1).nullable().default(null),
+  /** PEM file: the certificate's private key (unencrypted). */
+  key: z.string().min(1).nullable().default(null),
+});
+
 const stratum = z.strictObject({
   /** A coin or a switcher; may be omitted when exactly one exists. */
   jobmanager: componentKey.optional(),
@@ -190,6 +200,7 @@ const stratum = z.strictObject({
   agent: agent.prefault({}),
   limits: stratumLimits.prefault({}),
   proxy_protocol: proxyProtocol.prefault({}),
+  tls: stratumTls.prefault({}),
 });
 
 const edge = z.strictObject({
