@@ -13,6 +13,8 @@ export interface BannerInfo {
   readonly dir: string;
   /** The built-in miner's hash budget, or null without one. */
   readonly hashrate: number | null;
+  /** The self-signed certificate of the port's stratum+ssl side, or null without TLS. */
+  readonly tlsCert?: string | null;
 }
 
 export function banner(b: BannerInfo): string {
@@ -23,7 +25,8 @@ export function banner(b: BannerInfo): string {
 PowerPool demo is running (bcoin regtest: every share is also a block).
 
   Stratum URL:  ${local}${wide ? `  (other machines: stratum+tcp://${hostname()}:${b.stratumPort})` : ""}
-  Dashboard:    ${b.monitorUrl}dashboard/
+${b.tlsCert ? `  Stratum TLS:  stratum+ssl://127.0.0.1:${b.stratumPort}  (same port; self-signed ${b.tlsCert}; cpuminer: -o stratum+tcps://127.0.0.1:${b.stratumPort} --cert ${b.tlsCert})
+` : ""}  Dashboard:    ${b.monitorUrl}dashboard/
   Miner login:  username ${login}  password x
                 (any bcoin regtest address works as the username: R…, G… or rb1…, then .<worker>)
   cpuminer:     minerd -a sha256d -o ${local} -u ${login} -p x

@@ -36,6 +36,8 @@ export interface DemoConfigOptions {
   readonly fixedDifficulty?: number;
   /** The core's process name (Redis client names, logs). */
   readonly procname?: string;
+  /** A certificate for stratum+ssl on the same port (tls.mode auto: TLS and plain text). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export function demoConfig(o: DemoConfigOptions): Config {
@@ -62,7 +64,7 @@ coins:
       - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
     block_poll: 0.2
 stratum:
-  main: {address: ${o.listen}, port: ${o.stratumPort}, ${diff}}
+  main: {address: ${o.listen}, port: ${o.stratumPort}, ${diff}${o.tls ? `, tls: {mode: auto, cert: "${o.tls.cert}", key: "${o.tls.key}"}` : ""}}
 edges:
 ${o.edges.map((e) => `  ${e}: {}`).join("\n")}
 reporters:
