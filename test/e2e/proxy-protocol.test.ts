@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { rawExchange } from "../helpers/junk.ts";
 import { TestMiner } from "../helpers/miner.ts";
 import { freePort } from "../helpers/redis.ts";
 import { BTC_ADDRESS, startTestStratum, type TestStratum } from "../helpers/stratum-env.ts";
@@ -106,22 +107,8 @@ function client(worker: string) {
   return env.edge.status.ports()[0]!.clientList!.find((c) => c.worker === worker);
 }
 
-/** Raw bytes to the edge from `localAddress`; resolves with what came back once the edge closed it or `waitMs` passed. */
-function raw(localAddress: string, bytes: Uint8Array | string, waitMs = 1500): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    let text = "";
-    const s = connect({ host: "127.0.0.1", port: env.port.port, localAddress }, () => s.write(bytes));
-    const done = (closed: boolean) => {
-      clearTimeout(t);
-      s.destroy();
-      resolve({ text, closed });
-    };
-    const t = setTimeout(() => done(false), waitMs);
-    s.on("data", (d) => (text += d.toString()));
-    s.on("error", () => undefined);
-    s.on("close", () => done(true));
-  });
-}
+/** Raw bytes to the edge from `localAddress`; what came back once the edge closed it or `waitMs` passed. */
+const raw = (localAddress: string, bytes: Uint8Array | string, waitMs?: number) => rawExchange(env.port.port, bytes, { localAddress, ...(waitMs ? { waitMs } : {}) });
 
 const SIG = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
 

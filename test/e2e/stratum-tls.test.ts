@@ -12,6 +12,7 @@ import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { rawExchange } from "../helpers/junk.ts";
 import { TestMiner } from "../helpers/miner.ts";
 import { BTC_ADDRESS, startTestStratum, type TestStratum } from "../helpers/stratum-env.ts";
 import { notableLines, untilWith } from "../helpers/until.ts";
@@ -87,23 +88,6 @@ async function sClient(port: number, version: string): Promise<{ reply: string; 
   return { reply: out.trim(), protocol: /Protocol version: (\S+)/.exec(err)?.[1] ?? "", cn: /Peer certificate: .*CN\s*=\s*([\w-]+)/.exec(err)?.[1] ?? "" };
 }
 
-/** Raw bytes to a port; what came back until it closed (or `waitMs`). */
-function raw(port: number, bytes: string | Uint8Array, waitMs = 1500): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    let text = "";
-    const s = netConnect({ host: "127.0.0.1", port }, () => s.write(bytes));
-    const done = (closed: boolean) => {
-      clearTimeout(t);
-      s.destroy();
-      resolve({ text, closed });
-    };
-    const t = setTimeout(() => done(false), waitMs);
-    s.on("data", (d) => (text += d.toString()));
-    s.on("error", () => undefined);
-    s.on("close", () => done(true));
-  });
-}
-
 describe("a TLS-only port", () => {
   test("Bun's TLS client mines through it: subscribe, authorize, shares accepted", async () => {
     const e = start("tls");
@@ -129,10 +113,10 @@ describe("a TLS-only port", () => {
 
   test("plain text gets one readable error line and is closed; a broken handshake is closed; the edge carries on", async () => {
     const e = start("tls");
-    const r = await raw(e.port.port, '{"id":1,"method":"mining.subscribe","params":[]}\n');
+    const r = await rawExchange(e.port.port, '{"id":1,"method":"mining.subscribe","params":[]}\n');
     expect(r.closed).toBe(true);
     expect(JSON.parse(r.text)).toEqual({ id: null, result: null, error: [20, "this port speaks TLS only: connect with stratum+ssl://", null] });
-    const broken = await raw(e.port.port, Uint8Array.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5, 6, 7, 8]));
+    const broken = await rawExchange(e.port.port, Uint8Array.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5, 6, 7, 8]));
     expect(broken.closed).toBe(true);
     await until("the broken handshake counted", () => e.listener.counters.tlsErrors === 2, 3000);
     const m = await tlsMiner(e);

@@ -1,5 +1,5 @@
 /**
- * @module A hostile stratum client from a chosen local address (node:net's `localAddress`, e.g.
+ * @module Hostile and raw clients from a chosen local address (node:net's `localAddress`, e.g.
  * 127.0.0.2, so the edge sees another IP than the honest clients on 127.0.0.1).
  */
 import { connect } from "node:net";
@@ -21,5 +21,22 @@ export function junkFrom(localAddress: string, port: number, lines = 12): Promis
     });
     s.on("error", () => undefined);
     s.on("close", () => resolve({ replied }));
+  });
+}
+
+/** Raw bytes to `port` from `localAddress`; resolves with what came back once the server closed it (closed) or `waitMs` passed. */
+export function rawExchange(port: number, bytes: Uint8Array | string, opts: { localAddress?: string; waitMs?: number } = {}): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    let text = "";
+    const s = connect({ host: "127.0.0.1", port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, () => s.write(bytes));
+    const done = (closed: boolean) => {
+      clearTimeout(t);
+      s.destroy();
+      resolve({ text, closed });
+    };
+    const t = setTimeout(() => done(false), opts.waitMs ?? 1500);
+    s.on("data", (d) => (text += d.toString()));
+    s.on("error", () => undefined);
+    s.on("close", () => done(true));
   });
 }
