@@ -402,7 +402,9 @@ export class Connection implements Transport, TokenBucket {
       // A peer that never closes its side must not keep the socket forever.
       this.socket.timeout(10);
     }
-    this.finish(reason);
+    // Over TLS a graceful end still has to encrypt and flush what was sent: the layer is dropped
+    // when the socket closes (the listener's close event finishes again), not now.
+    this.finish(reason, mode === "graceful");
   }
 
   /** Periodic check: a client over its rate reads again once the budget refilled; a client blocked too long is dropped. */
@@ -426,7 +428,7 @@ export class Connection implements Transport, TokenBucket {
   }
 
   /** The socket closed (either side). */
-  finish(reason: string): void {
+  finish(reason: string, keepTls = false): void {
     this.closed = true;
     this.corking = false;
     this.corked = undefined;
@@ -434,7 +436,7 @@ export class Connection implements Transport, TokenBucket {
     this.out = undefined;
     // A malformed ClientHello may end TLS with an alert and the socket's close, no error event.
     if (this.tls && !this.tls.secure && !this.finished && !reason.startsWith("TLS:")) this.ctx.counters.tlsErrors++;
-    this.tls?.close();
+    if (!keepTls) this.tls?.close();
     if (this.finished) return;
     this.finished = true;
     if (this.isHonest) {

@@ -130,6 +130,31 @@ describe("a TLS-only port", () => {
     expect(e.logLines.filter((l) => /\[ERROR\]/.test(l))).toEqual([]);
   });
 
+  test("vardiff over TLS: a fast miner's difficulty is raised at once", async () => {
+    const e = start("tls", { start_difficulty: 1e-9, minimum_manual_diff: 1e-9, vardiff: { enabled: true, spm_target: 20, interval: 30, minimum_difficulty: 1e-9, maximum_difficulty: 1e-3 } });
+    const m = await tlsMiner(e, "fast");
+    const lines = Array.from({ length: 100 }, (_, i) => {
+      const sh = m.mineShare(m.lastJob!);
+      return `${JSON.stringify({ id: 1000 + i, method: "mining.submit", params: ["w", sh.jobId, sh.extranonce2, sh.ntime, sh.nonce] })}\n`;
+    });
+    m.sendRaw(lines.join(""));
+    await m.next((x) => x.id === 1099, 5000);
+    expect(m.messages.filter((x) => typeof x.id === "number" && x.id >= 1000 && x.result === true)).toHaveLength(100);
+    expect(m.difficulty).toBeGreaterThan(1e-9);
+    expect(e.port.counters.vardiffChanges).toBeGreaterThan(0);
+  });
+
+  test("a graceful close over TLS (an unauthorised socket timing out) ends the session cleanly", async () => {
+    const e = start("tls", { idle_worker_threshold: 60 });
+    const m = await TestMiner.connect(e.port.port, "127.0.0.1", { ca: A.pem });
+    miners.push(m);
+    expect((await m.request("mining.subscribe", [])).result).toBeDefined();
+    e.advance(61_000);
+    await m.waitClosed();
+    expect(e.listener.counters.tlsErrors).toBe(0);
+    expect(e.logLines.filter((l) => /\[ERROR\]/.test(l))).toEqual([]);
+  });
+
   test("junk over TLS counts as junk: the connection is closed and the address banned as over TCP", async () => {
     const e = start("tls", { limits: { ip_ban_offences: 1 } });
     const m = await TestMiner.connect(e.port.port, "127.0.0.1", { ca: A.pem });
