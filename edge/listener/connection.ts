@@ -1,5 +1,5 @@
 /**
- * @module One TCP connection: framing, the request-rate budget, junk strikes, the write queue,
+ * @module One TCP (or TLS) connection: framing, the request-rate budget, junk strikes, the write queue,
  * backpressure and closing. Everything here is about bytes and abuse; what a request means is the
  * LineHandler's.
  *
@@ -9,6 +9,11 @@
  * checks are still pending (`hold`). Reading resumes when the budget refills (the port timer) or the
  * output drains. Only junk, oversize lines and invalid-share ratios count against a client
  * (ip-guard.ts says how connections and then addresses are closed and banned).
+ *
+ * Before its first request, a connection on a port with PROXY protocol or TLS is in its preamble
+ * (preamble.ts): the first bytes name the client's address and say whether it speaks TLS, and only
+ * then is it admitted (bans, per-IP limits); over TLS it writes to and reads through a TlsLayer
+ * (tls.ts) instead of the socket, with the same framing, limits and backpressure.
  *
  * Output sent while a received chunk is being handled is corked: a miner that pipelines submits
  * gets all the replies to one chunk in one `write()` instead of one system call per reply (on the
