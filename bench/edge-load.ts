@@ -44,6 +44,8 @@ export interface LoadGroupOptions {
   readonly depth: number;
   /** Latency samples kept (paced mode); later ones are dropped. */
   readonly maxSamples?: number;
+  /** Connect with TLS (stratum+ssl; any certificate is accepted). */
+  readonly tls?: boolean;
 }
 
 /** One stratum client. */
@@ -326,17 +328,25 @@ export class LoadGroup {
 
   private async open(): Promise<LoadConn | undefined> {
     try {
+      // Over TLS nothing is written before the handshake is done.
+      let handshake: ((ok: boolean) => void) | undefined;
+      const shaken = this.opts.tls ? new Promise<boolean>((resolve) => (handshake = resolve)) : undefined;
       const socket = await Bun.connect<LoadConn>({
         hostname: "127.0.0.1",
         port: this.opts.port,
+        ...(this.opts.tls ? { tls: { rejectUnauthorized: false } } : {}),
         socket: {
           binaryType: "uint8array",
-          data: (s, chunk) => s.data.data(chunk),
-          drain: (s) => s.data.drain(),
-          error: () => {},
-          close: () => {},
+          data: (s, chunk) => s.data?.data(chunk),
+          // A TLS socket may drain before `data` is set (during its handshake).
+          drain: (s) => s.data?.drain(),
+          // The certificate is not checked (any is accepted), so the handshake's authorization result does not matter.
+          handshake: () => handshake?.(true),
+          error: () => handshake?.(false),
+          close: () => handshake?.(false),
         },
       });
+      if (shaken && !(await shaken)) return undefined;
       socket.setNoDelay(true);
       const conn = new LoadConn(this, socket);
       socket.data = conn;

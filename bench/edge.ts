@@ -18,14 +18,18 @@
  * (2^256 − 1), while the job's network target is mainnet-like, so no share is a block. The edge's
  * work per share does not depend on the difficulty: it builds the header, hashes it and compares.
  *
+ * TLS (phase "tls", issue 14): one sha256d port with `tls.mode: auto` serves plain TCP and TLS
+ * clients; throughput and reply latency over each in turn, and the memory per idle connection of
+ * each on a fresh edge, printed side by side with their ratios.
+ *
  * Options: --quick (short phases, 5 s hold; for development), --only <algo>, --phases <list> (a
- * comma list of throughput, idle, floor, sv2: which of phases 1–2, 3–4, 5 and 6 run; default all), --readme
+ * comma list of throughput, idle, tls, floor, sv2: which of phases 1–2, 3–4, TLS, 5 and 6 run; default all), --readme
  * (write the figures into README.md, "Benchmarks" → "Edge (bun run bench:edge)").
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { JobPublisher } from "../core/jobs/publisher.ts";
 import type { JobV1 } from "../shared/contract/index.ts";
 import { createLogger } from "../shared/log.ts";
@@ -39,8 +43,8 @@ import { summarize, updateReadme, type AlgoFigures, type FanOutFigures, type Fig
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
-const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,floor,sv2").split(","));
-for (const p of PHASES) if (!["throughput", "idle", "floor", "sv2"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, floor, sv2, got "${p}"`);
+const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,tls,floor,sv2").split(","));
+for (const p of PHASES) if (!["throughput", "idle", "tls", "floor", "sv2"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, tls, floor, sv2, got "${p}"`);
 const CORES = navigator.hardwareConcurrency;
 const WARMUP_MS = QUICK ? 500 : 1000;
 /** Measured windows per phase, each TRIAL_MS long. */
@@ -292,6 +296,56 @@ async function fanOut(server: EdgeProcess, g: LoadGroup, publish: () => Promise<
   return f;
 }
 
+// ---------------------------------------------------------------- TLS phase
+/** A self-signed certificate for the TLS phase (Debian's openssl). */
+async function selfSigned(): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, "bench.crt");
+  const key = join(dir, "bench.key");
+  const p = Bun.spawn(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdout: "ignore", stderr: "ignore" });
+  if ((await p.exited) !== 0) throw new Error("bench:edge: openssl could not make a certificate");
+  return { cert, key };
+}
+
+async function tlsPhase(): Promise<void> {
+  const sha = CASES.find((c) => c.algo === "sha256d") ?? CASES[0]!;
+  const doc = parseYaml(configYaml(redis.url, [sha])) as { stratum: Record<string, Record<string, unknown>> };
+  doc.stratum[sha.algo]!.tls = { mode: "auto", ...(await selfSigned()) };
+  const cfgT = join(dir, "edge-tls.yml");
+  writeFileSync(cfgT, stringify(doc));
+  console.log(`TLS next to plain TCP (${sha.algo}, one port with tls.mode auto, TLS 1.3, ${CONNS} connections)`);
+  const rows: { name: string; rate: number; cpu: number; p50: number; p99: number; perConn: number }[] = [];
+  server = await spawnEdge(cfgT, join(dir, "spool-t"), CORES);
+  for (const tls of [false, true]) {
+    console.log(` ${tls ? "TLS" : "TCP"}:`);
+    group = new LoadGroup({ port: server.ports[sha.algo]!, user: USER, depth: DEPTH, maxSamples: 200_000, tls });
+    await group.connect(CONNS, CONNS, 30_000);
+    const { median } = await saturate(server, group, redisPid, "edge");
+    const latency = await paced(server, group, redisPid, LATENCY_RATE, "edge");
+    rows.push({ name: tls ? "TLS" : "TCP", rate: median.rate, cpu: median.cpuPerShareUs, p50: latency.p50, p99: latency.p99, perConn: NaN });
+    group.close();
+    group = undefined;
+  }
+  await finishServer();
+  // Memory per idle connection: a fresh edge for each transport, so neither inherits the other's heap.
+  const n = Math.min(QUICK ? 500 : 2000, IDLE_TOP);
+  for (const [i, tls] of [false, true].entries()) {
+    server = await spawnEdge(cfgT, join(dir, `spool-t${i}`), 1);
+    await Bun.sleep(2000);
+    const base = { rss: rssKiB(server.pid), heap: (await server.memory()).heapUsed / 1024 };
+    console.log(` idle ${tls ? "TLS" : "TCP"} connections (fresh edge, RSS before ${(base.rss / 1024).toFixed(1)} MiB):`);
+    group = new LoadGroup({ port: server.ports[sha.algo]!, user: USER, depth: 1, tls });
+    const row = await idleAt(server, group, base, n, 0);
+    rows[i]!.perConn = (row.afterRamp - base.rss) / n;
+    await finishServer();
+  }
+  const [tcp, tls] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  console.log(
+    ` TLS vs TCP: throughput ${fmtRate(tls.rate)} vs ${fmtRate(tcp.rate)} (${(tls.rate / tcp.rate).toFixed(2)} ×), ${tls.cpu.toFixed(1)} vs ${tcp.cpu.toFixed(1)} µs edge CPU per share; ` +
+      `reply latency at ${fmtRate(LATENCY_RATE)} p50 ${tls.p50.toFixed(2)} vs ${tcp.p50.toFixed(2)} ms, p99 ${tls.p99.toFixed(2)} vs ${tcp.p99.toFixed(2)} ms; ` +
+      `idle memory ${tls.perConn.toFixed(1)} vs ${tcp.perConn.toFixed(1)} KiB per connection (${n} each)\n`,
+  );
+}
+
 // ---------------------------------------------------------------- run
 const started = performance.now();
 const load0 = loadavg()[0]!;
@@ -396,6 +450,9 @@ try {
     figures.fanout.push(await fanOut(server, group, publish));
     await finishServer();
   }
+
+  // ---------------- TLS next to plain TCP (issue 14): one port in tls.mode auto, same run
+  if (PHASES.has("tls")) await tlsPhase();
 
   // ---------------- floor: the same load against a bare Bun.listen server that checks nothing
   if (PHASES.has("floor")) {

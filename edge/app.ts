@@ -13,7 +13,7 @@
 import type { EdgeView } from "../shared/config/edge-view.ts";
 import type { Logger } from "../shared/log.ts";
 import { startPow, type PowRuntime } from "../shared/pow/index.ts";
-import { EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
+import { BanBoard, EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
 import { JobCache, RedisJobFeed } from "./jobs/index.ts";
 import { describeEdge, edgePorts } from "./plan.ts";
 import { startEdgeStratum, type EdgeStratum } from "./server.ts";
@@ -115,6 +115,9 @@ async function serve(
   }
   const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat") });
   await heartbeat.start();
+  // Bans to the monitor, the operator's lifts back (shared/contract/edge-bans.ts).
+  const banBoard = new BanBoard({ forwarder, guard: stratum.guard, edgeName: name, log: log.child("bans") });
+  await banBoard.start();
   lease.onChange((id, prev) => {
     if (id !== undefined && prev === undefined) stratum.renewExtranonce1();
   });
@@ -126,6 +129,7 @@ async function serve(
     pow,
     async stop() {
       stratum.stop();
+      await banBoard.stop();
       await heartbeat.stop();
       await feed.stop();
       await forwarder.stop();

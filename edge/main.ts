@@ -49,5 +49,10 @@ if (worker === undefined && workers > 1) {
   // A stop signal during start-up (a supervisor giving up on a sibling, say) waits for the start
   // to settle and then stops the edge, so its edge-id lease is released rather than left to expire.
   const stop = async () => (await starting).stop();
-  onShutdown(wlog, config.pool.term_timeout, stop, worker === undefined ? {} : WORKER_SHUTDOWN);
+  // SIGHUP reloads the TLS certificates (issue 14) instead of stopping, as daemons' reload does.
+  onShutdown(wlog, config.pool.term_timeout, stop, { ...(worker === undefined ? {} : WORKER_SHUTDOWN), signals: ["SIGINT", "SIGTERM"] });
+  process.on("SIGHUP", () => {
+    wlog.notice("SIGHUP: reloading TLS certificates");
+    void starting.then((edge) => edge.stratum.reloadTls("SIGHUP"));
+  });
 }

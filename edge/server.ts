@@ -6,11 +6,12 @@
  *   … heartbeat: stratum.status.ports() …
  *   stratum.stop();
  */
+import type { SecureContext } from "node:tls";
 import type { EdgeView } from "../shared/config/edge-view.ts";
 import type { EdgePortStatusV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { AgentServer, type AgentSink } from "./agent/index.ts";
-import { BanList, startListener, type StratumListener } from "./listener/index.ts";
+import { IpGuard, PortCertificate, startListener, TrustedProxies, type StratumListener } from "./listener/index.ts";
 import type { Extranonce1Allocator, JobFeed, ShareChecker, StatusProvider } from "./ports.ts";
 import { realClock, type Clock } from "./stratum/context.ts";
 import { sweepPeriodMs } from "./stratum/port-settings.ts";
@@ -57,6 +58,12 @@ export interface EdgeStratum {
   readonly ports: ReadonlyMap<string, StratumPort>;
   /** Each port's TCP listener (its refusal/ban/drop counters). */
   readonly listeners: ReadonlyMap<string, StratumListener>;
+  /** Bans and offences, shared by every port of this edge (lifted through edge/forward/bans.ts). */
+  readonly guard: IpGuard;
+  /** TLS certificates by stratum port key (ports with `tls.mode` tls or auto). */
+  readonly certificates: ReadonlyMap<string, PortCertificate>;
+  /** Reloads every port's TLS certificate (SIGHUP); a bad one is refused and the old one kept. */
+  reloadTls(why: string): void;
   /** PPAgent servers and their listeners, by stratum port key (ports with the agent enabled). */
   readonly agents: ReadonlyMap<string, { readonly server: AgentServer; readonly listener: StratumListener }>;
   /** Stratum V2 listeners, by stratum port key (ports with sv2.enabled). */
@@ -71,13 +78,15 @@ export interface EdgeStratum {
 
 export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   const clock = opts.clock ?? realClock;
-  const bans = new BanList();
+  const guard = new IpGuard();
+  const certificates = new Map<string, PortCertificate>();
   const ports = new Map<string, StratumPort>();
   const listeners = new Map<string, StratumListener>();
   const agents = new Map<string, { server: AgentServer; listener: StratumListener }>();
   let sv2 = new Map<string, Sv2Port>();
   const stopAll = () => {
     for (const p of sv2.values()) p.stop();
+    for (const c of certificates.values()) c.close();
     for (const p of ports.values()) p.stop();
     for (const a of agents.values()) {
       a.listener.stop(true);
@@ -100,19 +109,31 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         ...(opts.random ? { random: opts.random } : {}),
       });
       ports.set(key, port);
+      let tls: { mode: "tls" | "auto"; context: () => SecureContext } | undefined;
+      if (cfg.tls.mode !== "off" && cfg.tls.cert !== null && cfg.tls.key !== null) {
+        // A certificate that does not load stops the edge here, with the reason.
+        const cert = new PortCertificate(cfg.tls.cert, cfg.tls.key, log.child("tls"));
+        certificates.set(key, cert);
+        tls = { mode: cfg.tls.mode, context: () => cert.context };
+      }
+      const pp = cfg.proxy_protocol;
+      const proxy = pp.enabled ? { trusted: new TrustedProxies(pp.trusted), required: pp.required } : undefined;
       const listener = startListener({
         hostname: opts.hostname ?? cfg.address,
         port: opts.listenPorts?.[key] ?? cfg.listenPort,
         reusePort: opts.reusePort,
         limits: cfg.limits,
-        bans,
+        portKey: key,
+        guard,
+        ...(proxy ? { proxy } : {}),
+        ...(tls ? { tls } : {}),
         log,
         now: () => clock.now(),
         accept: (conn) => port.accept(conn),
       });
       port.attach(listener);
       listeners.set(key, listener);
-      opts.log.info(`stratum ${key} listening on ${listener.hostname}:${listener.port} for ${cfg.jobmanager}`);
+      opts.log.info(`stratum ${key} listening on ${listener.hostname}:${listener.port} for ${cfg.jobmanager}${tls ? (tls.mode === "tls" ? " (TLS)" : " (TLS and plain)") : ""}${proxy ? `, PROXY protocol from ${pp.trusted.join(", ") || "no trusted proxy"}${pp.required ? " (required)" : ""}` : ""}`);
       if (cfg.agentPort !== null) {
         if (!opts.agent) {
           log.warn(`agent.enabled is set but this process has no agent sink: no PPAgent server for ${key}`);
@@ -125,7 +146,9 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
           port: opts.agentListenPorts?.[key] ?? cfg.agentPort,
           reusePort: opts.reusePort,
           limits: cfg.limits,
-          bans,
+          portKey: key,
+          guard,
+          ...(proxy ? { proxy } : {}),
           log: agentLog,
           now: () => clock.now(),
           accept: (conn) => server.accept(conn, clock.now()),
@@ -135,14 +158,15 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         opts.log.info(`PPAgent server for ${key} listening on ${agentListener.hostname}:${agentListener.port}`);
       }
     }
-    sv2 = startSv2Listeners({ config: opts.config, ports, bans, log: opts.log, hostname: opts.hostname, listenPorts: opts.sv2ListenPorts, reusePort: opts.reusePort, publicHost: opts.publicHost });
+    sv2 = startSv2Listeners({ config: opts.config, ports, guard, log: opts.log, hostname: opts.hostname, listenPorts: opts.sv2ListenPorts, reusePort: opts.reusePort, publicHost: opts.publicHost });
   } catch (e) {
     stopAll();
     throw e;
   }
 
+  const maxBanMs = Math.max(0, ...[...ports.values()].map((p) => p.cfg.limits.ban_seconds * 1000));
   const sweep = (now = clock.now()) => {
-    bans.purge(now);
+    guard.purge(now, maxBanMs);
     for (const p of ports.values()) {
       try {
         p.sweep(now);
@@ -173,6 +197,11 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
   return {
     ports,
     listeners,
+    guard,
+    certificates,
+    reloadTls(why) {
+      for (const c of certificates.values()) c.reload(why);
+    },
     agents,
     sv2,
     status: {

@@ -92,6 +92,8 @@ export interface ShutdownOptions {
   readonly again?: "exit" | "ignore";
   /** Also stop when the parent's IPC channel closes (an edge worker whose supervisor died). */
   readonly onDisconnect?: boolean;
+  /** The signals that stop the process (default SIGINT, SIGTERM, SIGHUP; an edge keeps SIGHUP for certificate reloads). */
+  readonly signals?: readonly NodeJS.Signals[];
 }
 
 /**
@@ -121,6 +123,6 @@ export function onShutdown(log: Logger, termTimeoutSeconds: number, stop: () => 
       },
     );
   };
-  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, () => begin(s));
+  for (const s of opts.signals ?? (["SIGINT", "SIGTERM", "SIGHUP"] as const)) process.on(s, () => begin(s));
   if (opts.onDisconnect) process.on("disconnect", () => begin("supervisor gone"));
 }

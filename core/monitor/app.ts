@@ -7,6 +7,7 @@ import { Hono, type Context } from "hono";
 import { getConnInfo } from "hono/bun";
 import { errorResponse, notFoundResponse } from "./errors.ts";
 import { collectSecrets, createScrubber, type Scrubber } from "./redact.ts";
+import { bansRoutes } from "./routes/bans.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { jsonRoutes } from "./routes/json.ts";
 import { legacyRoutes } from "./routes/legacy.ts";
@@ -29,6 +30,7 @@ export function createMonitorApp(deps: MonitorDeps): Hono {
   });
 
   metricsRoutes(app, deps);
+  bansRoutes(app, deps);
   dashboardRoutes(app, deps);
   legacyRoutes(app, deps);
   jsonRoutes(app, deps);

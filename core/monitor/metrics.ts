@@ -5,6 +5,7 @@
  * mined and the switches; the core's stream backlog (its Redis lag) and
  * its counters. Edge counters restart at zero with the edge, which Prometheus treats as a reset.
  */
+import { BAN_KINDS } from "../../shared/contract/index.ts";
 import { PromWriter, type Sample } from "./prom.ts";
 import { currencyOfJobmanager, portSpanMs, type View } from "./view.ts";
 
@@ -45,6 +46,7 @@ export function buildMetrics(view: View): string {
     Object.entries(stats.stats.hashrates.coins).map(([currency, h]) => s({ currency }, h.hps)),
   );
 
+  banMetrics(w, view);
   coinMetrics(w, view);
   switcherMetrics(w, view);
 
@@ -113,4 +115,23 @@ function coinMetrics(w: PromWriter, view: View): void {
   w.gauge("powerpool_coinserver_rtt_seconds", "Round trip of the coinserver's last health check.", servers.filter(({ sv }) => sv.lastRttMs !== null).map(({ sv, l }) => s(l, (sv.lastRttMs ?? 0) / 1000)));
   w.gauge("powerpool_push_signal_last_timestamp_seconds", "When the coin's last push-block signal arrived (epoch seconds).", tips.filter((c) => c.tip.lastSignal !== null).map((c) => s(lbl(c), (c.tip.lastSignal ?? 0) / 1000)));
   w.counter("powerpool_push_signals_total", "Push-block signals per coin since start.", tips.map((c) => s(lbl(c), c.tip.signals)));
+}
+
+/** Issue 14: bans per edge with their reason (kind), abusive connections closed, lifts. */
+function banMetrics(w: PromWriter, view: View): void {
+  const edges = view.redisView.bans ?? [];
+  const kinds = BAN_KINDS;
+  w.gauge("powerpool_edge_bans_active", "Addresses an edge has banned now.", edges.map((e) => s({ edge: e.edge }, e.total)));
+  w.gauge(
+    "powerpool_edge_ban_expiry_seconds",
+    "Each active ban (kind: what it was for) and when it ends (epoch seconds).",
+    edges.flatMap((e) => e.bans.map((b) => s({ edge: e.edge, ip: b.ip, kind: b.kind, port: b.port }, b.until / 1000))),
+  );
+  w.counter("powerpool_edge_bans_total", "Addresses banned since the edge started, by kind.", edges.flatMap((e) => kinds.map((k) => s({ edge: e.edge, kind: k }, e.banned[k]))));
+  w.counter(
+    "powerpool_edge_abusive_connections_closed_total",
+    "Connections closed for abuse since the edge started (banned or not), by kind.",
+    edges.flatMap((e) => kinds.map((k) => s({ edge: e.edge, kind: k }, e.closed[k]))),
+  );
+  w.counter("powerpool_edge_ban_lifts_total", "Bans the operator lifted on the edge since it started.", edges.map((e) => s({ edge: e.edge }, e.lifted)));
 }

@@ -5,7 +5,7 @@
  * with the error attached; expired heartbeat keys are how an edge that went away disappears.
  */
 import { Cluster } from "ioredis";
-import { auxWorkCodec, contractNames, edgeStatusCodec, type AuxWorkV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import { auxWorkCodec, contractNames, edgeBansCodec, edgeStatusCodec, type AuxWorkV1, type EdgeBansV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
 import type { RedisView, RedisViewSource } from "./types.ts";
@@ -79,7 +79,19 @@ export class RedisViewReader implements RedisViewSource {
       const raw = await this.o.redis.get(names.auxWork(key));
       aux[key] = decodeAux(raw);
     }
-    return { edges, aux, readAt: Date.now(), error: null, undecodable };
+    const banKeys = await scanKeys(this.o.redis, names.edgeBansPattern);
+    const bans: EdgeBansV1[] = [];
+    for (const raw of await Promise.all(banKeys.map((k) => this.o.redis.get(k)))) {
+      if (raw === null) continue;
+      try {
+        bans.push(edgeBansCodec.decode(raw));
+      } catch (e) {
+        undecodable++;
+        this.o.log.debug(`monitor: skipped an edge's bans: ${(e as Error).message}`);
+      }
+    }
+    bans.sort((a, b) => a.edge.localeCompare(b.edge));
+    return { edges, aux, readAt: Date.now(), error: null, undecodable, bans };
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import pkg from "../../package.json" with { type: "json" };
 import type { Config } from "../../shared/config/load.ts";
+import { banLiftCodec, contractNames, MESSAGE_FIELD } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
 import { createMonitorApp } from "./app.ts";
@@ -13,7 +14,7 @@ import { DEFAULT_HISTORY_INTERVAL_MS, DEFAULT_HISTORY_POINTS, HashrateHistory } 
 import { RedisViewReader } from "./redis-view.ts";
 import { MonitorTracker } from "./tracker.ts";
 import type { CoreSource } from "./types.ts";
-import { hashrates, loadView, workerCount, type MonitorDeps } from "./view.ts";
+import { hashrates, loadView, workerCount, type BanLiftSink, type MonitorDeps } from "./view.ts";
 
 export interface MonitorOptions {
   /** A tracker the caller attached before the job managers started; else one is made and attached now. */
@@ -59,7 +60,21 @@ export function monitorDeps(config: Config, core: CoreSource, redis: RedisClient
     log,
     startedAt: opts.startedAt ?? Date.now(),
     version: { version: pkg.version, sha: process.env.POWERPOOL_GIT_SHA ?? null, revDate: process.env.POWERPOOL_REV_DATE ?? null },
+    banLifts: banLiftSink(redis, config.redis.prefix),
     detach,
+  };
+}
+
+/** Lifts are few: the stream keeps the last BAN_LIFT_STREAM_MAX, enough for an edge that was briefly away from Redis. */
+const BAN_LIFT_STREAM_MAX = 1000;
+
+export function banLiftSink(redis: RedisClient, prefix: string): BanLiftSink {
+  const stream = contractNames(prefix).banLiftStream;
+  return {
+    async lift(ip, edge) {
+      const id = await redis.xadd(stream, "MAXLEN", "~", BAN_LIFT_STREAM_MAX, "*", MESSAGE_FIELD, banLiftCodec.encode({ v: 1, ip, edge, at: Date.now() }));
+      return id ?? "";
+    },
   };
 }
 

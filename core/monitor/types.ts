@@ -2,7 +2,7 @@
  * @module What the monitor reads. Narrow, structural views of the running core (RunningCore fits
  * them as is) and of the edges' heartbeats, so the routes can be tested in memory with fakes.
  */
-import type { AuxWorkV1, EdgeStatusV1 } from "../../shared/contract/index.ts";
+import type { AuxWorkV1, EdgeBansV1, EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { AuxBlockResult, AuxChainStatus } from "../aux/index.ts";
 import type { BlockConsumerStatus, BlockResult } from "../blocks/index.ts";
 import type { PoolStatus, TipWatcherStatus } from "../coinserver/index.ts";
@@ -50,6 +50,8 @@ export interface RedisView {
   readonly error: string | null;
   /** Heartbeats that did not decode (another version, a foreign writer). */
   readonly undecodable: number;
+  /** Each live edge's bans (its edge-bans key has not expired); absent when not read. */
+  readonly bans?: readonly EdgeBansV1[];
 }
 
 export interface RedisViewSource {

@@ -17,6 +17,12 @@ export interface VersionInfo {
   readonly revDate: string | null;
 }
 
+/** Sends the operator's ban lifts to the edges (the ban-lift stream, shared/contract/edge-bans.ts). */
+export interface BanLiftSink {
+  /** Queues a lift of `ip` for `edge` (null: every edge); resolves with the stream entry id. */
+  lift(ip: string, edge: string | null): Promise<string>;
+}
+
 export interface MonitorDeps {
   readonly config: Config;
   readonly core: CoreSource;
@@ -28,6 +34,8 @@ export interface MonitorDeps {
   readonly startedAt: number;
   readonly version: VersionInfo;
   readonly now?: () => number;
+  /** Ban lifts towards the edges; without it POST /bans/lift answers 503. */
+  readonly banLifts?: BanLiftSink;
 }
 
 export interface View extends MonitorDeps {

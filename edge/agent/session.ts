@@ -96,6 +96,7 @@ export class AgentSession implements LineHandler {
     if (!this.ctx.isWorkerConnected(credit.address, credit.worker)) return this.error(AgentError.WORKER_NOT_CONNECTED);
     if (!this.workers.has(username) && this.workers.size >= MAX_AGENT_WORKERS) return this.error(AgentError.OTHER);
     this.workers.set(username, { address: credit.address, worker: credit.worker });
+    this.transport.markAuthorized();
     this.transport.send(AGENT_OK);
   }
 

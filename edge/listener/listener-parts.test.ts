@@ -4,7 +4,7 @@ import { captureLog } from "../../test/helpers/log-capture.ts";
 import type { LineHandler } from "../stratum/transport.ts";
 import { Connection, type ConnectionContext, type ListenerCounters } from "./connection.ts";
 import { LineFramer } from "./framing.ts";
-import { BanList, IpConnections, normalizeIp, takeToken } from "./ip-guard.ts";
+import { IpConnections, IpGuard, normalizeIp, takeToken } from "./ip-guard.ts";
 import { WriteQueue, type ByteSink } from "./write-queue.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -90,22 +90,58 @@ describe("WriteQueue", () => {
 });
 
 describe("IP guard", () => {
-  test("bans expire", () => {
-    const b = new BanList();
-    b.ban("1.2.3.4", 1000);
-    expect(b.isBanned("1.2.3.4", 999)).toBe(true);
-    expect(b.isBanned("1.2.3.4", 1000)).toBe(false);
-    b.ban("5.6.7.8", 10);
-    b.purge(20);
-    expect(b.size).toBe(0);
+  const limits = { ban_seconds: 600, ip_ban_offences: 3 };
+  test("offences close connections; the third within ban_seconds bans the address, with its reason; bans expire", () => {
+    const g = new IpGuard();
+    expect(g.offence("1.2.3.4", "junk", "junk input (x)", "main", 0, limits)).toEqual({ banned: false, offences: 1, honest: 0 });
+    expect(g.offence("1.2.3.4", "junk", "junk input (x)", "main", 1, limits).banned).toBe(false);
+    const r = g.offence("1.2.3.4", "oversize_line", "line longer than 4096 bytes", "main", 2, limits);
+    expect(r).toEqual({ banned: true, entry: { ip: "1.2.3.4", kind: "oversize_line", reason: "line longer than 4096 bytes", port: "main", since: 2, until: 600_002 } });
+    expect(g.isBanned("1.2.3.4", 600_001)).toBe(true);
+    expect(g.isBanned("1.2.3.4", 600_002)).toBe(false);
+    expect(g.bansByKind.oversize_line).toBe(1);
+    expect(g.closesByKind.junk).toBe(2);
   });
-  test("per-IP connection counts", () => {
+  test("offences further apart than ban_seconds do not add up", () => {
+    const g = new IpGuard();
+    for (let i = 0; i < 5; i++) expect(g.offence("a", "junk", "x", "main", i * 601_000, limits).banned).toBe(false);
+  });
+  test("an address with miners whose shares were accepted is never banned; its offending connections are only closed", () => {
+    const g = new IpGuard();
+    g.honest("nat", 1);
+    for (let i = 0; i < 10; i++) expect(g.offence("nat", "junk", "x", "main", i, limits)).toMatchObject({ banned: false, honest: 1 });
+    g.honest("nat", -1);
+    expect(g.offence("nat", "junk", "x", "main", 11, limits).banned).toBe(true);
+  });
+  test("the operator lifts a ban; the list shows active bans newest first; purge forgets expired ones", () => {
+    const g = new IpGuard();
+    for (const ip of ["a", "b"]) for (let i = 0; i < 3; i++) g.offence(ip, "junk", "x", "main", ip === "a" ? 0 : 5, limits);
+    expect(g.list(10).map((b) => b.ip)).toEqual(["b", "a"]);
+    expect(g.lift("a")).toBe(true);
+    expect(g.lift("a")).toBe(false);
+    expect(g.isBanned("a", 10)).toBe(false);
+    expect(g.lifted).toBe(1);
+    g.purge(700_000, 600_000);
+    expect(g.size).toBe(0);
+  });
+  test("per-IP connection counts: a tight limit for sockets not authorised, a generous one overall", () => {
     const c = new IpConnections();
-    expect(c.acquire("a", 2) && c.acquire("a", 2)).toBe(true);
-    expect(c.acquire("a", 2)).toBe(false);
-    c.release("a");
-    expect(c.acquire("a", 2)).toBe(true);
+    expect(c.acquire("a", 5, 2)).toBeNull();
+    expect(c.acquire("a", 5, 2)).toBeNull();
+    expect(c.acquire("a", 5, 2)).toBe("unauthorized");
+    c.authorized("a");
+    c.authorized("a");
+    expect(c.acquire("a", 5, 2)).toBeNull();
+    expect(c.acquire("a", 5, 2)).toBeNull();
+    expect(c.acquire("a", 5, 2)).toBe("unauthorized");
+    c.release("a", false);
+    expect(c.acquire("a", 5, 2)).toBeNull();
+    expect(c.acquire("a", 4, 5)).toBe("total");
+    expect(c.count("a")).toBe(4);
+    c.release("a", true);
+    expect(c.count("a")).toBe(3);
     expect(normalizeIp("::ffff:127.0.0.1")).toBe("127.0.0.1");
+    expect(normalizeIp(undefined)).toBe("unknown");
   });
   test("request budget: one second's worth, refilled over time", () => {
     const r = { tokens: 5, tokensAt: 0 };
@@ -141,18 +177,29 @@ class FakeSocket {
     this.calls.push("terminate");
   }
   timeout(): void {}
+  pause(): boolean {
+    this.calls.push("pause");
+    return true;
+  }
+  resume(): boolean {
+    this.calls.push("resume");
+    return true;
+  }
 }
 
-function connection(onRequest: (conn: Connection, id: string, method: string) => void, maxLineBytes = 4096): { conn: Connection; socket: FakeSocket; counters: ListenerCounters } {
+function connection(onRequest: (conn: Connection, id: string, method: string) => void, maxLineBytes = 4096, now = () => 1_000): { conn: Connection; socket: FakeSocket; counters: ListenerCounters } {
   const socket = new FakeSocket();
-  const counters = { oversizedLines: 0, bans: 0, blockedDrops: 0 } as ListenerCounters;
+  const counters = { oversizedLines: 0, bans: 0, offences: 0, blockedDrops: 0, rateLimited: 0, backpressured: 0, junk: 0 } as ListenerCounters;
   const ctx: ConnectionContext = {
-    limits: { max_line_bytes: maxLineBytes, ban_seconds: 600, blocked_write_timeout: 60, max_requests_per_second: 1000 },
-    bans: new BanList(),
+    limits: { max_line_bytes: maxLineBytes, ban_seconds: 600, ip_ban_offences: 3, blocked_write_timeout: 60, max_requests_per_second: 1000 },
+    portKey: "main",
+    guard: new IpGuard(),
     counters,
     log: captureLog("test").log,
-    now: () => 1_000,
+    now,
     released() {},
+    authorized() {},
+    admit: () => true,
   };
   const conn = new Connection(socket as unknown as Socket<Connection>, "127.0.0.1", 0, ctx);
   const handler: LineHandler = { request: (id, method) => onRequest(conn, id, method), malformed() {}, closed() {} };
@@ -222,13 +269,33 @@ describe("Connection framing and queueing across chunks (per-connection framer a
     conn.send("hello world\n");
     conn.send(bytes("queued\n"));
     expect(socket.received).toBe("hello");
-    expect(socket.calls.length).toBe(1); // the second send waited behind the first one's rest
+    // The second send waited behind the first one's rest, and the connection stopped reading (backpressure).
+    expect(socket.calls).toEqual(["write", "pause"]);
     socket.room = Infinity;
     conn.drain();
     expect(socket.received).toBe("hello world\nqueued\n");
     conn.send("after\n");
     expect(socket.received).toBe("hello world\nqueued\nafter\n");
-    expect(socket.calls.length).toBe(4); // 1 short write, 2 flushed chunks, 1 direct write
+    // 1 short write, 2 flushed chunks, reading again, 1 direct write.
+    expect(socket.calls).toEqual(["write", "pause", "write", "write", "resume", "write"]);
+  });
+
+  test("over max_requests_per_second every line is still answered, and the connection stops reading until the budget refills", () => {
+    let t = 1_000;
+    const answered: string[] = [];
+    const { conn, socket, counters } = connection((c, id) => (answered.push(id), c.send(`ok ${id}\n`)), 4096, () => t);
+    const burst = Array.from({ length: 1500 }, (_, i) => req(i)).join("");
+    conn.data(bytes(burst));
+    expect(answered.length).toBe(1500);
+    expect(counters.rateLimited).toBe(1);
+    expect(conn.isPaused).toBe(true);
+    expect(socket.calls.filter((c) => c === "terminate")).toEqual([]);
+    conn.sweep(t + 100); // 100 tokens back of the 501 owed
+    expect(conn.isPaused).toBe(true);
+    t += 600;
+    conn.sweep(t);
+    expect(conn.isPaused).toBe(false);
+    expect(socket.calls.slice(-1)).toEqual(["resume"]);
   });
 
   test("a line over the cap is refused even when it arrives in pieces", () => {

@@ -7,10 +7,15 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { Logger } from "../../shared/log.ts";
 import type { LineHandler } from "../stratum/transport.ts";
 import { Connection, type ConnectionLimits, type ListenerCounters } from "./connection.ts";
-import { IpConnections, normalizeIp, type BanList } from "./ip-guard.ts";
+import { IpConnections, normalizeIp, type IpGuard } from "./ip-guard.ts";
+import type { SecureContext } from "node:tls";
+import type { TrustedProxies } from "./proxy-protocol.ts";
 
 export interface ListenerLimits extends ConnectionLimits {
+  /** Every connection from one address (authorised miners count only here). */
   readonly max_connections_per_ip: number;
+  /** Connections from one address whose miner has not authorised (yet). */
+  readonly max_unauthorized_per_ip: number;
 }
 
 export interface ListenerOptions {
@@ -20,8 +25,14 @@ export interface ListenerOptions {
   /** SO_REUSEPORT: several worker processes listen on one port and the kernel spreads connections. */
   readonly reusePort?: boolean;
   readonly limits: ListenerLimits;
-  /** Shared by every port of the edge. */
-  readonly bans: BanList;
+  /** The stratum port key, for ban records and logs. */
+  readonly portKey: string;
+  /** Bans and offences, shared by every port of the edge. */
+  readonly guard: IpGuard;
+  /** PROXY protocol (`proxy_protocol.enabled`): whose headers are believed, and whether one is required. */
+  readonly proxy?: { readonly trusted: TrustedProxies; readonly required: boolean };
+  /** TLS (`tls.mode`): TLS only, or TLS and plain text by the first byte; `context` is the certificate in use now. */
+  readonly tls?: { readonly mode: "tls" | "auto"; context(): SecureContext };
   readonly log: Logger;
   now(): number;
   /** Creates the protocol side of an admitted connection. */
@@ -48,9 +59,15 @@ export function startListener(opts: ListenerOptions): StratumListener {
     disconnects: 0,
     refusedBanned: 0,
     refusedPerIp: 0,
+    refusedUnauthorized: 0,
+    proxyRejected: 0,
+    tlsConnections: 0,
+    tlsErrors: 0,
     bans: 0,
+    offences: 0,
     junk: 0,
     rateLimited: 0,
+    backpressured: 0,
     oversizedLines: 0,
     blockedDrops: 0,
   };
@@ -58,14 +75,52 @@ export function startListener(opts: ListenerOptions): StratumListener {
   const connections = new Set<Connection>();
   const ctx = {
     limits: opts.limits,
-    bans: opts.bans,
+    portKey: opts.portKey,
+    guard: opts.guard,
     counters,
     log: opts.log,
     now: opts.now,
     released(conn: Connection) {
       connections.delete(conn);
-      perIp.release(conn.ip);
+      if (!conn.admitted) return;
+      perIp.release(conn.ip, conn.isAuthorized);
       counters.disconnects++;
+    },
+    authorized(conn: Connection) {
+      perIp.authorized(conn.ip);
+    },
+    ...(opts.tls ? { tlsContext: opts.tls.context } : {}),
+    admit(conn: Connection): boolean {
+      const ip = conn.ip;
+      if (opts.guard.isBanned(ip, opts.now())) {
+        counters.refusedBanned++;
+        conn.close("banned", "abort");
+        return false;
+      }
+      const refused = perIp.acquire(ip, opts.limits.max_connections_per_ip, opts.limits.max_unauthorized_per_ip);
+      if (refused !== null) {
+        if (refused === "total") counters.refusedPerIp++;
+        else counters.refusedUnauthorized++;
+        // Debug, not notice: a connect storm from one address must not become a log storm.
+        if (opts.log.enabled("debug"))
+          opts.log.debug(
+            refused === "total"
+              ? `refusing ${ip}: already ${opts.limits.max_connections_per_ip} connections from it`
+              : `refusing ${ip}: already ${opts.limits.max_unauthorized_per_ip} connections from it that have not authorised`,
+          );
+        conn.close("per-IP limit", "abort");
+        return false;
+      }
+      conn.admitted = true;
+      counters.connects++;
+      try {
+        conn.handler = opts.accept(conn);
+      } catch (e) {
+        opts.log.error("stratum: accepting a connection failed", { error: e });
+        conn.close("internal error", "abort");
+        return false;
+      }
+      return true;
     },
   };
 
@@ -77,31 +132,36 @@ export function startListener(opts: ListenerOptions): StratumListener {
       binaryType: "uint8array",
       open(socket) {
         const now = opts.now();
-        const ip = normalizeIp(socket.remoteAddress);
-        if (opts.bans.isBanned(ip, now)) {
+        // A client that reset its connection before it was opened has no address left: nothing to serve.
+        if (!socket.remoteAddress) {
+          if (opts.log.enabled("debug")) opts.log.debug("stratum: a connection closed before it opened");
+          socket.terminate();
+          return;
+        }
+        const peer = normalizeIp(socket.remoteAddress);
+        const proxy = opts.proxy;
+        const trusted = proxy !== undefined && proxy.trusted.has(peer);
+        // A banned client is refused before anything is allocated (behind a proxy: once its header names it).
+        if (!trusted && opts.guard.isBanned(peer, now)) {
           counters.refusedBanned++;
           socket.terminate();
           return;
         }
-        if (!perIp.acquire(ip, opts.limits.max_connections_per_ip)) {
-          counters.refusedPerIp++;
-          // Debug, not notice: a connect storm from one address must not become a log storm.
-          if (opts.log.enabled("debug")) opts.log.debug(`refusing ${ip}: already ${opts.limits.max_connections_per_ip} connections from it`);
+        if (proxy?.required && !trusted) {
+          counters.proxyRejected++;
+          opts.log.notice(`closing a connection from ${peer}: not a trusted proxy, and proxy_protocol.required is set`);
           socket.terminate();
           return;
         }
         socket.setNoDelay(true);
         socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
-        const conn = new Connection(socket, ip, now, ctx);
+        const conn = new Connection(socket, peer, now, ctx);
         socket.data = conn;
         connections.add(conn);
-        counters.connects++;
-        try {
-          conn.handler = opts.accept(conn);
-        } catch (e) {
-          opts.log.error("stratum: accepting a connection failed", { error: e });
-          conn.close("internal error", "abort");
-        }
+        // With PROXY protocol or TLS on, the first bytes decide the client's address and whether it
+        // speaks TLS (preamble.ts) before admission.
+        if (proxy || opts.tls) conn.awaitPreamble({ ...(proxy ? { proxy: { trusted, required: proxy.required } } : {}), tls: opts.tls?.mode ?? "off" });
+        else ctx.admit(conn);
       },
       data(socket, chunk) {
         (socket.data as Connection | undefined)?.data(chunk);

@@ -33,6 +33,7 @@ export function authorize(s: Session, id: string, params: readonly unknown[], no
   s.address = credit.address;
   s.worker = credit.worker;
   s.authorized = true;
+  s.transport.markAuthorized();
   s.vardiff.onDifficultySet(now);
   ctx.onAuthorized(s);
   if (ctx.log.enabled("debug")) ctx.log.debug(`authorized ${s.name} (${credit.via}) from ${s.transport.ip}`, { difficulty: s.nextDiff });

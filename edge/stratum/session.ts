@@ -24,6 +24,8 @@ import type { LineHandler, Transport } from "./transport.ts";
 import type { EdgeJob } from "../ports.ts";
 
 export const SHARE_CHECK_TIMEOUT_MS = 15_000;
+/** With this many replies waiting on share checks, the connection reads no more until they are answered (backpressure). */
+export const MAX_PENDING_REPLIES = 256;
 /** Bounds the per-connection ring whatever `invalid_window` says (one byte per share). */
 export const MAX_INVALID_WINDOW = 10_000;
 
@@ -139,7 +141,9 @@ export class Session implements LineHandler {
   /** Reserves the next place in the output for a reply decided later. */
   reserve(id: string, now: number): ReplySlot {
     const slot: ReplySlot = { data: undefined, at: now, id };
-    (this.queue ??= []).push(slot);
+    const q = (this.queue ??= []);
+    q.push(slot);
+    if (q.length === MAX_PENDING_REPLIES) this.transport.hold(true);
     return slot;
   }
 
@@ -199,7 +203,12 @@ export class Session implements LineHandler {
       else if (item.data === undefined) break;
       else this.transport.send(item.data);
     }
-    if (i === q.length) this.queue = null;
-    else q.splice(0, i);
+    if (i === q.length) {
+      this.queue = null;
+      if (q.length >= MAX_PENDING_REPLIES) this.transport.hold(false);
+    } else {
+      q.splice(0, i);
+      if (q.length < MAX_PENDING_REPLIES / 2) this.transport.hold(false);
+    }
   }
 }

@@ -33,6 +33,8 @@ export function submit(s: Session, id: string, params: readonly unknown[], now: 
   if (!s.authorized) {
     ctx.counters.not_authed_err++;
     s.send(errorReply(id, StratumError.UNAUTHORIZED));
+    // A few are a miner pipelining after a reconnect; a stream of them is a flood (ip-guard.ts).
+    s.transport.strike("mining.submit before mining.authorize", now, "unauthorized");
     return;
   }
   const p = parseSubmit(params, ctx.extranonce2Size * 2);
@@ -66,7 +68,7 @@ export function submit(s: Session, id: string, params: readonly unknown[], now: 
     ctx.log.error("stratum: share check threw", { error: e, worker: s.name });
     verdict = BROKEN;
   }
-  answer(s, id, verdict, difficulty, now);
+  answer(s, id, verdict, difficulty, resolved.job !== undefined, now);
 }
 
 /** What `resolveJob` found; module-level because submits are handled one at a time, so no object per share. */
@@ -86,18 +88,18 @@ function resolveJob(s: Session, jobId: string): void {
 }
 
 /** Sends the verdict's reply now, or reserves its place until an asynchronous check settles. */
-function answer(s: Session, id: string, verdict: ShareVerdict | Promise<ShareVerdict>, difficulty: number, now: number): void {
+function answer(s: Session, id: string, verdict: ShareVerdict | Promise<ShareVerdict>, difficulty: number, issued: boolean, now: number): void {
   if (isPromise(verdict)) {
     const slot = s.reserve(id, now);
     verdict.then(
-      (v) => finish(s, id, v, difficulty, now, slot),
+      (v) => finish(s, id, v, difficulty, issued, now, slot),
       (e: unknown) => {
         s.ctx.log.error("stratum: share check failed", { error: e, worker: s.name });
-        finish(s, id, BROKEN, difficulty, now, slot);
+        finish(s, id, BROKEN, difficulty, issued, now, slot);
       },
     );
   } else {
-    finish(s, id, verdict, difficulty, now, undefined);
+    finish(s, id, verdict, difficulty, issued, now, undefined);
   }
 }
 
@@ -195,10 +197,15 @@ function checkLine(s: Session, bytes: Uint8Array, L: SubmitLine, id: string, nti
     sc.extranonce1 = NO_BYTES;
     sc.job = undefined;
   }
-  answer(s, id, verdict, difficulty, now);
+  answer(s, id, verdict, difficulty, resolved.job !== undefined, now);
 }
 
-function finish(s: Session, id: string, v: ShareVerdict, difficulty: number, receivedAt: number, slot: ReplySlot | undefined): void {
+/**
+ * `issued`: the job id was one this client was given. A stale share for such a job (a block came
+ * while the share was on its way) is what every honest miner sends after a new block, the faster
+ * the more: it does not count toward the invalid-share ban. An id never issued does.
+ */
+function finish(s: Session, id: string, v: ShareVerdict, difficulty: number, issued: boolean, receivedAt: number, slot: ReplySlot | undefined): void {
   if (s.transport.closed) return;
   const ctx = s.ctx;
   ctx.counters[v.result]++;
@@ -210,6 +217,7 @@ function finish(s: Session, id: string, v: ShareVerdict, difficulty: number, rec
     ctx.counters.acceptedDifficulty += difficulty;
     ctx.onAccepted(difficulty, receivedAt);
     s.vardiff.onAccepted(difficulty, receivedAt);
+    s.transport.markHonest();
   } else {
     reply = errorReply(id, v.code);
     if (ctx.log.enabled("debug")) ctx.log.debug(`${v.message}: share rejected from worker ${s.name}`, { code: v.code });
@@ -217,7 +225,7 @@ function finish(s: Session, id: string, v: ShareVerdict, difficulty: number, rec
   if (slot) s.fill(slot, reply);
   else s.send(reply);
   const now = slot ? ctx.clock.now() : receivedAt;
-  if (s.recordOutcome(v.result !== "acc", now)) return;
+  if (s.recordOutcome(v.result !== "acc" && !(v.result === "stale" && issued), now)) return;
   retargetIfDue(s, now);
 }
 

@@ -14,10 +14,19 @@ export interface Transport {
   send(data: string | Uint8Array): void;
   /** Closes; "abort" resets the socket without flushing (abuse, stuck clients). */
   close(reason: string, mode?: "graceful" | "abort"): void;
-  /** Counts junk input (unknown method and the like) toward a temporary IP ban. */
-  strike(reason: string, now: number): void;
-  /** Bans the IP for the port's `ban_seconds` and closes. */
+  /**
+   * Counts junk input (unknown method and the like; "unauthorized": requests that need an
+   * authorised miner) toward closing the connection, and then toward a temporary IP ban.
+   */
+  strike(reason: string, now: number, kind?: "junk" | "unauthorized"): void;
+  /** Closes for too many invalid shares, counting toward a ban of the IP (listener/ip-guard.ts). */
   ban(reason: string, now: number): void;
+  /** Many replies pending (true): read no more requests until they are answered (false). */
+  hold(on: boolean): void;
+  /** The miner authorised: the connection leaves the per-IP unauthorised count. */
+  markAuthorized(): void;
+  /** The miner had a share accepted: its IP is never banned while it stays connected. */
+  markHonest(): void;
 }
 
 /** What the listener hands each connection's lines to. */

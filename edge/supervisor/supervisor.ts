@@ -4,7 +4,8 @@
  * the shared ports (SO_REUSEPORT: the kernel spreads new connections over them).
  *
  *   worker exits on its own  → logged, restarted after RestartBackoff's delay (or give up: exit 1)
- *   SIGTERM/SIGINT/SIGHUP    → forwarded to every worker, which drains as a lone edge does; exit
+ *   SIGHUP                   → forwarded to every worker, which reloads its TLS certificates
+ *   SIGTERM/SIGINT           → forwarded to every worker, which drains as a lone edge does; exit
  *                              when all have (0 if all exited 0); after term_timeout, SIGKILL them
  *   a second signal          → SIGKILL every worker and exit 1 at once
  *
@@ -88,6 +89,11 @@ export class EdgeSupervisor {
     return code;
   }
 
+  /** Sends `signal` to every running worker without stopping them (SIGHUP: reload certificates). */
+  forward(signal: NodeJS.Signals): void {
+    for (const slot of this.slots) slot.proc?.kill(signal);
+  }
+
   /** SIGKILL every worker now (a second signal, or a drain that took too long). */
   killAll(): void {
     for (const slot of this.slots) {
@@ -141,8 +147,9 @@ function isWorkerMessage(m: unknown): m is WorkerMessage {
 }
 
 /**
- * The supervisor's signal handling: the first SIGINT/SIGTERM/SIGHUP stops the workers gracefully
- * and exits with their result; a second one kills them and exits 1.
+ * The supervisor's signal handling: the first SIGINT/SIGTERM stops the workers gracefully and
+ * exits with their result; a second one kills them and exits 1. SIGHUP goes to the workers (TLS
+ * certificate reload).
  */
 export function superviseSignals(sup: EdgeSupervisor, log: Logger): void {
   let stopping = false;
@@ -154,7 +161,11 @@ export function superviseSignals(sup: EdgeSupervisor, log: Logger): void {
     }
     stopping = true;
     log.notice(`${signal}: stopping the workers`);
-    void sup.stop(signal === "SIGHUP" ? "SIGTERM" : signal);
+    void sup.stop(signal);
   };
-  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, handler);
+  for (const s of ["SIGINT", "SIGTERM"] as const) process.on(s, handler);
+  process.on("SIGHUP", () => {
+    log.notice("SIGHUP: the workers reload their TLS certificates");
+    sup.forward("SIGHUP");
+  });
 }

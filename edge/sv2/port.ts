@@ -10,14 +10,14 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { EdgeClientV1, EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
-import { IpConnections, normalizeIp, type BanList } from "../listener/ip-guard.ts";
+import { IpConnections, normalizeIp, type IpGuard } from "../listener/ip-guard.ts";
 import type { PreparedJob } from "../jobs/index.ts";
 import type { PortContext } from "../stratum/context.ts";
 import { Sv2Connection, type Sv2ConnectionContext } from "./connection.ts";
 import { HandshakeBudget } from "./handshake-budget.ts";
 import type { EdgeKeys } from "./keys.ts";
 import { encodeReconnect } from "./messages.ts";
-import { Sv2Session, type Sv2Counters } from "./session.ts";
+import { Sv2Session, type Sv2Counters, type Sv2Wire } from "./session.ts";
 
 /** A connection must finish the handshake and SetupConnection within this (real miners take milliseconds). */
 export const SETUP_TIMEOUT_MS = 15_000;
@@ -34,8 +34,10 @@ export interface Sv2PortOptions {
   readonly reusePort?: boolean;
   /** Host miners use to reach the edge, for the printed URL. */
   readonly publicHost: string;
-  readonly bans: BanList;
+  /** The edge's bans (shared with the v1 listeners): a banned address gets no SV2 connection either. */
+  readonly guard: IpGuard;
   readonly maxConnectionsPerIp: number;
+  readonly maxUnauthorizedPerIp: number;
   readonly maxFrameBytes: number;
   /** Handshakes per second one address may start (four seconds' worth at once). */
   readonly handshakesPerSecondPerIp: number;
@@ -66,7 +68,19 @@ export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
   const connections = new Set<Sv2Connection>();
   const perIp = new IpConnections();
   let channels = 0;
-  const sessionCtx = { port, counters, onChannelsChanged: (d: number) => void (channels += d) };
+  // A connection counts against the tight unauthorised per-IP limit until it opens a channel (v1: until authorize).
+  const authorized = new WeakSet<Sv2Connection>();
+  const sessionCtx = {
+    port,
+    counters,
+    onChannelsChanged: (d: number) => void (channels += d),
+    onFirstChannel(wire: Sv2Wire) {
+      const c = wire as Sv2Connection;
+      if (authorized.has(c)) return;
+      authorized.add(c);
+      perIp.authorized(c.ip);
+    },
+  };
   const connCtx: Sv2ConnectionContext = {
     keys: opts.keys,
     counters,
@@ -78,7 +92,7 @@ export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
     now: () => port.clock.now(),
     released(conn) {
       connections.delete(conn);
-      perIp.release(conn.ip);
+      perIp.release(conn.ip, authorized.has(conn));
     },
   };
 
@@ -91,7 +105,7 @@ export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
       open(socket) {
         const now = port.clock.now();
         const ip = normalizeIp(socket.remoteAddress);
-        if (opts.bans.isBanned(ip, now) || !perIp.acquire(ip, opts.maxConnectionsPerIp)) {
+        if (opts.guard.isBanned(ip, now) || perIp.acquire(ip, opts.maxConnectionsPerIp, opts.maxUnauthorizedPerIp) !== null) {
           socket.terminate();
           return;
         }

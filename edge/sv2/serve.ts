@@ -7,7 +7,7 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Config } from "../../shared/config/load.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { BanList } from "../listener/ip-guard.ts";
+import type { IpGuard } from "../listener/ip-guard.ts";
 import type { StratumPort } from "../stratum/port.ts";
 import { aead } from "./aead.ts";
 import { loadEdgeKeys, type EdgeKeys } from "./keys.ts";
@@ -17,7 +17,7 @@ export interface Sv2ListenOptions {
   /** Only its file name is read (key files are relative to it); an edge's config view has it too. */
   readonly config: Pick<Config, "file">;
   readonly ports: ReadonlyMap<string, StratumPort>;
-  readonly bans: BanList;
+  readonly guard: IpGuard;
   readonly log: Logger;
   readonly hostname?: string;
   /** Per-key SV2 listen port overrides (0: the OS picks; tests). */
@@ -46,8 +46,9 @@ export function startSv2Listeners(opts: Sv2ListenOptions): Map<string, Sv2Port> 
         listenPort: opts.listenPorts?.[key] ?? cfg.listenPort + cfg.sv2.port_diff,
         reusePort: opts.reusePort,
         publicHost: opts.publicHost ?? (cfg.address === "0.0.0.0" ? "localhost" : cfg.address),
-        bans: opts.bans,
+        guard: opts.guard,
         maxConnectionsPerIp: cfg.limits.max_connections_per_ip,
+        maxUnauthorizedPerIp: cfg.limits.max_unauthorized_per_ip,
         maxFrameBytes: cfg.sv2.max_frame_bytes,
         handshakesPerSecondPerIp: cfg.sv2.handshakes_per_second_per_ip,
         log,

@@ -52,6 +52,8 @@ export interface Sv2SessionContext {
   readonly counters: Sv2Counters;
   /** The port's channels changed (status). */
   onChannelsChanged(delta: number): void;
+  /** The connection opened its first channel: its miner is authorised (per-IP limits, ip-guard.ts). */
+  onFirstChannel?(wire: Sv2Wire): void;
 }
 
 /** Error codes we send (§3.5 leaves them to implementations; these are the common ones). */
@@ -100,6 +102,7 @@ export class Sv2Session {
   firmware = "";
   readonly channels = new Map<number, Channel>();
   private nextChannelId = GROUP_CHANNEL_ID + 1;
+  private openedAny = false;
   /** prevhash (hex) of the last SetNewPrevHash sent on this connection. */
   private prevHashKey = "";
   /** Channels owing a Success batch. */
@@ -209,6 +212,10 @@ export class Sv2Session {
     this.channels.set(ch.id, ch);
     this.ctx.counters.channelsOpened++;
     this.ctx.onChannelsChanged(1);
+    if (!this.openedAny) {
+      this.openedAny = true;
+      this.ctx.onFirstChannel?.(this.wire);
+    }
     if (port.log.enabled("debug")) port.log.debug(`SV2 ${kind} channel ${ch.id} for ${credit.address}.${credit.worker} (${credit.via}) from ${this.wire.ip}`);
     this.wire.send(
       M.encodeOpenChannelSuccess({

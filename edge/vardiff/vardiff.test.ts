@@ -117,6 +117,36 @@ describe("VardiffState", () => {
     v.restrict(128, 4096);
     expect(v.personalTiers).toEqual([256, 512, 1024]);
   });
+  test("a miner far above the target is retargeted at once, between intervals, from its recent rate", () => {
+    const v = new VardiffState(settings({ tiers: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1] }), T0);
+    // An established miner at 20 a minute at 0.001 for ten minutes…
+    for (let i = 0; i < 200; i++) v.onAccepted(0.001, T0 + i * 3000);
+    const t = T0 + 600_000;
+    expect(v.retarget(0.001, t)).toBeUndefined();
+    // …that suddenly sends 1,000 a second: due after ten shares, long before `interval`.
+    for (let i = 0; i < 9; i++) v.onAccepted(0.001, t + i);
+    expect(v.due(t + 9)).toBe(false);
+    v.onAccepted(0.001, t + 10);
+    expect(v.due(t + 10)).toBe(true);
+    // 10 shares of 0.001 in (at least) a second: 0.6 a minute → ideal 0.03 → tier 0.032.
+    expect(v.retarget(0.001, t + 10)).toBe(0.032);
+    expect(v.due(t + 11)).toBe(false);
+  });
+  test("a miner at its target never takes the fast path", () => {
+    const v = new VardiffState(settings(), T0);
+    let last = T0;
+    let early = 0;
+    for (let i = 1; i <= 200; i++) {
+      const t = T0 + i * 3000;
+      v.onAccepted(64, t); // 20 a minute
+      if (!v.due(t)) continue;
+      if (t - last <= 30_000) early++;
+      last = t;
+      expect(v.retarget(64, t)).toBeUndefined();
+    }
+    expect(early).toBe(0);
+  });
+
   test("fractional tiers work (CPU test difficulties)", () => {
     const v = new VardiffState(settings({ tiers: [0.001, 0.002, 0.004] }), T0);
     for (let i = 0; i < 20; i++) v.onAccepted(0.001, T0 + i * 1500); // 40 a minute at 0.001

@@ -15,6 +15,8 @@ export interface BannerInfo {
   readonly hashrate: number | null;
   /** The Stratum V2 URL (stratum2+tcp://host:port/<authority key>), when the edge serves SV2. */
   readonly sv2Url?: string;
+  /** The self-signed certificate of the port's stratum+ssl side, or null without TLS. */
+  readonly tlsCert?: string | null;
 }
 
 export function banner(b: BannerInfo): string {
@@ -25,7 +27,8 @@ export function banner(b: BannerInfo): string {
 PowerPool demo is running (bcoin regtest: every share is also a block).
 
   Stratum URL:  ${local}${wide ? `  (other machines: stratum+tcp://${hostname()}:${b.stratumPort})` : ""}
-${b.sv2Url ? `  Stratum V2:   ${b.sv2Url}\n` : ""}  Dashboard:    ${b.monitorUrl}dashboard/
+${b.sv2Url ? `  Stratum V2:   ${b.sv2Url}\n` : ""}${b.tlsCert ? `  Stratum TLS:  stratum+ssl://127.0.0.1:${b.stratumPort}  (same port; self-signed ${b.tlsCert}; cpuminer: -o stratum+tcps://127.0.0.1:${b.stratumPort} --cert ${b.tlsCert})
+` : ""}  Dashboard:    ${b.monitorUrl}dashboard/
   Miner login:  username ${login}  password x
                 (any bcoin regtest address works as the username: R…, G… or rb1…, then .<worker>)
   cpuminer:     minerd -a sha256d -o ${local} -u ${login} -p x

@@ -41,6 +41,8 @@ export interface DemoConfigOptions {
   readonly procname?: string;
   /** An SV2 edge key file (`bun run sv2-keys`): the port also serves Stratum V2, on a port the OS picks. */
   readonly sv2KeyFile?: string;
+  /** A certificate for stratum+ssl on the same port (tls.mode auto: TLS and plain text). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export function demoConfig(o: DemoConfigOptions): Config {
@@ -67,7 +69,7 @@ coins:
       - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
     block_poll: 0.2
 stratum:
-  main: {address: ${o.listen}, port: ${o.stratumPort}, ${diff}${o.sv2KeyFile ? `, sv2: {enabled: true, key_file: "${o.sv2KeyFile}"}` : ""}}
+  main: {address: ${o.listen}, port: ${o.stratumPort}, ${diff}${o.sv2KeyFile ? `, sv2: {enabled: true, key_file: "${o.sv2KeyFile}"}` : ""}${o.tls ? `, tls: {mode: auto, cert: "${o.tls.cert}", key: "${o.tls.key}"}` : ""}}
 edges:
 ${o.edges.map((e) => `  ${e}: {}`).join("\n")}
 reporters:

@@ -5,7 +5,7 @@
  * started is stopped in reverse order and its temporary files are removed.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startCore } from "../../core/app.ts";
@@ -82,6 +82,19 @@ let status: DemoStatus | undefined;
 const say = (line: string) => (status ? status.print(line) : process.stdout.write(`${line}\n`));
 const log = createLogger("demo", { level: "warn", format: "text", components: {}, write: (l) => say(l) });
 
+/** A self-signed certificate for localhost (Debian's openssl), so the demo port also speaks stratum+ssl; null without openssl. */
+async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string } | null> {
+  const cert = join(dir, "demo.crt");
+  const key = join(dir, "demo.key");
+  const san = `subjectAltName=DNS:localhost,DNS:${hostname()},IP:127.0.0.1`;
+  try {
+    const p = Bun.spawn(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=powerpool-demo", "-addext", san], { stdout: "ignore", stderr: "ignore" });
+    return (await p.exited) === 0 ? { cert, key } : null;
+  } catch {
+    return null; // no openssl: plain stratum only
+  }
+}
+
 async function start(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "powerpool-demo-"));
   undo.push({ what: "temporary files", run: () => rmSync(dir, { recursive: true, force: true }) });
@@ -103,7 +116,8 @@ async function start(): Promise<void> {
   if (stopping) return;
 
   const sv2KeyFile = writeDemoSv2Keys(dir);
-  const config = demoConfig({ node, redisUrl: redis.url, prefix: "demo:", stratumPort: opts.port, monitorPort: opts.monitorPort, listen: opts.listen, edges: ["local"], sv2KeyFile });
+  const tls = await selfSignedCertificate(dir);
+  const config = demoConfig({ node, redisUrl: redis.url, prefix: "demo:", stratumPort: opts.port, monitorPort: opts.monitorPort, listen: opts.listen, edges: ["local"], sv2KeyFile, ...(tls ? { tls } : {}) });
   const core = await startCore(config, log.child("core"), { consumer: "demo-core" });
   undo.push({ what: "core", run: () => core.stop() });
   if (stopping) return;
@@ -119,7 +133,7 @@ async function start(): Promise<void> {
     await miner.start();
     undo.push({ what: "miner", run: () => miner!.stop() });
   }
-  process.stdout.write(banner({ stratumPort, listen: opts.listen, monitorUrl: core.monitor!.url, node, redisNote: redis.note, dir, hashrate: miner ? opts.hashrate : null, sv2Url: edge.stratum.sv2.get("main")?.url.replace("//localhost:", "//127.0.0.1:") }));
+  process.stdout.write(banner({ stratumPort, listen: opts.listen, monitorUrl: core.monitor!.url, node, redisNote: redis.note, dir, hashrate: miner ? opts.hashrate : null, sv2Url: edge.stratum.sv2.get("main")?.url.replace("//localhost:", "//127.0.0.1:"), tlsCert: tls?.cert ?? null }));
   status = new DemoStatus({ core, edges: [edge], node });
   status.start();
   undo.push({ what: "status", run: () => status!.stop() });

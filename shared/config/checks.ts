@@ -127,6 +127,14 @@ export function checkConfig(cfg: EdgePoolConfig, addresses: AddressChecker, name
   const binds = new Map<string, string>();
   for (const [key, s] of Object.entries(cfg.stratum)) {
     const base = `stratum.${key}`;
+    if (s.tls.mode !== "off") {
+      if (s.tls.cert === null) out.push({ path: `${base}.tls.cert`, expected: `a PEM certificate chain file (tls.mode is ${s.tls.mode})` });
+      if (s.tls.key === null) out.push({ path: `${base}.tls.key`, expected: `a PEM private key file (tls.mode is ${s.tls.mode})` });
+    }
+    const pp = s.proxy_protocol;
+    if (pp.enabled && pp.required && pp.trusted.length === 0) {
+      out.push({ path: `${base}.proxy_protocol.trusted`, expected: "at least one load balancer address when required is true (else every connection is refused)", found: "[]" });
+    }
     if (s.jobmanager === undefined) {
       if (jobmanagerKeys.length !== 1) out.push({ path: `${base}.jobmanager`, expected: `the coin or switcher this port mines (required when there is not exactly one; configured: ${jobmanagerKeys.join(", ") || "none"})` });
     } else ref(`${base}.jobmanager`, "coin or switcher", s.jobmanager, jobmanagerKeys);

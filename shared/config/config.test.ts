@@ -207,6 +207,17 @@ reporters:
     expect(lines[0]).toMatch(/^coins\.LTC\.pool_address: a valid address for network litecoin \(.+\) \| found "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpG"$/);
   });
 
+  test("proxy_protocol: trusted entries must be addresses or CIDR blocks; required needs a trusted proxy", () => {
+    const port = (pp: string) => minimal.replace("  main: {port: 3333}", `  main: {port: 3333, proxy_protocol: ${pp}}`);
+    expect(parse(port("{enabled: true, trusted: [10.0.0.0/8, 192.0.2.7, '2001:db8::/32']}")).stratum.main?.proxy_protocol.trusted).toHaveLength(3);
+    const bad = problems(port("{enabled: true, trusted: [10.0.0.0/33, 10.0.0/8, example.com]}"));
+    expect(bad).toHaveLength(3);
+    expect(bad[0]).toBe('stratum.main.proxy_protocol.trusted[0]: an IP address or CIDR block, e.g. 10.0.0.0/8 | found "10.0.0.0/33"');
+    expect(problems(port("{enabled: true, required: true}"))).toEqual([
+      'stratum.main.proxy_protocol.trusted: at least one load balancer address when required is true (else every connection is refused) | found []',
+    ]);
+  });
+
   test("a missing required key says it is required", () => {
     const lines = problems(minimal.replace(/    pool_address: .*\n/, ""));
     expect(lines).toEqual(["coins.LTC.pool_address: a value (string); this key is required"]);

@@ -9,6 +9,7 @@
  * errors must list each mistake, not stop at the first), rejects unknown keys with strict objects,
  * fills defaults, and gives us the config's TypeScript type from the same declaration.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const port = z.number().int().min(1).max(65535);
@@ -142,16 +143,53 @@ const sv2 = z.strictObject({
 const stratumLimits = z.strictObject({
   /** Longest request line a miner may send; longer lines close the connection. */
   max_line_bytes: z.number().int().min(256).default(4096),
-  max_connections_per_ip: z.number().int().positive().default(256),
-  /** Junk input (bad JSON, unknown methods in a burst, framing abuse) bans the IP this long. */
+  /**
+   * Connections from one address, all kinds: generous, as a farm behind one NAT address is normal
+   * (authorised miners count only against this limit).
+   */
+  max_connections_per_ip: z.number().int().positive().default(5000),
+  /** Connections from one address whose miner has not authorised (yet): tight, for scanners and floods. */
+  max_unauthorized_per_ip: z.number().int().positive().default(256),
+  /** An abusive connection is closed; this many within `ban_seconds` from one address ban the address (never while it has miners with accepted shares). */
+  ip_ban_offences: z.number().int().positive().default(3),
+  /** How long an address stays banned, and the window its offences are counted in. */
   ban_seconds: seconds.default(600),
   /** Ban when at least this share of the last `invalid_window` shares were invalid. */
   invalid_ratio: z.number().min(0).max(1).default(0.9),
   invalid_window: z.number().int().positive().default(100),
   /** Seconds a client may keep its socket blocked (not reading) before it is dropped. */
   blocked_write_timeout: seconds.default(60),
-  /** Requests per second per connection before requests are rejected. */
-  max_requests_per_second: z.number().positive().default(200),
+  /** Requests per second per connection; above it the edge reads that connection more slowly (never a penalty). */
+  max_requests_per_second: z.number().positive().default(1000),
+});
+
+/** An address or CIDR block (`10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1`). */
+const cidr = z.string().refine((v) => {
+  const [address = "", bits, extra] = v.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const n = /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
+  return n >= 0 && n <= (family === 4 ? 32 : 128);
+}, "an IP address or CIDR block, e.g. 10.0.0.0/8");
+
+/** PROXY protocol v1/v2 from load balancers (edge/listener/proxy-protocol.ts). */
+const proxyProtocol = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Load balancers whose header is believed; a header from any other address closes the connection. */
+  trusted: z.array(cidr).default([]),
+  /** Every connection must come through a trusted proxy with a header. */
+  required: z.boolean().default(false),
+});
+
+/** TLS stratum (stratum+ssl://) on this port (edge/listener/tls.ts). */
+const stratumTls = z.strictObject({
+  /** off: plain TCP; tls: TLS only; auto: TLS and plain text on one port (a first byte of 0x16 is a TLS ClientHello). */
+  mode: z.enum(["off", "tls", "auto"]).default("off"),
+  /** PEM file: the server certificate followed by its intermediates. Reloaded on SIGHUP and when the file changes. */
+  cert: z.string().min(1).nullable().default(null),
+  /** PEM file: the certificate's private key (unencrypted). */
+  key: z.string().min(1).nullable().default(null),
 });
 
 const stratum = z.strictObject({
@@ -175,6 +213,8 @@ const stratum = z.strictObject({
   agent: agent.prefault({}),
   sv2: sv2.prefault({}),
   limits: stratumLimits.prefault({}),
+  proxy_protocol: proxyProtocol.prefault({}),
+  tls: stratumTls.prefault({}),
 });
 
 const edge = z.strictObject({

@@ -13,6 +13,8 @@ describe("Redis ACL users", () => {
         "(%R~x:jobs:LTC %R~x:job:LTC %R~x:jobs:sha_multi %R~x:job:sha_multi +xread +xrevrange +get) " +
         "(%W~x:shares %W~x:candidates %W~x:agent +xadd) " +
         "(~x:edge:eu1 ~x:edge:eu1/* +set +del) " +
+        "(~x:edge-bans:eu1 ~x:edge-bans:eu1/* +set +del) " +
+        "(%R~x:ban-lifts +xread +xrevrange) " +
         "(~x:edge-name:eu1 ~x:edge-name:eu1/* +get +set) " +
         "(~x:edge-id:* +get +set +eval +pexpire +del)",
     );

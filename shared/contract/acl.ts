@@ -65,6 +65,9 @@ export function edgeAclUser(o: EdgeAclOptions): AclUser {
       ),
       selector([`%W~${n.shareStream}`, `%W~${n.candidateStream}`, `%W~${n.agentStream}`], ["+xadd"]),
       selector(self(n.edgeStatus), ["+set", "+del"]),
+      // Its bans for the monitor, and the operator's lifts (edge/forward/bans.ts).
+      selector(self(n.edgeBans), ["+set", "+del"]),
+      selector([`%R~${n.banLiftStream}`], ["+xread", "+xrevrange"]),
       selector(self(n.edgeIdByName), ["+get", "+set"]),
       selector([`~${n.edgeIdLease(0).replace(/0$/, "*")}`], ["+get", "+set", "+eval", "+pexpire", "+del"]),
     ],

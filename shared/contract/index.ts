@@ -8,6 +8,18 @@ export type { JsonCodec } from "./json-codec.ts";
 export { jobCodec, JobType, JOB_VERSION, type JobV1, type AuxTargetV1 } from "./job.ts";
 export { candidateCodec, CANDIDATE_VERSION, type BlockCandidateV1 } from "./candidate.ts";
 export { edgeStatusCodec, EDGE_STATUS_VERSION, type EdgeStatusV1, type EdgePortStatusV1, type EdgeClientV1 } from "./edge-status.ts";
+export {
+  edgeBansCodec,
+  banLiftCodec,
+  BAN_KINDS,
+  EDGE_BANS_VERSION,
+  BAN_LIFT_VERSION,
+  MAX_PUBLISHED_BANS,
+  type EdgeBansV1,
+  type EdgeBanV1,
+  type BanKind,
+  type BanLiftV1,
+} from "./edge-bans.ts";
 export { auxWorkCodec, AUX_WORK_VERSION, type AuxWorkV1 } from "./aux-work.ts";
 export { agentRecordCodec, AGENT_RECORD_VERSION, type AgentRecordV1 } from "./agent-record.ts";
 export {

@@ -23,6 +23,12 @@ export interface ContractNames {
   edgeStatus(edge: string): string;
   /** Pattern matching every edge status key (SCAN MATCH). */
   readonly edgeStatusPattern: string;
+  /** An edge's active bans (edge-bans.ts), with a TTL like its status. */
+  edgeBans(edge: string): string;
+  /** Pattern matching every edge bans key (SCAN MATCH). */
+  readonly edgeBansPattern: string;
+  /** Ban lifts, core (monitor) → edges; capped, read by every edge without a group. */
+  readonly banLiftStream: string;
   /** Lease on a numeric edge id (the extranonce1 prefix); holds the owner's name and session. */
   edgeIdLease(id: number): string;
   /** An edge's last id, so a restarted edge gets the same prefix back when it is free. */
@@ -60,6 +66,9 @@ export function contractNames(prefix: string): ContractNames {
     auxWork: (aux) => `${prefix}aux:${aux}`,
     edgeStatus: (edge) => `${prefix}edge:${edge}`,
     edgeStatusPattern: `${prefix}edge:*`,
+    edgeBans: (edge) => `${prefix}edge-bans:${edge}`,
+    edgeBansPattern: `${prefix}edge-bans:*`,
+    banLiftStream: `${prefix}ban-lifts`,
     edgeIdLease: (id) => `${prefix}edge-id:${id}`,
     edgeIdByName: (edge) => `${prefix}edge-name:${edge}`,
     deadLetter: (kind) => `${prefix}dead:${kind}`,

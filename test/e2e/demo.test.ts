@@ -86,6 +86,13 @@ test("bun run demo: an external miner with the printed login, blocks accepted, C
   expect(seen.acceptedDifficulty).toBeGreaterThan(0);
   expect((await fetch(dashboard)).status).toBe(200);
 
+  // stratum+ssl on the same port, trusting the self-signed certificate the banner names.
+  const ssl = await waitFor("the stratum+ssl URL", match(/Stratum TLS:\s+stratum\+ssl:\/\/127\.0\.0\.1:(\d+)\s+\(same port; self-signed (\S+);/));
+  expect(ssl[1]).toBe(url[1]);
+  const tlsMiner = await TestMiner.connect(Number(ssl[1]), "127.0.0.1", { ca: await Bun.file(ssl[2]!).text() });
+  expect((await tlsMiner.cpuMinerHandshake(`${address}.tls`)).authorize.result).toBe(true);
+  tlsMiner.close();
+
   // Not a TTY: plain status lines every few seconds.
   const status = await waitFor("a status line with accepted blocks", () => [...out.matchAll(/blocks (\d+) found, (\d+) accepted/g)].find((m) => Number(m[2]) > 0));
   expect(Number(status[1])).toBeGreaterThanOrEqual(Number(status[2]));

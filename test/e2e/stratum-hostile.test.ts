@@ -41,13 +41,18 @@ async function expectRefused(e: TestStratum): Promise<void> {
 }
 
 describe("junk input and bans", () => {
-  test("a line over max_line_bytes closes the connection and bans the IP", async () => {
+  test("a line over max_line_bytes closes the connection; the third such connection bans the IP", async () => {
     const e = start({ limits: { max_line_bytes: 512 } });
-    const m = await connect(e);
-    m.sendRaw(`{"id":1,"method":"mining.subscribe","params":["${"a".repeat(600)}`); // no newline needed
-    await m.waitClosed();
-    expect(e.listener.counters.oversizedLines).toBe(1);
+    for (let i = 1; i <= 3; i++) {
+      const m = await connect(e);
+      m.sendRaw(`{"id":1,"method":"mining.subscribe","params":["${"a".repeat(600)}`); // no newline needed
+      await m.waitClosed();
+      expect(e.listener.counters.oversizedLines).toBe(i);
+    }
+    expect(e.listener.counters).toMatchObject({ offences: 3, bans: 1 });
     await expectRefused(e);
+    expect(e.logLines.some((l) => l.includes("banning 127.0.0.1 for 600s: line longer than 512 bytes"))).toBe(true);
+    expect(e.edge.guard.list(e.clock.t)).toMatchObject([{ ip: "127.0.0.1", kind: "oversize_line", port: "main" }]);
   });
 
   test("a line at the cap is fine", async () => {
@@ -60,7 +65,7 @@ describe("junk input and bans", () => {
     expect((await m.next()).id).toBe(1);
   });
 
-  test("invalid JSON is answered error 20 each time; ten junk lines in a minute ban the IP", async () => {
+  test("invalid JSON is answered error 20 each time; ten junk lines in a minute close the connection; three such connections ban the IP", async () => {
     const e = start();
     const m = await connect(e);
     for (let i = 0; i < 9; i++) m.sendLine(`GET /${i} HTTP/1.1`);
@@ -68,11 +73,44 @@ describe("junk input and bans", () => {
     expect(m.closed).toBe(false);
     m.sendLine("still not json");
     await m.waitClosed();
+    expect(e.listener.counters).toMatchObject({ offences: 1, bans: 0 });
+    expect(e.logLines.some((l) => l.includes("closing a connection from 127.0.0.1: junk input (invalid JSON) (offence 1 of 3 before the address is banned)"))).toBe(true);
+    for (let round = 0; round < 2; round++) {
+      const j = await connect(e);
+      for (let i = 0; i < 10; i++) j.sendLine("junk");
+      await j.waitClosed();
+    }
     expect(e.listener.counters.bans).toBe(1);
     await expectRefused(e);
     e.clock.t += 601_000; // ban_seconds default 600
     const again = await connect(e);
     expect((await again.request("mining.subscribe", [])).result).toBeDefined();
+  });
+
+  test("junk from an address with miners whose shares were accepted closes only the junk connection, never the farm", async () => {
+    const e = start();
+    e.feed.publish();
+    const honest = await cpuMiner(e);
+    expect((await honest.submit(honest.mineShare(honest.lastJob!))).result).toBe(true);
+    for (let round = 0; round < 5; round++) {
+      const j = await connect(e);
+      for (let i = 0; i < 10; i++) j.sendLine("junk");
+      await j.waitClosed();
+    }
+    expect(e.listener.counters).toMatchObject({ offences: 5, bans: 0 });
+    expect(e.logLines.some((l) => l.includes("the address is not banned: 1 miner(s) with accepted shares use it"))).toBe(true);
+    expect((await honest.submit(honest.mineShare(honest.lastJob!))).result).toBe(true);
+    const other = await cpuMiner(e);
+    expect((await other.submit(other.mineShare(other.lastJob!))).result).toBe(true);
+  });
+
+  test("mining.submit before authorize, in a flood, counts as unauthorised requests", async () => {
+    const e = start({ limits: { ip_ban_offences: 1 } });
+    const m = await connect(e);
+    await m.request("mining.subscribe", []);
+    for (let i = 0; i < 10; i++) m.sendLine(JSON.stringify({ id: i, method: "mining.submit", params: ["w", "j", "00000000", "00000000", "00000000"] }));
+    await m.waitClosed();
+    expect(e.edge.guard.list(e.clock.t)).toMatchObject([{ kind: "unauthorized" }]);
   });
 
   test("unknown methods in a burst count as junk too", async () => {
@@ -83,20 +121,31 @@ describe("junk input and bans", () => {
     expect(e.port.counters.unk_err).toBe(10);
   });
 
-  test("requests over max_requests_per_second are dropped; a sustained flood is banned", async () => {
+  test("requests over max_requests_per_second are all answered: the connection is read more slowly, never closed or banned", async () => {
     const e = start({ limits: { max_requests_per_second: 5 } });
     const m = await connect(e);
     const req = (id: number) => `${JSON.stringify({ id, method: "mining.extranonce.subscribe", params: [] })}\n`;
     m.sendRaw(Array.from({ length: 8 }, (_, i) => req(i)).join(""));
-    for (let i = 0; i < 5; i++) expect((await m.next()).id).toBe(i);
-    await Bun.sleep(20);
-    expect(m.unread).toHaveLength(0); // 5, 6, 7 were over the rate
-    expect(e.listener.counters.rateLimited).toBe(3);
-    e.clock.t += 1000; // a second later the budget is back
-    expect((await m.request("mining.extranonce.subscribe", [], 50)).result).toBe(true);
-    m.sendRaw(Array.from({ length: 40 }, (_, i) => req(100 + i)).join(""));
-    await m.waitClosed();
-    expect(e.listener.counters.bans).toBe(1);
+    for (let i = 0; i < 8; i++) expect((await m.next()).id).toBe(i);
+    expect(e.listener.counters.rateLimited).toBe(1);
+    // Paused: what is sent now waits in the kernel until the budget refills on the edge's clock.
+    m.sendRaw(req(8));
+    await Bun.sleep(50);
+    expect(m.unread).toHaveLength(0);
+    e.advance(1000);
+    expect((await m.next()).id).toBe(8);
+    // A sustained flood of valid requests: paced (one second's budget per second), every one answered.
+    for (let round = 0; round < 5; round++) {
+      const last = 100 + round * 40 + 39;
+      m.sendRaw(Array.from({ length: 40 }, (_, i) => req(100 + round * 40 + i)).join(""));
+      for (let t = 0; t < 200 && !m.messages.some((x) => x.id === last); t++) {
+        e.advance(1000);
+        await Bun.sleep(5);
+      }
+    }
+    expect(m.messages.filter((x) => x.result === true).length).toBe(8 + 1 + 200);
+    expect(m.closed).toBe(false);
+    expect(e.listener.counters).toMatchObject({ bans: 0, offences: 0 });
   });
 
   test("max_connections_per_ip refuses the next connection until one closes", async () => {
@@ -112,8 +161,8 @@ describe("junk input and bans", () => {
     expect((await m.request("mining.subscribe", [])).result).toBeDefined();
   });
 
-  test("a high invalid-share ratio bans the IP", async () => {
-    const e = start({ limits: { invalid_window: 10, invalid_ratio: 0.5 } });
+  test("a high invalid-share ratio closes the connection and (here at the first offence) bans the IP", async () => {
+    const e = start({ limits: { invalid_window: 10, invalid_ratio: 0.5, ip_ban_offences: 1 } });
     e.feed.publish();
     const m = await cpuMiner(e);
     for (let i = 0; i < 5; i++) expect((await m.submit(m.mineShare(m.lastJob!))).result).toBe(true);
@@ -122,6 +171,19 @@ describe("junk input and bans", () => {
     await m.submit(m.lowShare(m.lastJob!)).catch(() => undefined);
     await m.waitClosed();
     await expectRefused(e);
+    expect(e.edge.guard.list(e.clock.t)).toMatchObject([{ kind: "invalid_shares", reason: "5 of the last 10 shares rejected" }]);
+  });
+
+  test("stale shares for jobs the miner was given (a block while they travelled) never count toward the ratio", async () => {
+    const e = start({ limits: { invalid_window: 10, invalid_ratio: 0.5, ip_ban_offences: 1 } });
+    e.feed.publish();
+    const m = await cpuMiner(e);
+    const old = m.lastJob!;
+    const shares = Array.from({ length: 20 }, () => m.mineShare(old));
+    e.feed.publish(); // a new block: every share above is now stale
+    for (const sh of shares) expect((await m.submit(sh)).error).toEqual([21, "Job not found (=stale)", null]);
+    expect(m.closed).toBe(false);
+    expect(e.listener.counters.offences).toBe(0);
   });
 
   test("no input crashes the edge or gets a handler's exception through", async () => {

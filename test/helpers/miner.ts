@@ -97,19 +97,34 @@ export class TestMiner {
 
   private constructor(private readonly socket: Socket<TestMiner | undefined>) {}
 
-  static async connect(port: number, host = "127.0.0.1"): Promise<TestMiner> {
+  /**
+   * `tls`: connect with Bun's TLS client (stratum+ssl), trusting `ca` (PEM) or, without it, any
+   * certificate; resolves once the handshake is done (rejects if it fails).
+   */
+  static async connect(port: number, host = "127.0.0.1", tls?: { ca?: string; serverName?: string }): Promise<TestMiner> {
     let miner: TestMiner | undefined;
+    let handshake: { resolve: () => void; reject: (e: Error) => void } | undefined;
+    const handshakeDone = tls ? new Promise<void>((resolve, reject) => (handshake = { resolve, reject })) : undefined;
     const socket = await Bun.connect<TestMiner | undefined>({
       hostname: host,
       port,
+      ...(tls ? { tls: tls.ca ? { ca: tls.ca, serverName: tls.serverName ?? "localhost" } : { rejectUnauthorized: false } } : {}),
       socket: {
         data: (s, chunk) => s.data?.receive(new TextDecoder().decode(chunk)),
-        close: (s) => s.data?.onClose(),
-        error: (s) => s.data?.onClose(),
+        close: (s) => {
+          s.data?.onClose();
+          handshake?.reject(new Error("TestMiner.connect: closed during the TLS handshake"));
+        },
+        error: (s, e) => {
+          s.data?.onClose();
+          handshake?.reject(e);
+        },
+        handshake: (_s, ok, err) => (ok ? handshake?.resolve() : handshake?.reject(new Error(`TLS handshake failed: ${err?.message ?? "unknown"}`))),
       },
     });
     miner = new TestMiner(socket);
     socket.data = miner;
+    if (handshakeDone) await handshakeDone;
     return miner;
   }
 
