@@ -8,7 +8,11 @@ import { TipWatcher, type TipListener, type TipSource } from "./tip-watcher.ts";
 type Extra = Partial<Pick<CoinserverPoolOptions, "waitForLiveMs" | "unavailableCodes" | "clock" | "fetch">>;
 
 /** One pool per coin or aux chain; call `start()` on it. */
-export function createCoinserverPool(chain: Pick<ResolvedCoin | ResolvedAux, "key" | "coinservs" | "rpc_ping_int">, log: Logger, extra: Extra = {}): CoinserverPool {
+export function createCoinserverPool(
+  chain: Pick<ResolvedCoin | ResolvedAux, "key" | "rpc_ping_int"> & { readonly coinservs: CoinserverPoolOptions["servers"] },
+  log: Logger,
+  extra: Extra = {},
+): CoinserverPool {
   return new CoinserverPool({ label: chain.key, servers: chain.coinservs, pingInterval: chain.rpc_ping_int, log, ...extra });
 }
 

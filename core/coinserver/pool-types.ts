@@ -9,7 +9,8 @@ import type { CoinserverStatus } from "./server-state.ts";
 export interface CoinserverPoolOptions {
   /** Coin or aux key, used in log lines and errors (e.g. "LTC"). */
   readonly label: string;
-  readonly servers: readonly CoinserverConfig[];
+  /** `rpcworkqueue` may be left out (tests, aux chains built by hand): Core's default 16 then. */
+  readonly servers: readonly (Omit<CoinserverConfig, "rpcworkqueue"> & Partial<Pick<CoinserverConfig, "rpcworkqueue">>)[];
   /** Seconds between health checks of every server (config `rpc_ping_int`). */
   readonly pingInterval: number;
   readonly log: Logger;

@@ -39,6 +39,8 @@ const coinserver = z.strictObject({
   timeout: seconds.default(10),
   /** Optional display name in logs and the monitor; defaults to address:port. */
   name: z.string().optional(),
+  /** The node's -rpcworkqueue (Core's default 16): the core keeps fewer calls than this in flight to it. */
+  rpcworkqueue: z.number().int().min(1).max(1_000_000).default(16),
 });
 
 const algorithm = z.strictObject({
