@@ -18,7 +18,7 @@ export function createCoinserverPool(
 
 /** The tip watcher of a main-chain coin; `source` is normally the coin's CoinserverPool. */
 export function createTipWatcher(
-  coin: Pick<ResolvedCoin, "key" | "block_poll" | "job_refresh" | "notify_timeout" | "polling">,
+  coin: Pick<ResolvedCoin, "key" | "block_poll" | "job_refresh" | "notify_timeout" | "polling"> & Partial<Pick<ResolvedCoin, "poll">>,
   source: TipSource,
   listener: TipListener,
   log: Logger,
@@ -33,6 +33,7 @@ export function createTipWatcher(
     jobRefresh: coin.job_refresh,
     notifyTimeout: coin.notify_timeout,
     polling: coin.polling,
+    pollWhileChannelUp: coin.poll === true,
     ...(clock ? { clock } : {}),
   });
 }

@@ -111,6 +111,11 @@ function coinMetrics(w: PromWriter, view: View): void {
   w.gauge("powerpool_coinserver_rtt_seconds", "Round trip of the coinserver's last health check.", servers.filter(({ sv }) => sv.lastRttMs !== null).map(({ sv, l }) => s(l, (sv.lastRttMs ?? 0) / 1000)));
   w.gauge("powerpool_coinserver_rpc_in_flight", "RPC calls in flight to the coinserver (bounded below its rpcworkqueue).", servers.map(({ sv, l }) => s(l, sv.inFlight ?? 0)));
   w.counter("powerpool_coinserver_busy_total", "\"Work queue depth exceeded\" answers (backed off and retried, never counted as down).", servers.map(({ sv, l }) => s(l, sv.busyAnswers ?? 0)));
+  w.gauge(
+    "powerpool_block_method",
+    "1 for how the coin notices new blocks now (zmq, longpoll, datagram, poll); poll while a ZMQ subscription or long poll is down.",
+    tips.flatMap((c) => (["zmq", "longpoll", "datagram", "poll"] as const).map((m) => s({ ...lbl(c), method: m }, c.tip.method === m ? 1 : 0))),
+  );
   w.gauge("powerpool_push_signal_last_timestamp_seconds", "When the coin's last push-block signal arrived (epoch seconds).", tips.filter((c) => c.tip.lastSignal !== null).map((c) => s(lbl(c), (c.tip.lastSignal ?? 0) / 1000)));
   w.counter("powerpool_push_signals_total", "Push-block signals per coin since start.", tips.map((c) => s(lbl(c), c.tip.signals)));
 }

@@ -82,6 +82,9 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: 
       }
     }
     checkCoinservers(`${base}.coinservs`, c.coinservs, out);
+    if (c.block_method === "zmq" && !c.coinservs.some((s) => s.zmq)) {
+      out.push({ path: `${base}.block_method`, expected: "a coinserver with `zmq: tcp://host:port` (block_method zmq needs one)", found: "zmq" });
+    }
   }
 
   for (const [key, a] of Object.entries(cfg.aux)) {
