@@ -1,7 +1,7 @@
 /**
  * The hand-written ZMTP subscriber against a real libzmq publisher (python3-zmq, publishing the way
  * Bitcoin Core's zmqpubhashblock does). The chain behind the TipWatcher is a stand-in that counts
- * calls; real nodes are in test/e2e/block-latency.test.ts and bench/block.ts.
+ * calls; real nodes are in test/e2e/block-channels.test.ts and bench/block.ts.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { captureLog } from "../../test/helpers/log-capture.ts";
