@@ -140,7 +140,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     });
     const watcher = createTipWatcher(coin, pool, jobs, clog.child("tip"));
     watcher.start();
-    const signals = startBlockSignals(coin, pool, watcher, clog.child("signals"));
+    const signals = startBlockSignals(coin, pool, watcher, jobs, clog.child("signals"));
     coins.set(coin.key, { key: coin.key, pool, jobs, submitter, watcher, signals });
   }
 

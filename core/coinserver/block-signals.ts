@@ -5,7 +5,10 @@
  *   `longpollid`; else the coin simply keeps polling);
  * - `zmq`, `longpoll`: that one; `poll`: neither.
  * Every signal goes to the TipWatcher (`notify`), and the channel's up/down to `setChannel`, so
- * polling runs exactly while no channel is up.
+ * polling runs exactly while no channel is up. To save round trips between the block and the
+ * miners, a signal also goes straight to the job manager: a ZMQ hashblock asks for a template at
+ * once (in parallel with the watcher's tip check), a returned long poll hands over the template
+ * the node sent. The watcher's own check then finds the template unchanged: no second job.
  */
 import type { CoinConfig } from "../../shared/config/schema.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -35,10 +38,17 @@ export function resolveBlockMethod(method: CoinConfig["block_method"], servers: 
   return servers.some((s) => s.zmq) ? "zmq" : "longpoll";
 }
 
+/** The job manager as signals see it. */
+export interface SignalJobs {
+  refreshNow(cause: "notify"): void;
+  offerTemplate(raw: unknown): void;
+}
+
 export function startBlockSignals(
   coin: { readonly key: string; readonly block_method: CoinConfig["block_method"]; readonly rules: readonly string[]; readonly coinservs: readonly PoolServerConfig[] },
   pool: LongPollPool,
   watcher: Pick<TipWatcher, "notify" | "setChannel">,
+  jobs: SignalJobs,
   log: Logger,
 ): BlockSignals {
   const configured = resolveBlockMethod(coin.block_method, coin.coinservs);
@@ -54,7 +64,10 @@ export function startBlockSignals(
         server,
         endpoint: cs.zmq,
         log,
-        onBlock: () => watcher.notify("zmq"),
+        onBlock: () => {
+          jobs.refreshNow("notify");
+          watcher.notify("zmq");
+        },
         // The channel is up while any coinserver's subscription is.
         onState: (isUp, detail) => {
           if (isUp) up.add(server);
@@ -66,7 +79,10 @@ export function startBlockSignals(
       subs.push(sub);
     }
   } else if (configured === "longpoll") {
-    poller = new LongPoller({ label: coin.key, pool, rules: coin.rules, log, onSignal: () => watcher.notify("longpoll"), onState: (up, detail) => watcher.setChannel("longpoll", up, detail) });
+    poller = new LongPoller({ label: coin.key, pool, rules: coin.rules, log, onSignal: (t) => {
+        jobs.offerTemplate(t);
+        watcher.notify("longpoll");
+      }, onState: (up, detail) => watcher.setChannel("longpoll", up, detail) });
     poller.start();
   }
   return {

@@ -27,8 +27,8 @@ export interface LongPollOptions {
   /** getblocktemplate rules, as for the coin's templates. */
   readonly rules: readonly string[];
   readonly log: Logger;
-  /** A held request returned: a new block or a better template. */
-  onSignal(): void;
+  /** A held request returned (a new block or a better template; `template` is the node's answer), or the first answer after an outage or a server change. */
+  onSignal(template: unknown): void;
   onState(up: boolean, detail: string): void;
   readonly renewMs?: number;
   readonly backoffMinMs?: number;
@@ -121,7 +121,7 @@ export class LongPoller {
         if (held) this.returns++;
         // A returned long poll is news; so is the first answer after an outage or from another
         // server (its tip may differ, and nothing else would tell the watcher while polling is off).
-        if (held || fresh) this.o.onSignal();
+        if (held || fresh) this.o.onSignal(t);
       } catch (e) {
         const why = this.why;
         if (!this.running || why === "stop") break;

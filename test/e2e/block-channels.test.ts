@@ -49,7 +49,8 @@ describe("a new block reaches a stratum client as a clean job (real litecoind)",
         const [hash] = await ltc1!.mine(1);
         await cleanJobOn(miner!, hash!);
       }
-      expect(cap.count(/LTC: new block \d+ \w+ \(found by getblocktemplate long polling\)/)).toBe(3);
+      // The job goes out from the long poll's own template; the watcher's tip check logs just after.
+      await until("the watcher's three new blocks", () => cap.count(/LTC: new block \d+ \w+ \(found by getblocktemplate long polling\)/) === 3);
       expect(cap.count(/found by poll/)).toBe(0);
       expect(ltc.signals.status().longpoll?.returns).toBeGreaterThanOrEqual(3);
       // The held request occupies one of the node's in-flight slots.
@@ -76,7 +77,7 @@ describe("a new block reaches a stratum client as a clean job (real litecoind)",
         await pub.block(hash!, seq++);
         await cleanJobOn(miner!, hash!);
       }
-      expect(cap.count(/LTC: new block \d+ \w+ \(found by ZMQ hashblock\)/)).toBe(3);
+      await until("the watcher's three new blocks", () => cap.count(/LTC: new block \d+ \w+ \(found by ZMQ hashblock\)/) === 3);
       expect(ltc.signals.status().zmq[0]).toMatchObject({ server: "ltc0", up: true, messages: 3, gaps: 0 });
 
       await pub.kill();

@@ -48,7 +48,7 @@ export async function startLtcPool(o: LtcPoolOptions): Promise<LtcPool> {
     `
 pool:
   procname: ${o.name}
-  datagram: ${datagramPort === null ? "{enabled: false}" : `{enabled: true, address: 127.0.0.1, port: ${datagramPort}}`}
+  datagram: ${datagramPort === null ? "{enabled: false}" : `{enabled: true, host: 127.0.0.1, port: ${datagramPort}}`}
   events: {enabled: false}
 coins:
   LTC:
