@@ -8,8 +8,9 @@
  * (ZMTP 3.0 style, 0x01 + topic, which libzmq 4.x accepts from a 3.0 peer) and reading frames.
  *
  * It reconnects by itself with back-off; `onState` reports up/down, `onMessage` every complete
- * multipart message. Frames over `maxFrame` bytes end the connection (a publisher of block hashes
- * never sends them), so a wrong port cannot make it buffer without bound.
+ * multipart message. Frames over `maxFrame` bytes, or messages of more than 64 frames, end the
+ * connection (a publisher of block hashes never sends them), so a wrong peer cannot make it
+ * buffer without bound.
  */
 import { connect, type Socket } from "node:net";
 
@@ -29,6 +30,8 @@ export interface ZmtpSubOptions {
 const FLAG_MORE = 0x01;
 const FLAG_LONG = 0x02;
 const FLAG_COMMAND = 0x04;
+/** Frames per message at most: a block publisher sends 3. */
+const MAX_PARTS = 64;
 
 /** Parses `tcp://host:port` (host may be `[v6]`); throws a RangeError naming what was expected. */
 export function parseTcpEndpoint(endpoint: string): { host: string; port: number } {
@@ -180,6 +183,7 @@ export class ZmtpSubscriber {
       }
       if (f.command) continue; // PING/PONG and the like: nothing for a subscriber to do
       this.parts.push(f.body);
+      if (this.parts.length > MAX_PARTS) throw new Error(`a message of more than ${MAX_PARTS} frames`);
       if (f.more) continue;
       const parts = this.parts;
       this.parts = [];

@@ -32,6 +32,8 @@ export interface LitecoindOptions {
   readonly rpcthreads?: number;
   /** Extra command-line arguments for every node. */
   readonly args?: readonly string[];
+  /** Keep `<datadir>/regtest/debug.log` with microsecond timestamps (default: no log file). */
+  readonly debugLog?: boolean;
 }
 
 export interface LitecoindNode {
@@ -180,7 +182,7 @@ function makeNode(name: string, datadir: string, ports: { p2p: number; rpc: numb
     "-discover=0",
     "-upnp=0",
     "-printtoconsole=0",
-    "-debuglogfile=0",
+    ...(opts.debugLog ? ["-logtimemicros=1"] : ["-debuglogfile=0"]),
     ...(opts.rpcworkqueue !== undefined ? [`-rpcworkqueue=${opts.rpcworkqueue}`] : []),
     ...(opts.rpcthreads !== undefined ? [`-rpcthreads=${opts.rpcthreads}`] : []),
     ...peers.map((p) => `-addnode=127.0.0.1:${p}`),
