@@ -53,7 +53,8 @@ class Clients {
     const c = new Clients(n);
     const all = new Promise<void>((resolve) => (c.onReady = resolve));
     for (let i = 0; i < n; i += 200) await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, j) => c.connect(port, i + j)));
-    await all;
+    const timeout = Bun.sleep(60_000).then(() => "timeout" as const);
+    if ((await Promise.race([all, timeout])) === "timeout") throw new Error(`only ${c.ready} of ${n} stratum clients got a first job within 60 s`);
     return c;
   }
 

@@ -14,12 +14,12 @@
  * - Calls in flight per server stay below its `rpcworkqueue` (inFlightLimit); a "work queue depth
  *   exceeded" answer means busy: the call backs off and retries, the server stays live (issue 16 §3).
  */
+import type { CoinserverConfig } from "../../shared/config/schema.ts";
 import type { Logger } from "../../shared/log.ts";
 import { realClock, type Cancel, type Clock } from "./clock.ts";
 import { CoinserverError, isServerFailure, NoLiveServerError, RpcTransportError, UNAVAILABLE_RPC_CODES } from "./errors.ts";
 import type { CoinserverPoolOptions, PoolCallOptions, PoolEvent, PoolStatus, ServerOutcome } from "./pool-types.ts";
 import { RpcClient, type RpcCallOptions } from "./rpc-client.ts";
-import type { CoinserverConfig } from "../../shared/config/schema.ts";
 import { parseChainInfo, parseNetworkInfo, ServerState } from "./server-state.ts";
 
 export type { CoinserverPoolOptions, PoolCallOptions, PoolEvent, PoolStatus, ServerOutcome } from "./pool-types.ts";
@@ -190,7 +190,7 @@ export class CoinserverPool {
     if (last !== undefined && now - last < BUSY_QUIET_MS) return;
     const s = this.ordered.find((x) => x.name === name);
     this.log.warn(
-      `${this.label}: coinserver ${name} is busy (${method}: work queue depth exceeded); backing off and retrying, not marking it down — its -rpcworkqueue is below the configured rpcworkqueue`,
+      `${this.label}: coinserver ${name} is busy (${method}: work queue depth exceeded); backing off and retrying, not marking it down (is its rpcworkqueue in the config the node's -rpcworkqueue? other RPC clients share the queue)`,
       { inFlight: s?.client.inFlight, maxInFlight: s?.client.maxInFlight, busyAnswers: s?.client.busyAnswers },
     );
   }

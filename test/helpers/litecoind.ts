@@ -14,6 +14,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killNow, killOnExit } from "./children.ts";
 import { freePort } from "./redis.ts";
 
 export const LITECOIND = "/usr/lib/litecoin/litecoind";
@@ -77,21 +78,9 @@ export interface LitecoindGroup {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const live = new Set<Bun.Subprocess>();
-let exitHook = false;
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.on("exit", () => {
-    for (const p of live) p.kill("SIGKILL");
-  });
-}
-
 /** Starts `count` connected regtest nodes (at least 2) with one block mined, so getblocktemplate works. */
 export async function startLitecoinds(count = 2, opts: LitecoindOptions = {}): Promise<LitecoindGroup> {
   if (count < 2) throw new RangeError(`startLitecoinds: getblocktemplate needs a peer; expected at least 2 nodes, got ${count}`);
-  installExitHook();
   const root = mkdtempSync(join(tmpdir(), "ltcd-"));
   const password = crypto.randomUUID().replaceAll("-", "");
   const ports = Array.from({ length: count }, () => ({ p2p: freePort(), rpc: freePort() }));
@@ -213,9 +202,7 @@ function makeNode(name: string, datadir: string, ports: { p2p: number; rpc: numb
     async kill() {
       const p = proc;
       proc = undefined;
-      if (!p) return;
-      p.kill("SIGKILL");
-      await p.exited;
+      await killNow(p);
     },
     async stop() {
       const p = proc;
@@ -234,8 +221,7 @@ function makeNode(name: string, datadir: string, ports: { p2p: number; rpc: numb
       stderrTail = "";
       const p = Bun.spawn(args(), { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
       proc = p;
-      live.add(p);
-      void p.exited.then(() => live.delete(p));
+      killOnExit(p);
       void (async () => {
         const dec = new TextDecoder();
         for await (const chunk of p.stderr) stderrTail = (stderrTail + dec.decode(chunk)).slice(-4000);

@@ -63,7 +63,7 @@ coins:
     coinservs:
       - ${JSON.stringify(cs)}
 stratum:
-  main: {address: 127.0.0.1, port: ${freePort()}, start_difficulty: 1.0e-3, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
+  main: {address: 127.0.0.1, port: ${freePort()}, limits: {max_connections_per_ip: 100000}, start_difficulty: 1.0e-3, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
 edges:
   e1: {}
 reporters:

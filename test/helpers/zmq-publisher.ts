@@ -9,6 +9,7 @@
  *   flood <n>                n hashblock messages with random hashes, as fast as libzmq takes them
  * The process can be SIGKILLed and started again on the same port (its sequence starts at 0 again).
  */
+import { killNow, killOnExit } from "./children.ts";
 import { freePort } from "./redis.ts";
 
 export const SYSTEM_PYTHON = "/usr/bin/python3";
@@ -89,13 +90,12 @@ export async function startZmqPublisher(port = freePort()): Promise<ZmqPublisher
     async kill() {
       const p = proc;
       proc = undefined;
-      if (!p) return;
-      p.kill("SIGKILL");
-      await p.exited;
+      await killNow(p);
     },
     async start() {
       if (proc) return;
       proc = Bun.spawn([SYSTEM_PYTHON, "-c", SCRIPT, endpoint], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      killOnExit(proc);
       lines = readLines(proc.stdout)[Symbol.asyncIterator]();
       await expectLine("ready");
     },
