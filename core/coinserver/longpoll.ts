@@ -99,8 +99,9 @@ export class LongPoller {
       const renew = setTimeout(() => this.interrupt("renew"), this.o.renewMs ?? 60_000);
       try {
         const request = id === null ? { rules: this.o.rules } : { rules: this.o.rules, longpollid: id };
-        // The node holds it until something changes: no timeout of our own but the renewal.
-        const t = await this.o.pool.call("getblocktemplate", [request], { signal: ac.signal, timeoutMs: 24 * 3600_000 });
+        // The node holds it until something changes: no timeout of our own but the renewal. No
+        // wait for a live server either: without one the channel is down now (the watcher polls).
+        const t = await this.o.pool.call("getblocktemplate", [request], { signal: ac.signal, timeoutMs: 24 * 3600_000, waitMs: 0 });
         const next = isObject(t) ? t.longpollid : undefined;
         const held = id !== null;
         if (typeof next !== "string" || next.length === 0) {
