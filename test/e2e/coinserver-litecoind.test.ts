@@ -18,6 +18,7 @@ import { parseConfig } from "../../shared/config/load.ts";
 import { createScryptHasher, loadPowNative } from "../../shared/pow/index.ts";
 import { LTC_REGTEST_ADDRESS, startLitecoinds, type LitecoindGroup } from "../helpers/litecoind.ts";
 import { captureLog } from "../helpers/log-capture.ts";
+import { ltcCoinYaml } from "../helpers/ltc-pool.ts";
 import { startRedis, type PrivateRedis } from "../helpers/redis.ts";
 import { notableLines, untilWith } from "../helpers/until.ts";
 
@@ -45,19 +46,7 @@ beforeAll(async () => {
   const [ltc0, ltc1] = nodes.nodes;
   const config = parseConfig(
     `
-coins:
-  LTC:
-    algo: scrypt
-    network: litecoin-regtest
-    pool_address: ${LTC_REGTEST_ADDRESS}
-    rules: [mweb, segwit]
-    block_poll: 0.2
-    rpc_ping_int: 0.5
-    job_refresh: 60
-    coinservs:
-      - ${JSON.stringify(ltc1!.coinserver({ poll_priority: 50 }))}
-      - ${JSON.stringify(ltc0!.coinserver({ poll_priority: 100 }))}
-stratum:
+${ltcCoinYaml({ block_poll: 0.2, rpc_ping_int: 0.5, job_refresh: 60 }, [ltc1!.coinserver({ poll_priority: 50 }), ltc0!.coinserver({ poll_priority: 100 })])}stratum:
   main: {port: 3333}
 reporters:
   redis: {type: redis}

@@ -16,6 +16,20 @@ import { LTC_REGTEST_ADDRESS } from "./litecoind.ts";
 import { TestMiner } from "./miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "./redis.ts";
 
+/** The `coins:` section of a pool on litecoind regtest: LTC (scrypt, rules mweb+segwit) with these keys and coinservers. */
+export function ltcCoinYaml(keys: Record<string, string | number>, coinservs: readonly object[]): string {
+  return `coins:
+  LTC:
+    algo: scrypt
+    network: litecoin-regtest
+    pool_address: ${LTC_REGTEST_ADDRESS}
+    rules: [mweb, segwit]
+${Object.entries(keys).map(([k, v]) => `    ${k}: ${v}`).join("\n")}
+    coinservs:
+${coinservs.map((c) => `      - ${JSON.stringify(c)}`).join("\n")}
+`;
+}
+
 export interface LtcPoolOptions {
   readonly node: LitecoindNode;
   readonly blockMethod: "auto" | "zmq" | "longpoll" | "poll";
@@ -50,19 +64,7 @@ pool:
   procname: ${o.name}
   datagram: ${datagramPort === null ? "{enabled: false}" : `{enabled: true, host: 127.0.0.1, port: ${datagramPort}}`}
   events: {enabled: false}
-coins:
-  LTC:
-    algo: scrypt
-    network: litecoin-regtest
-    pool_address: ${LTC_REGTEST_ADDRESS}
-    rules: [mweb, segwit]
-    block_method: ${o.blockMethod}
-    block_poll: ${o.blockPoll}
-    job_refresh: 3600
-    rpc_ping_int: 2
-    coinservs:
-      - ${JSON.stringify(cs)}
-stratum:
+${ltcCoinYaml({ block_method: o.blockMethod, block_poll: o.blockPoll, job_refresh: 3600, rpc_ping_int: 2 }, [cs])}stratum:
   main: {address: 127.0.0.1, port: ${freePort()}, limits: {max_connections_per_ip: 100000}, start_difficulty: 1.0e-3, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
 edges:
   e1: {}
