@@ -8,8 +8,12 @@
  * - A node that answers without `longpollid` does not support it: the coin keeps polling, and asks
  *   again after a while (the current server may change to one that does).
  * - Errors renew with back-off; the channel is reported down meanwhile so the watcher polls.
- * - A held request is renewed quietly every `renewMs`, and re-aimed when the pool's current
- *   server changes (failover or fail-back).
+ * - A held request is re-aimed when the pool's current server changes (failover, fail-back, or the
+ *   health check finding it down), and renewed quietly only after `renewMs` (10 min) of silence, a
+ *   last resort against a connection that died without a reset. Not sooner: Core does not notice a
+ *   client giving up, so each abandoned long poll would hold one of its -rpcthreads until the next
+ *   block or mempool change; left alone, Core answers by itself within about a minute when its
+ *   mempool changes, at once on a new block.
  */
 import type { Logger } from "../../shared/log.ts";
 import type { PoolCallOptions, PoolEvent } from "./pool-types.ts";
@@ -96,7 +100,7 @@ export class LongPoller {
       const ac = new AbortController();
       this.abort = ac;
       this.why = null;
-      const renew = setTimeout(() => this.interrupt("renew"), this.o.renewMs ?? 60_000);
+      const renew = setTimeout(() => this.interrupt("renew"), this.o.renewMs ?? 600_000);
       try {
         const request = id === null ? { rules: this.o.rules } : { rules: this.o.rules, longpollid: id };
         // The node holds it until something changes: no timeout of our own but the renewal. No
