@@ -80,9 +80,19 @@ describe("a new block reaches a stratum client as a clean job (real litecoind)",
       await until("the watcher's three new blocks", () => cap.count(/LTC: new block \d+ \w+ \(found by ZMQ hashblock\)/) === 3);
       expect(ltc.signals.status().zmq[0]).toMatchObject({ server: "ltc0", up: true, messages: 3, gaps: 0 });
 
+      const metrics = async () => (await fetch(`${pool!.core.monitor!.url.replace(/\/$/, "")}/metrics`)).text();
+      expect(await metrics()).toContain('powerpool_block_method{coin="LTC",currency="LTC",method="zmq"} 1');
+      expect(await metrics()).toContain('powerpool_zmq_messages_total{coin="LTC",server="ltc0"} 3');
+
       await pub.kill();
       await until("polling while the publisher is away", () => ltc.watcher.status().method === "poll");
       expect(cap.count(/\[WARN\] LTC: ZMQ hashblock is down/)).toBe(1);
+      // Said in the monitor and /metrics too.
+      const status = (await (await fetch(`${pool.core.monitor!.url.replace(/\/$/, "")}/LTC/`)).json()) as Record<string, unknown>;
+      expect(status.block_method).toBe("poll");
+      const text = await metrics();
+      expect(text).toContain('powerpool_block_method{coin="LTC",currency="LTC",method="poll"} 1');
+      expect(text).toContain('powerpool_zmq_up{coin="LTC",server="ltc0"} 0');
     } finally {
       await pool?.stop();
       await pub?.kill();

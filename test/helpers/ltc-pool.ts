@@ -71,12 +71,12 @@ edges:
 reporters:
   redis: {type: redis}
 redis: {url: "${redis.url}", prefix: "${o.name}:"}
-monitor: {enabled: false}
+monitor: {enabled: true, address: 127.0.0.1}
 `,
     `${o.name}.yml`,
     { addresses: addressChecker },
   );
-  const core = await startCore(config, o.log.child("core"), { consumer: `${o.name}-core` });
+  const core = await startCore(config, o.log.child("core"), { consumer: `${o.name}-core`, monitor: { port: 0 } });
   const edge = await startEdge(config, "e1", o.log.child("edge"), { spoolDir: join(spool, "e1"), listenPorts: { main: 0 }, hostname: "127.0.0.1", powWorkers: 1 });
   const stratumPort = edge.stratum.listeners.get("main")!.port;
   const miners: TestMiner[] = [];
