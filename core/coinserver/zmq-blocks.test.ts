@@ -59,20 +59,20 @@ describe("ZMQ hashblock from a real libzmq publisher", () => {
     for (const bad of ["127.0.0.1:28332", "ipc:///tmp/x", "tcp://host", "tcp://host:0", "tcp://host:70000"]) expect(() => parseTcpEndpoint(bad)).toThrow(RangeError);
   });
 
-  test("a peer that is not a ZeroMQ publisher (an HTTP server, a huge frame) is refused and retried, never crashes", async () => {
-    const replies = [Buffer.from("HTTP/1.1 400 Bad Request\r\n\r\n"), Buffer.concat([Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 0]), Buffer.from("NULL".padEnd(20, "\0")), Buffer.alloc(32), Buffer.from([0x06, 0, 0, 0, 0, 0x10, 0, 0, 0])])];
+  test("a peer that is not a ZeroMQ publisher (an HTTP server, a huge frame, silence) is refused and retried, never crashes", async () => {
+    const replies = [Buffer.alloc(0), Buffer.from("HTTP/1.1 400 Bad Request\r\n\r\n"), Buffer.concat([Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 0]), Buffer.from("NULL".padEnd(20, "\0")), Buffer.alloc(32), Buffer.from([0x06, 0, 0, 0, 0, 0x10, 0, 0, 0])])];
     for (const reply of replies) {
       const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: (s) => void s.write(reply), data() {} } });
       const states: string[] = [];
-      const sub = new ZmtpSubscriber({ endpoint: `tcp://127.0.0.1:${server.port}`, topics: ["hashblock"], onMessage: () => {}, onState: (up, why) => states.push(`${up}:${why}`), reconnectMinMs: 20 });
+      const sub = new ZmtpSubscriber({ endpoint: `tcp://127.0.0.1:${server.port}`, topics: ["hashblock"], onMessage: () => {}, onState: (up, why) => states.push(`${up}:${why}`), reconnectMinMs: 20, handshakeMs: 200 });
       sub.start();
       const deadline = Date.now() + 5000;
       while (states.length < 2 && Date.now() < deadline) await Bun.sleep(10);
       sub.stop();
       server.stop(true);
       expect(states.length).toBeGreaterThanOrEqual(2); // refused, and tried again
-      expect(states.every((x) => x.startsWith("false:protocol error"))).toBe(true);
-      expect(states[0]).toMatch(reply.length < 64 ? /bad greeting signature/ : /frame of \d+ bytes is over the \d+ limit/);
+      expect(states.every((x) => x.startsWith(reply.length === 0 ? "false:no ZMTP handshake" : "false:protocol error"))).toBe(true);
+      if (reply.length > 0) expect(states[0]).toMatch(reply.length < 64 ? /bad greeting signature/ : /frame of \d+ bytes is over the \d+ limit/);
     }
   });
 

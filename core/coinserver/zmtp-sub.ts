@@ -25,6 +25,8 @@ export interface ZmtpSubOptions {
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
   readonly maxFrame?: number;
+  /** A peer that accepts the connection but completes no handshake within this is dropped; default 5 s. */
+  readonly handshakeMs?: number;
 }
 
 const FLAG_MORE = 0x01;
@@ -129,6 +131,7 @@ export class ZmtpSubscriber {
     const fail = (reason: string) => {
       if (failed) return;
       failed = true;
+      clearTimeout(handshake);
       s.destroy();
       if (this.socket !== s) return;
       this.socket = null;
@@ -139,6 +142,9 @@ export class ZmtpSubscriber {
       this.retryTimer = setTimeout(() => this.open(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, this.o.reconnectMaxMs ?? 5000);
     };
+    const handshake = setTimeout(() => {
+      if (!this.up) fail(`no ZMTP handshake from ${this.o.endpoint} within ${this.o.handshakeMs ?? 5000} ms`);
+    }, this.o.handshakeMs ?? 5000);
     s.on("connect", () => s.write(greeting()));
     s.on("data", (chunk: Buffer) => {
       try {
