@@ -18,7 +18,7 @@ import { connectRedis, type RedisClient } from "../shared/redis.ts";
 import type { BlockRecord, BlockRecorder } from "./accounting/index.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
-import { createCoinserverPool, createTipWatcher, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
+import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
 import { startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from "./jobs/index.ts";
@@ -34,6 +34,8 @@ export interface CoinRuntime {
   readonly jobs: JobManager;
   readonly submitter: BlockSubmitter;
   readonly watcher: TipWatcher;
+  /** ZMQ subscriptions / long poll feeding the watcher (issue 21). */
+  readonly signals: BlockSignals;
 }
 
 export interface RunningCore {
@@ -138,7 +140,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     });
     const watcher = createTipWatcher(coin, pool, jobs, clog.child("tip"));
     watcher.start();
-    coins.set(coin.key, { key: coin.key, pool, jobs, submitter, watcher });
+    const signals = startBlockSignals(coin, pool, watcher, jobs, clog.child("signals"));
+    coins.set(coin.key, { key: coin.key, pool, jobs, submitter, watcher, signals });
   }
 
   // After the coins: a switcher starts from its coins' latest jobs and follows their job managers.
@@ -158,6 +161,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     notify?.close();
     await blocks.stop();
     for (const s of switchers.values()) s.stop();
+    await Promise.all([...coins.values()].map((c) => c.signals.stop()));
     for (const c of coins.values()) {
       c.watcher.stop();
       c.jobs.stop();

@@ -3,7 +3,7 @@
  * bounded retries per server, and the answers read the way Bitcoin Core and bcoin give them.
  *
  * Per server: up to `tries` attempts `retryMs` apart, retried only when no answer came (transport
- * or protocol failure: the node may be restarting). An RPC error is the node's answer and is not
+ * or protocol failure: the node may be restarting; or a node busy for a whole call timeout). An RPC error is the node's answer and is not
  * retried, except "method not found" (-32601), where the BIP22 `getblocktemplate {mode: "submit"}`
  * form is used instead. Results (BIP22): null = accepted; "duplicate" / "inconclusive" need a
  * look at the chain; anything else is a rejection reason. bcoin prefixes its reasons with
@@ -13,8 +13,8 @@ import { RpcError, type ServerOutcome } from "../coinserver/index.ts";
 import type { ServerSubmitOutcome, SubmitVerdict } from "./types.ts";
 
 export interface SubmitPool {
-  callAll(method: string, params?: readonly unknown[], opts?: { readonly waitMs?: number }): Promise<ServerOutcome[]>;
-  callServer(name: string, method: string, params?: readonly unknown[]): Promise<ServerOutcome>;
+  callAll(method: string, params?: readonly unknown[], opts?: { readonly waitMs?: number; readonly urgent?: boolean }): Promise<ServerOutcome[]>;
+  callServer(name: string, method: string, params?: readonly unknown[], opts?: { readonly urgent?: boolean }): Promise<ServerOutcome>;
 }
 
 export interface SubmitPolicy {
@@ -59,7 +59,8 @@ export async function submitEverywhere(
     }
     return o;
   };
-  const first = await pool.callAll("submitblock", [blockHex], { waitMs: policy.waitForLiveMs });
+  // Urgent: a submission goes ahead of template fetches waiting for a slot on the same coinserver.
+  const first = await pool.callAll("submitblock", [blockHex], { waitMs: policy.waitForLiveMs, urgent: true });
   return Promise.all(first.map(async (o) => settle(await followUp(pool, blockHex, policy, o, started))));
 }
 
@@ -85,7 +86,7 @@ async function followUp(pool: SubmitPool, blockHex: string, policy: SubmitPolicy
     if (err instanceof RpcError) {
       if (err.rpcCode === METHOD_NOT_FOUND && method === "submitblock") {
         method = "getblocktemplate";
-        outcome = await pool.callServer(first.server, "getblocktemplate", [{ mode: "submit", data: blockHex }]);
+        outcome = await pool.callServer(first.server, "getblocktemplate", [{ mode: "submit", data: blockHex }], { urgent: true });
         continue;
       }
       // The node read our request and refused it (e.g. -22 "Block decode failed"): its final answer.
@@ -94,6 +95,6 @@ async function followUp(pool: SubmitPool, blockHex: string, policy: SubmitPolicy
     if (tries >= policy.tries) return done("error", err.message, null);
     await Bun.sleep(policy.retryMs);
     tries++;
-    outcome = await pool.callServer(first.server, method, method === "submitblock" ? [blockHex] : [{ mode: "submit", data: blockHex }]);
+    outcome = await pool.callServer(first.server, method, method === "submitblock" ? [blockHex] : [{ mode: "submit", data: blockHex }], { urgent: true });
   }
 }

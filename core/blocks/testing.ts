@@ -32,7 +32,10 @@ export async function readLatestJob(redis: RedisClient, prefix: string, jobmanag
 export interface Solved {
   readonly header: Uint8Array;
   readonly coinbase: Uint8Array;
+  /** sha256d of the header: the block id. */
   readonly hash: Uint8Array;
+  /** The proof-of-work hash checked against the target (absent: the same as `hash`, sha256d coins). */
+  readonly powHash?: Uint8Array;
   readonly nonce: number;
 }
 
@@ -40,7 +43,12 @@ export interface Solved {
  * Grinds nonces until sha256d(header) meets the job's target, or (with `miss`) until it does not:
  * at regtest difficulty about half of all nonces do either, so a few tries suffice.
  */
-export function solveJob(job: JobV1, extranonce1: Uint8Array, extranonce2: Uint8Array, opts: { miss?: boolean; ntime?: number } = {}): Solved {
+export function solveJob(
+  job: JobV1,
+  extranonce1: Uint8Array,
+  extranonce2: Uint8Array,
+  opts: { miss?: boolean; ntime?: number; /** PoW hash of a header (scrypt coins); default sha256d. */ pow?: (header: Uint8Array) => Uint8Array } = {},
+): Solved {
   if (extranonce1.length !== job.extranonce1Size || extranonce2.length !== job.extranonce2Size)
     throw new RangeError(`solveJob: expected extranonces of ${job.extranonce1Size}+${job.extranonce2Size} bytes, got ${extranonce1.length}+${extranonce2.length}`);
   const coinbase = concatBytes(hexToBytes(job.coinb1), extranonce1, extranonce2, hexToBytes(job.coinb2));
@@ -51,13 +59,15 @@ export function solveJob(job: JobV1, extranonce1: Uint8Array, extranonce2: Uint8
   for (let nonce = 0; nonce < 10_000; nonce++) {
     writeHeaderInto(header, job.version, prev, root, opts.ntime ?? job.ntime, u32FromHex(job.bits), nonce);
     const hash = sha256d(header);
-    if (hashMeetsTarget(hash, target) !== (opts.miss ?? false)) return { header: header.slice(), coinbase, hash, nonce };
+    const powHash = opts.pow ? opts.pow(header).slice() : hash;
+    if (hashMeetsTarget(powHash, target) !== (opts.miss ?? false)) return { header: header.slice(), coinbase, hash, powHash, nonce };
   }
   throw new Error(`solveJob: no nonce in 10000 ${opts.miss ? "misses" : "meets"} target ${job.target}`);
 }
 
 export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, extranonce2: Uint8Array, who: { address: string; worker?: string; edge?: string; session?: string; shareSeq?: number }): BlockCandidateV1 {
   const hash = bytesToRpcHex(s.hash);
+  const powHash = bytesToRpcHex(s.powHash ?? s.hash);
   return {
     v: 1,
     edge: who.edge ?? "test-edge",
@@ -75,7 +85,7 @@ export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, ext
     ntime: job.ntime,
     nonce: s.nonce,
     version: job.version,
-    powHash: hash,
+    powHash,
     blockHash: hash,
     main: true,
     aux: [],

@@ -4,7 +4,8 @@
  *
  * Kinds, switched on by `code`:
  * - `RPC_ERROR`      the node answered with a JSON-RPC error object (a real answer).
- * - `RPC_TRANSPORT`  no usable answer: refused, timed out, aborted, HTTP 401/5xx without a JSON body.
+ * - `RPC_TRANSPORT`  no usable answer: refused, timed out, aborted, HTTP 401/5xx without a JSON body,
+ *                    or `busy` (HTTP 500 "Work queue depth exceeded": alive but its queue is full).
  * - `RPC_PROTOCOL`   an HTTP answer that is not a JSON-RPC reply (not JSON, no `result`, wrong id).
  * - `NO_LIVE_SERVER` the pool had no live coinserver within the bounded wait.
  */
@@ -38,9 +39,12 @@ export class RpcError extends CoinserverError {
   }
 }
 
-export type TransportReason = "refused" | "timeout" | "aborted" | "http" | "network";
+export type TransportReason = "refused" | "timeout" | "aborted" | "http" | "network" | "busy";
 
-/** No usable answer reached us. The server is treated as down (except for `aborted`: the caller gave up). */
+/**
+ * No usable answer reached us. The server is treated as down, except for `aborted` (the caller gave
+ * up) and `busy` (the node said its work queue is full: it is alive, ask again later).
+ */
 export class RpcTransportError extends CoinserverError {
   override readonly name = "RpcTransportError";
   readonly code = "RPC_TRANSPORT" as const;
@@ -78,7 +82,7 @@ export const UNAVAILABLE_RPC_CODES: ReadonlySet<number> = new Set([-28]);
 
 /** Whether an error means the server is unusable (mark it down, try the next one). */
 export function isServerFailure(err: unknown, unavailableCodes: ReadonlySet<number> = UNAVAILABLE_RPC_CODES): boolean {
-  if (err instanceof RpcTransportError) return err.reason !== "aborted";
+  if (err instanceof RpcTransportError) return err.reason !== "aborted" && err.reason !== "busy";
   if (err instanceof RpcProtocolError) return true;
   if (err instanceof RpcError) return unavailableCodes.has(err.rpcCode);
   return false;

@@ -12,6 +12,7 @@ export {
   type TransportReason,
 } from "./errors.ts";
 export { createCoinserverPool, createTipWatcher } from "./from-config.ts";
+export { resolveBlockMethod, startBlockSignals, type BlockSignals, type BlockSignalsStatus, type ConfiguredMethod } from "./block-signals.ts";
 export { CoinserverPool, type CoinserverPoolOptions, type PoolCallOptions, type PoolEvent, type PoolStatus, type ServerOutcome } from "./pool.ts";
 export { RpcClient, serverDisplayName, type FetchLike, type RpcCallOptions, type RpcServerConfig } from "./rpc-client.ts";
 export type { CoinserverStatus, ServerHealth } from "./server-state.ts";

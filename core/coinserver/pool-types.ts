@@ -6,10 +6,13 @@ import type { CoinserverError } from "./errors.ts";
 import type { FetchLike, RpcCallOptions } from "./rpc-client.ts";
 import type { CoinserverStatus } from "./server-state.ts";
 
+/** A coinserver entry; `rpcworkqueue` may be left out (tests, entries built by hand): Core's default 16 then. */
+export type PoolServerConfig = Omit<CoinserverConfig, "rpcworkqueue"> & Partial<Pick<CoinserverConfig, "rpcworkqueue">>;
+
 export interface CoinserverPoolOptions {
   /** Coin or aux key, used in log lines and errors (e.g. "LTC"). */
   readonly label: string;
-  readonly servers: readonly CoinserverConfig[];
+  readonly servers: readonly PoolServerConfig[];
   /** Seconds between health checks of every server (config `rpc_ping_int`). */
   readonly pingInterval: number;
   readonly log: Logger;

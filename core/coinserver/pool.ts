@@ -11,7 +11,10 @@
  * - A transport/protocol failure, or a "still warming up" RPC error, marks a server down. Any other
  *   RPC error is a real answer from a working node and is handed to the caller.
  * - State changes are logged once each; a server that stays down is not logged on every check.
+ * - Calls in flight per server stay below its `rpcworkqueue` (inFlightLimit); a "work queue depth
+ *   exceeded" answer means busy: the call backs off and retries, the server stays live (issue 16 §3).
  */
+import type { CoinserverConfig } from "../../shared/config/schema.ts";
 import type { Logger } from "../../shared/log.ts";
 import { realClock, type Cancel, type Clock } from "./clock.ts";
 import { CoinserverError, isServerFailure, NoLiveServerError, RpcTransportError, UNAVAILABLE_RPC_CODES } from "./errors.ts";
@@ -20,6 +23,16 @@ import { RpcClient, type RpcCallOptions } from "./rpc-client.ts";
 import { parseChainInfo, parseNetworkInfo, ServerState } from "./server-state.ts";
 
 export type { CoinserverPoolOptions, PoolCallOptions, PoolEvent, PoolStatus, ServerOutcome } from "./pool-types.ts";
+
+/** A busy spell ends after this long without a "work queue depth exceeded" answer. */
+const BUSY_QUIET_MS = 10_000;
+/** Slots left free of the node's work queue for the operator's own RPC clients (explorers, wallets). */
+const RESERVED_SLOTS = 2;
+
+/** Calls the core keeps in flight to one coinserver at most: below the node's -rpcworkqueue. */
+export function inFlightLimit(cfg: Partial<Pick<CoinserverConfig, "rpcworkqueue">>): number {
+  return Math.max(1, (cfg.rpcworkqueue ?? 16) - RESERVED_SLOTS);
+}
 
 export class CoinserverPool {
   readonly label: string;
@@ -33,6 +46,7 @@ export class CoinserverPool {
   private readonly listeners = new Set<(ev: PoolEvent) => void>();
   private readonly waiters = new Set<() => void>();
   private currentName: string | null = null;
+  private readonly busySince = new Map<string, number>();
   private noneLiveLogged = false;
   private cancelTick: Cancel | undefined;
   private running = false;
@@ -51,7 +65,8 @@ export class CoinserverPool {
       const n = (seen.get(base) ?? 0) + 1;
       seen.set(base, n);
       // Two entries with the same name would be indistinguishable in logs and the monitor.
-      const client = new RpcClient(cfg, { name: n === 1 ? base : `${base}#${n}`, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+      const name = n === 1 ? base : `${base}#${n}`;
+      const client = new RpcClient(cfg, { name, maxInFlight: inFlightLimit(cfg), onBusy: (method) => this.onBusy(name, method), ...(opts.fetch ? { fetch: opts.fetch } : {}) });
       return new ServerState(client, cfg, i, this.clock.now());
     });
     this.ordered = states.sort((a, b) => b.priority - a.priority || a.index - b.index);
@@ -167,6 +182,19 @@ export class CoinserverPool {
     }
   }
 
+  /** One warning per busy spell of a server (no busy answer for BUSY_QUIET_MS ends a spell). */
+  private onBusy(name: string, method: string): void {
+    const now = this.clock.now();
+    const last = this.busySince.get(name);
+    this.busySince.set(name, now);
+    if (last !== undefined && now - last < BUSY_QUIET_MS) return;
+    const s = this.ordered.find((x) => x.name === name);
+    this.log.warn(
+      `${this.label}: coinserver ${name} is busy (${method}: work queue depth exceeded); backing off and retrying, not marking it down (is its rpcworkqueue in the config the node's -rpcworkqueue? other RPC clients share the queue)`,
+      { inFlight: s?.client.inFlight, maxInFlight: s?.client.maxInFlight, busyAnswers: s?.client.busyAnswers },
+    );
+  }
+
   private tick(): void {
     if (!this.running) return;
     for (const s of this.ordered) if (!s.checking) void this.check(s);
@@ -192,6 +220,11 @@ export class CoinserverPool {
     } catch (err) {
       if (!this.running) return;
       s.lastCheck = this.clock.now();
+      // Busy for a whole timeout: it answers, so it is alive; the next check looks again.
+      if (err instanceof RpcTransportError && err.reason === "busy") {
+        s.lastError = err.message;
+        return;
+      }
       this.markDown(s, err instanceof CoinserverError ? err : new RpcTransportError(s.name, "getblockchaininfo", "network", String(err)));
     } finally {
       s.checking = false;

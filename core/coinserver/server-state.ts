@@ -28,6 +28,11 @@ export interface CoinserverStatus {
   /** From getnetworkinfo, fetched once each time the server comes up. */
   readonly version: number | string | null;
   readonly subversion: string | null;
+  /** Calls in flight now and the bound below the node's rpcworkqueue (issue 16 §3). */
+  readonly inFlight?: number;
+  readonly maxInFlight?: number | null;
+  /** "Work queue depth exceeded" answers since start (each was backed off and retried). */
+  readonly busyAnswers?: number;
 }
 
 export interface ChainInfo {
@@ -84,6 +89,9 @@ export class ServerState {
       lastError: this.lastError,
       ...this.chain,
       ...this.network,
+      inFlight: this.client.inFlight,
+      maxInFlight: this.client.maxInFlight,
+      busyAnswers: this.client.busyAnswers,
     };
   }
 }

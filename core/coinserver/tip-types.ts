@@ -47,14 +47,36 @@ export interface TipWatcherOptions {
   readonly jobRefresh: number;
   readonly notifyTimeout: number;
   readonly polling: boolean;
+  /** Keep polling while a push channel is up (config `poll: true`); default false. */
+  readonly pollWhileChannelUp?: boolean;
   readonly clock?: Clock;
 }
 
 /** `push-fallback`: polling is off by config but no notification came within notify_timeout. */
 export type TipMode = "poll" | "push" | "push-fallback";
 
+/** A push channel whose liveness is known (a ZMQ subscription, a held long poll): polling pauses while it is up. */
+export type PushChannel = "zmq" | "longpoll";
+/** Where push notifications come from: a channel, or push-block datagrams. */
+export type SignalSource = PushChannel | "datagram";
+/** How new blocks are noticed now: the monitor's "block method" per coin. */
+export type BlockMethod = PushChannel | "datagram" | "poll";
+
+export interface ChannelStatus {
+  readonly kind: PushChannel;
+  readonly up: boolean;
+  /** When `up` last changed (epoch ms). */
+  readonly since: number;
+  /** Why it is down (or what it is subscribed to when up). */
+  readonly detail: string;
+}
+
 export interface TipWatcherStatus {
   readonly mode: TipMode;
+  /** How new blocks are noticed now (ZMQ, long polling, datagrams or polling). */
+  readonly method: BlockMethod;
+  /** The push channel, when one is configured. */
+  readonly channel: ChannelStatus | null;
   readonly tip: ChainTip | null;
   /** When the last push notification arrived (epoch ms), PowerPool's `last_signal`. */
   readonly lastSignal: number | null;

@@ -166,6 +166,37 @@ describe("TipWatcher", () => {
     w.stop();
   });
 
+  test("a push channel: polling pauses while it is up and resumes at once when it goes down, each change logged once", async () => {
+    const { clock, chain, w, blocks, count } = setup({ polling: true, notifyTimeout: 30 });
+    w.start();
+    await settle();
+    const polls = () => chain.calls.filter((c) => c === "getbestblockhash").length;
+    w.setChannel("zmq", false, "ltc-a connection refused (not connected)");
+    expect(count(/\[INFO\] LTC: ZMQ hashblock not available yet \(ltc-a connection refused \(not connected\)\); polling every 1 s meanwhile/)).toBe(1);
+    w.setChannel("zmq", true, "ltc-a subscribed to hashblock");
+    await settle();
+    expect(w.status()).toMatchObject({ method: "zmq", mode: "push", channel: { kind: "zmq", up: true } });
+    expect(count(/\[NOTICE\] LTC: new blocks arrive by ZMQ hashblock \(ltc-a subscribed to hashblock\); polling stopped/)).toBe(1);
+    const before = polls();
+    await clock.advance(60_000); // no polling, and no notify_timeout fallback while the channel is up
+    expect(polls() - before).toBe(4); // the job_refresh ticks only
+    expect(w.status().mode).toBe("push");
+    chain.tip = { hash: hash(101), height: 101 };
+    w.notify("zmq");
+    await settle();
+    expect(blocks.at(-1)).toMatchObject({ cause: "notify", tip: { height: 101 } });
+    expect(count(/new block 101 \w+ \(found by ZMQ hashblock\)/)).toBe(1);
+
+    w.setChannel("zmq", false, "ltc-a connection closed");
+    w.setChannel("zmq", false, "ltc-a connection refused"); // still down: not logged again
+    expect(count(/\[WARN\] LTC: ZMQ hashblock is down \(ltc-a connection closed\); polling every 1 s until it is back/)).toBe(1);
+    expect(w.status()).toMatchObject({ method: "poll", mode: "poll", channel: { up: false, detail: "ltc-a connection refused" } });
+    const down = polls();
+    await clock.advance(3000);
+    expect(polls() - down).toBe(3);
+    w.stop();
+  });
+
   test("triggers during a check merge into one follow-up check; stop() cancels every timer", async () => {
     const { clock, chain, w, blocks } = setup({ polling: false });
     w.start();

@@ -4,7 +4,11 @@
  * Triggers, all funnelled into one serial tip check (getbestblockhash, then the new tip's height):
  * - polling every `block_poll` s when polling is on (or in fallback, below);
  * - a refresh tick every `job_refresh` s, restarted on every new block;
- * - `notify()` from a push-block datagram: an immediate check, and `last_signal` is recorded.
+ * - `notify()` from a push-block datagram, a ZMQ `hashblock` or a returning long poll: an immediate
+ *   check, and `last_signal` is recorded.
+ * - A push channel whose liveness is known (ZMQ subscription, held long poll) reports itself with
+ *   `setChannel()`: while it is up polling pauses (unless `poll: true`); when it goes down polling
+ *   resumes at once, and both changes are logged.
  * The hash is compared, not the height, so a reorg to a different block at the same height is seen.
  *
  * With polling off (`poll: false`), a watchdog waits `notify_timeout` s for a notification. When
@@ -13,9 +17,25 @@
  * brief coinserver outage.
  */
 import { realClock, type Cancel, type Clock } from "./clock.ts";
-import type { BlockCause, ChainTip, RefreshEvent, TipMode, TipWatcherOptions, TipWatcherStatus } from "./tip-types.ts";
+import type { BlockCause, ChainTip, ChannelStatus, PushChannel, RefreshEvent, SignalSource, TipMode, TipWatcherOptions, TipWatcherStatus } from "./tip-types.ts";
 
-export type { BlockCause, ChainTip, NewBlockEvent, RefreshEvent, TipListener, TipMode, TipSource, TipWatcherOptions, TipWatcherStatus } from "./tip-types.ts";
+export type {
+  BlockCause,
+  BlockMethod,
+  ChainTip,
+  ChannelStatus,
+  NewBlockEvent,
+  PushChannel,
+  RefreshEvent,
+  SignalSource,
+  TipListener,
+  TipMode,
+  TipSource,
+  TipWatcherOptions,
+  TipWatcherStatus,
+} from "./tip-types.ts";
+
+const CHANNEL_NAMES: Record<SignalSource, string> = { zmq: "ZMQ hashblock", longpoll: "getblocktemplate long polling", datagram: "push notification" };
 
 const HASH_HEX = /^[0-9a-f]{64}$/i;
 /** Which queued trigger to keep when several arrive during one check: the one with most to report. */
@@ -31,6 +51,8 @@ export class TipWatcher {
   private lastCheck: number | null = null;
   private lastNewBlock: number | null = null;
   private checkError: string | null = null;
+  private channel: ChannelStatus | null = null;
+  private lastVia: SignalSource = "datagram";
   private running = false;
   private checking = false;
   private queued: BlockCause | null = null;
@@ -67,23 +89,58 @@ export class TipWatcher {
   }
 
   /** A push-block notification: record it and check the tip now. */
-  notify(): void {
+  notify(via: SignalSource = "datagram"): void {
     if (!this.running) return;
     this.lastSignal = this.clock.now();
     this.signals++;
+    this.lastVia = via;
     if (this.mode === "push-fallback") {
       this.mode = "push";
       this.cancelPoll?.();
       this.cancelPoll = undefined;
       this.o.log.notice(`${this.o.label}: push notifications are back; polling stopped`);
     }
-    if (this.mode === "push") this.armWatchdog();
+    if (this.mode === "push" && !this.channel?.up) this.armWatchdog();
     this.request("notify");
   }
 
+  /**
+   * A push channel came up or went down. Up: polling stops (unless `pollWhileChannelUp`) and the
+   * tip is checked once, for a block that came while it was down. Down: polling resumes at once.
+   */
+  setChannel(kind: PushChannel, up: boolean, detail: string): void {
+    const prev = this.channel;
+    if (prev?.kind === kind && prev.up === up) {
+      this.channel = { ...prev, detail };
+      return;
+    }
+    this.channel = { kind, up, since: this.clock.now(), detail };
+    const what = CHANNEL_NAMES[kind];
+    if (up) {
+      const keep = this.o.pollWhileChannelUp === true;
+      this.o.log.notice(`${this.o.label}: new blocks arrive by ${what} (${detail}); ${keep ? "polling continues (poll: true)" : "polling stopped"}`);
+      if (!keep) {
+        this.mode = "push";
+        for (const c of [this.cancelPoll, this.cancelWatchdog]) c?.();
+        this.cancelPoll = this.cancelWatchdog = undefined;
+      }
+      this.request("poll");
+      return;
+    }
+    if (prev?.up) this.o.log.warn(`${this.o.label}: ${what} is down (${detail}); polling every ${this.o.blockPoll} s until it is back`);
+    else this.o.log.info(`${this.o.label}: ${what} not available yet (${detail}); polling every ${this.o.blockPoll} s meanwhile`);
+    if (this.mode === "push") {
+      this.mode = this.o.polling ? "poll" : "push-fallback";
+      this.cancelWatchdog?.();
+      this.cancelWatchdog = undefined;
+      if (this.running) this.schedulePoll();
+    }
+  }
+
   status(): TipWatcherStatus {
-    const { mode, tip, lastSignal, signals, lastCheck, lastNewBlock, checkError } = this;
-    return { mode, tip, lastSignal, signals, lastCheck, lastNewBlock, checkError };
+    const { mode, tip, lastSignal, signals, lastCheck, lastNewBlock, checkError, channel } = this;
+    const method = channel?.up ? channel.kind : mode === "push" ? "datagram" : "poll";
+    return { mode, method, channel, tip, lastSignal, signals, lastCheck, lastNewBlock, checkError };
   }
 
   /** Runs a check now, or right after the one in flight (triggers arriving meanwhile merge). */
@@ -131,7 +188,7 @@ export class TipWatcher {
     const previous = this.tip;
     this.tip = { hash, height };
     this.lastNewBlock = this.clock.now();
-    const how = cause === "notify" ? "push notification" : cause;
+    const how = cause === "notify" ? CHANNEL_NAMES[this.lastVia] : cause;
     this.o.log.info(`${this.o.label}: new block ${height} ${hash} (found by ${how})`);
     this.scheduleRefresh();
     try {
@@ -191,8 +248,9 @@ export class TipWatcher {
 
   private armWatchdog(): void {
     this.cancelWatchdog?.();
+    if (this.channel?.up) return; // a live channel's silence just means no new block
     this.cancelWatchdog = this.clock.after(this.o.notifyTimeout * 1000, () => {
-      if (!this.running || this.mode !== "push") return;
+      if (!this.running || this.mode !== "push" || this.channel?.up) return;
       this.mode = "push-fallback";
       this.o.log.warn(`${this.o.label}: no push notification for ${this.o.notifyTimeout} s; polling every ${this.o.blockPoll} s until one arrives (check the coinserver's blocknotify)`);
       this.schedulePoll();

@@ -9,6 +9,9 @@
  * - Fetches run one at a time; triggers arriving meanwhile merge into one more fetch.
  * - A failed fetch is retried after `retryMs`; one log line when fetching fails, one when it works again.
  * - After a block of ours is accepted, `refreshNow("block-found")` fetches at once (§15 item 29).
+ * - A template that arrives unasked (a returned long poll, `offerTemplate`) is used by the next
+ *   generation instead of a fetch: the node already sent the new block's template, so asking
+ *   again would only add a round trip between the block and the miners.
  * (About 240 lines: one small state machine — triggers, the serial fetch, retries — kept together.)
  */
 import { bitsToDifficulty, u32FromHex } from "../../shared/bitcoin/index.ts";
@@ -59,6 +62,7 @@ export class JobManager implements TipListener {
   /** The tip a new-block event announced, until a template on it arrives. */
   private expectTip: { hash: string; retries: number } | null = null;
   private fetchError: string | null = null;
+  private offered: { readonly raw: unknown } | null = null;
   private jobCount = 0;
   private lastJob: JobEvent["job"] | null = null;
   private lastNewBlockAt: number | null = null;
@@ -104,6 +108,13 @@ export class JobManager implements TipListener {
 
   onRefresh(_ev: RefreshEvent): void {
     this.request("refresh");
+  }
+
+  /** Uses `raw` (a getblocktemplate result the node pushed, e.g. a returned long poll) as the next template. */
+  offerTemplate(raw: unknown): void {
+    if (!this.running) return;
+    this.offered = { raw };
+    this.request("notify");
   }
 
   /** Fetches a template now (e.g. right after one of our blocks was accepted). */
@@ -166,7 +177,9 @@ export class JobManager implements TipListener {
     const started = Date.now();
     let t: BlockTemplate;
     try {
-      t = parseTemplate(await this.o.source.call("getblocktemplate", templateRequest(this.o.settings.rules)));
+      const offered = this.offered;
+      this.offered = null;
+      t = parseTemplate(offered ? offered.raw : await this.o.source.call("getblocktemplate", templateRequest(this.o.settings.rules)));
     } catch (e) {
       const msg = (e as Error).message;
       if (this.fetchError === null) this.o.log.error(`${this.jobmanager}: getblocktemplate failing: ${msg}; retrying every ${this.o.retryMs ?? 1000} ms`);

@@ -113,6 +113,22 @@ function coinMetrics(w: PromWriter, view: View): void {
   w.gauge("powerpool_coinserver_up", "1 when the coinserver passed its last health check.", servers.map(({ sv, l }) => s(l, sv.state === "live" ? 1 : 0)));
   w.gauge("powerpool_coinserver_current", "1 for the coinserver templates come from.", servers.map(({ sv, l }) => s(l, sv.current ? 1 : 0)));
   w.gauge("powerpool_coinserver_rtt_seconds", "Round trip of the coinserver's last health check.", servers.filter(({ sv }) => sv.lastRttMs !== null).map(({ sv, l }) => s(l, (sv.lastRttMs ?? 0) / 1000)));
+  w.gauge("powerpool_coinserver_rpc_in_flight", "RPC calls in flight to the coinserver (bounded below its rpcworkqueue).", servers.map(({ sv, l }) => s(l, sv.inFlight ?? 0)));
+  w.counter("powerpool_coinserver_busy_total", "\"Work queue depth exceeded\" answers (backed off and retried, never counted as down).", servers.map(({ sv, l }) => s(l, sv.busyAnswers ?? 0)));
+  w.gauge(
+    "powerpool_block_method",
+    "1 for how the coin notices new blocks now (zmq, longpoll, datagram, poll); poll while a ZMQ subscription or long poll is down.",
+    tips.flatMap((c) => (["zmq", "longpoll", "datagram", "poll"] as const).map((m) => s({ ...lbl(c), method: m }, c.tip.method === m ? 1 : 0))),
+  );
+  const sig = coins.map((c) => ({ ...c, st: c.rt.signals?.status() }));
+  const zmq = sig.flatMap((c) => (c.st?.zmq ?? []).map((z) => ({ z, l: { coin: c.key, server: z.server } })));
+  w.gauge("powerpool_zmq_up", "1 while the coinserver's ZMQ hashblock subscription is up.", zmq.map(({ z, l }) => s(l, z.up ? 1 : 0)));
+  w.counter("powerpool_zmq_messages_total", "hashblock messages received.", zmq.map(({ z, l }) => s(l, z.messages)));
+  w.counter("powerpool_zmq_sequence_gaps_total", "Jumps in the hashblock sequence (messages lost).", zmq.map(({ z, l }) => s(l, z.gaps)));
+  w.counter("powerpool_zmq_reconnects_total", "ZMQ subscriptions re-established after a loss.", zmq.map(({ z, l }) => s(l, z.reconnects)));
+  const lp = sig.filter((c) => c.st?.longpoll);
+  w.counter("powerpool_longpoll_returns_total", "Long-poll getblocktemplate requests the node answered (new block or template).", lp.map((c) => s(lbl(c), c.st?.longpoll?.returns ?? 0)));
+  w.counter("powerpool_longpoll_errors_total", "Long-poll requests that failed (renewed with back-off).", lp.map((c) => s(lbl(c), c.st?.longpoll?.errors ?? 0)));
   w.gauge("powerpool_push_signal_last_timestamp_seconds", "When the coin's last push-block signal arrived (epoch seconds).", tips.filter((c) => c.tip.lastSignal !== null).map((c) => s(lbl(c), (c.tip.lastSignal ?? 0) / 1000)));
   w.counter("powerpool_push_signals_total", "Push-block signals per coin since start.", tips.map((c) => s(lbl(c), c.tip.signals)));
 }

@@ -43,6 +43,8 @@ export interface MonitorNetworkStatus {
   readonly job_count: number;
   readonly algo: string;
   readonly tip_mode: string;
+  /** How new blocks are noticed now: zmq, longpoll, datagram or poll (issue 21). */
+  readonly block_method: string;
   readonly last_job_id: string | null;
   readonly template_error: string | null;
 }
@@ -71,6 +73,7 @@ export function networkStatus(view: View, coinKey: string): MonitorNetworkStatus
     job_count: jobs?.jobCount ?? 0,
     algo: coin?.algo ?? "",
     tip_mode: tip?.mode ?? "unknown",
+    block_method: tip?.method ?? "unknown",
     last_job_id: jobs?.lastJobId ?? null,
     template_error: jobs?.templateError ?? null,
   };

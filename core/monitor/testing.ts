@@ -124,7 +124,7 @@ export function fakeCore(over: { servers?: CoinserverStatus[]; failAccounting?: 
       status: () => ({ jobmanager: "BTC", jobCount: 57, storedJobs: 12, lastJobId: "00aa0003", lastJobType: 1, height: 812, prevHash: "11".repeat(32), difficulty: 4.6e-10, subsidy: 5_000_012_345n, transactions: 3, lastNewBlockAt: NOW - 30_000, templateError: null }),
       subscribe: () => () => {},
     },
-    watcher: { status: () => ({ mode: "poll", tip: { hash: "11".repeat(32), height: 812 }, lastSignal: NOW - 12_000, signals: 4, lastCheck: NOW - 200, lastNewBlock: NOW - 30_000, checkError: null }) },
+    watcher: { status: () => ({ mode: "poll", method: "poll", channel: null, tip: { hash: "11".repeat(32), height: 812 }, lastSignal: NOW - 12_000, signals: 4, lastCheck: NOW - 200, lastNewBlock: NOW - 30_000, checkError: null }) },
   };
   const consumer = (stream: string) => ({ stream, group: "accounting", consumer: "core-1", state: "running" as const, lastError: undefined, entries: 99, lastEntryAt: NOW - 500, backlog: { pending: 3, lag: 5 } });
   return {

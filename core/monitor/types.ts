@@ -5,7 +5,7 @@
 import type { AuxWorkV1, EdgeBansV1, EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { AuxBlockResult, AuxChainStatus } from "../aux/index.ts";
 import type { BlockConsumerStatus, BlockResult } from "../blocks/index.ts";
-import type { PoolStatus, TipWatcherStatus } from "../coinserver/index.ts";
+import type { BlockSignalsStatus, PoolStatus, TipWatcherStatus } from "../coinserver/index.ts";
 import type { IngestStatus } from "../ingest/index.ts";
 import type { JobEvent, JobManagerStatus } from "../jobs/index.ts";
 import type { NotifyCounters } from "../notify/index.ts";
@@ -17,6 +17,8 @@ export interface CoinSource {
   readonly pool: { status(): PoolStatus };
   readonly jobs: { status(): JobManagerStatus; subscribe(listener: (ev: JobEvent) => void): () => void };
   readonly watcher: { status(): TipWatcherStatus };
+  /** ZMQ subscriptions and long poll (issue 21); absent in cores built without them. */
+  readonly signals?: { status(): BlockSignalsStatus };
 }
 
 export interface CoreSource {

@@ -74,6 +74,9 @@ export function checkConfig(cfg: EdgePoolConfig, addresses: AddressChecker, name
     if (c.poll === false && !cfg.pool.datagram.enabled) {
       out.push({ path: `${base}.poll`, expected: "true or null while pool.datagram is disabled (nothing else would tell the core about new blocks)", found: "false" });
     }
+    if (c.block_method === "zmq" && !(c.coinservs ?? []).some((s) => s.zmq)) {
+      out.push({ path: `${base}.block_method`, expected: "a coinserver with `zmq: tcp://host:port` (block_method zmq needs one)", found: "zmq" });
+    }
     for (const [i, m] of c.merged.entries()) {
       if (!ref(`${base}.merged[${i}]`, "aux chain", m, auxKeys)) continue;
       const auxPow = powOf(cfg.aux[m]?.algo ?? "");

@@ -40,6 +40,10 @@ const coinserver = z.strictObject({
   timeout: seconds.default(10),
   /** Optional display name in logs and the monitor; defaults to address:port. */
   name: z.string().optional(),
+  /** The node's -rpcworkqueue (Core's default 16): the core keeps fewer calls than this in flight to it. */
+  rpcworkqueue: z.number().int().min(1).max(1_000_000).default(16),
+  /** The node's -zmqpubhashblock endpoint, tcp://host:port: new blocks are pushed from there. */
+  zmq: z.string().regex(/^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}$/, "tcp://host:port").optional(),
 });
 
 const algorithm = z.strictObject({
@@ -73,6 +77,11 @@ const coin = z.strictObject({
   rpc_ping_int: seconds.default(2),
   /** With polling off: resume polling (and warn) when no push notification came for this long. */
   notify_timeout: seconds.default(300),
+  /**
+   * How the core learns of new blocks beside datagrams: `auto` = ZMQ if a coinserver has `zmq`,
+   * else getblocktemplate long polling where the node supports it, else polling.
+   */
+  block_method: z.enum(["auto", "zmq", "longpoll", "poll"]).default("auto"),
   merged: z.array(componentKey).default([]),
   diff1: bigHex.optional(),
   hashes_per_share: z.number().positive().optional(),

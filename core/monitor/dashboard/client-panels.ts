@@ -68,6 +68,7 @@ function coinPanel(c) {
       ["Difficulty", diff(c.difficulty)],
       ["Last job", job],
       ["Jobs", num(c.jobCount, 0)],
+      ["New blocks by", c.blockMethod],
       ["Push-block signal", signal],
       ["Blocks", c.blocks.accepts + " accepted · " + c.blocks.rejects + " rejected"],
     ]),

@@ -47,6 +47,8 @@ export interface DashboardCoin {
   readonly lastSignal: number | null;
   readonly signals: number;
   readonly tipMode: string;
+  /** zmq, longpoll, datagram or poll: how new blocks are noticed now (issue 21). */
+  readonly blockMethod: string;
   readonly templateError: string | null;
   readonly blocks: { readonly accepts: number; readonly rejects: number };
   readonly coinservers: readonly { name: string; state: string; current: boolean; rttMs: number | null; lastError: string | null; subversion: string | null }[];
@@ -139,6 +141,7 @@ export function dashboardData(view: View): DashboardData {
         lastSignal: tip.lastSignal,
         signals: tip.signals,
         tipMode: tip.mode,
+        blockMethod: tip.method,
         templateError: jobs.templateError,
         blocks: { accepts: b.accepts, rejects: b.rejects },
         coinservers: rt.pool.status().servers.map((s) => ({ name: s.name, state: s.state, current: s.current, rttMs: s.lastRttMs, lastError: s.lastError, subversion: s.subversion })),
