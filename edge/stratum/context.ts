@@ -3,6 +3,7 @@
  * (edge/ports.ts) and the port's counters. Implemented by `StratumPort`; sessions and method
  * handlers see only this interface.
  */
+import type { DifficultyRange } from "../../shared/config/difficulty.ts";
 import type { ResolvedStratum } from "../../shared/config/load.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
@@ -57,6 +58,8 @@ export interface PortContext {
   readonly allowedVersionMask: number;
   readonly usernameRules: UsernameRules;
   readonly vardiff: VardiffSettings;
+  /** Every difficulty this port's sessions get is within it (shared/config/difficulty.ts). */
+  readonly difficultyRange: DifficultyRange;
   readonly feed: JobFeed;
   readonly checker: ShareChecker;
   readonly allocator: Extranonce1Allocator;

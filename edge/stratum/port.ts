@@ -3,6 +3,7 @@
  * vardiff for silent miners, stuck writes) and its status. Its TCP listener is attached by
  * edge/server.ts, so this folder never imports edge/listener (imports run listener → stratum).
  */
+import { difficultyRange, type DifficultyRange } from "../../shared/config/difficulty.ts";
 import type { Config, ResolvedStratum } from "../../shared/config/load.ts";
 import type { EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -38,6 +39,7 @@ export class StratumPort implements PortContext {
   readonly allowedVersionMask: number;
   readonly usernameRules: UsernameRules;
   readonly vardiff: VardiffSettings;
+  readonly difficultyRange: DifficultyRange;
   readonly feed: JobFeed;
   readonly checker: ShareChecker;
   readonly allocator: Extranonce1Allocator;
@@ -85,6 +87,7 @@ export class StratumPort implements PortContext {
     const rules = usernameRules(coins, cfg);
     this.usernameRules = { ...rules, isValidAddress: rememberAddressChecks(rules.isValidAddress) };
     this.vardiff = vardiffSettings(cfg);
+    this.difficultyRange = difficultyRange(cfg);
     this.feed = opts.feed;
     this.checker = opts.checker;
     this.allocator = opts.allocator;

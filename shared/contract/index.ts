@@ -17,6 +17,8 @@ export {
   SHARE_RESULT_NAMES,
   SHARE_BATCH_VERSION,
   MAX_BATCH_RECORDS,
+  MAX_DIFFICULTY,
+  MAX_TIME_MS,
   type ShareBatchV1,
   type ShareRecordV1,
 } from "./share-batch.ts";
