@@ -8,14 +8,17 @@ import type { ConfigProblem } from "../../shared/config/problems.ts";
 import type { ReporterConfig } from "../../shared/config/schema.ts";
 import type { Logger } from "../../shared/log.ts";
 import { pyStr } from "./py-format.ts";
+import type { PortCheckSettings, RecordCheckSettings } from "./record-check.ts";
 import { compileFormat } from "./report-format.ts";
 
 /** The part of `Config` accounting reads (a full `Config` fits). */
-export interface AccountingSettings {
+export interface AccountingSettings extends RecordCheckSettings {
   /** `{server_name}` of the worker format strings. */
   readonly procname: string;
   readonly reporters: Readonly<Record<string, ReporterConfig>>;
-  readonly stratum: Readonly<Record<string, { readonly reporter: string | undefined }>>;
+  readonly stratum: Readonly<Record<string, PortCheckSettings & { readonly reporter: string | undefined }>>;
+  /** The clock share times are checked against; default Date.now (tests pin it to their records' times). */
+  readonly now?: () => number;
 }
 
 export interface PoolReport {

@@ -3,7 +3,14 @@
  * miner-supplied or computed difficulty to, and what the core bounds a share record's difficulty
  * by (it does not take an edge's word for a number it can check).
  */
-import type { ResolvedStratum } from "./load.ts";
+/** What the range is made of (a resolved port fits). */
+export interface DifficultySettings {
+  readonly start_difficulty: number;
+  readonly minimum_manual_diff: number;
+  readonly vardiff: { readonly minimum_difficulty: number; readonly maximum_difficulty: number };
+  /** Ascending. */
+  readonly tiers: readonly number[];
+}
 
 export interface DifficultyRange {
   /** Lowest difficulty vardiff, suggest_difficulty and configure may set. */
@@ -19,7 +26,7 @@ export interface DifficultyRange {
  * difficulty and the configured tiers (a port without vardiff may start above the default maximum),
  * and down to `minimum_manual_diff` for password options.
  */
-export function difficultyRange(s: Pick<ResolvedStratum, "start_difficulty" | "minimum_manual_diff" | "vardiff" | "tiers">): DifficultyRange {
+export function difficultyRange(s: DifficultySettings): DifficultyRange {
   const first = s.tiers[0] ?? s.start_difficulty;
   const last = s.tiers[s.tiers.length - 1] ?? s.start_difficulty;
   const min = Math.min(s.vardiff.minimum_difficulty, s.start_difficulty, first);
