@@ -53,6 +53,7 @@ export function startListener(opts: ListenerOptions): StratumListener {
     rateLimited: 0,
     oversizedLines: 0,
     blockedDrops: 0,
+    resetBeforeSetup: 0,
   };
   const perIp = new IpConnections();
   const connections = new Set<Connection>();
@@ -77,7 +78,14 @@ export function startListener(opts: ListenerOptions): StratumListener {
       binaryType: "uint8array",
       open(socket) {
         const now = opts.now();
-        const ip = normalizeIp(socket.remoteAddress);
+        // Bun's type says string, but a peer that reset the connection before open ran leaves it undefined.
+        const remote = socket.remoteAddress as string | undefined;
+        if (!remote) {
+          counters.resetBeforeSetup++;
+          socket.terminate();
+          return;
+        }
+        const ip = normalizeIp(remote);
         if (opts.bans.isBanned(ip, now)) {
           counters.refusedBanned++;
           socket.terminate();
@@ -113,9 +121,15 @@ export function startListener(opts: ListenerOptions): StratumListener {
         (socket.data as Connection | undefined)?.finish("client disconnected");
       },
       error(socket, error) {
+        const conn = socket.data as Connection | undefined;
+        if (!conn) {
+          // Never set up (refused, or reset during open): one connection's trouble, not the edge's.
+          if (opts.log.enabled("debug")) opts.log.debug("stratum: error on a connection that was not set up", { error });
+          return;
+        }
         // A handler bug must cost one connection, never the edge.
-        opts.log.error("stratum: socket handler failed", { error, ip: socket.remoteAddress });
-        (socket.data as Connection | undefined)?.close("internal error", "abort");
+        opts.log.error("stratum: socket handler failed", { error, ip: conn.ip });
+        conn.close("internal error", "abort");
       },
     },
   });

@@ -23,6 +23,8 @@ export const realClock: Clock = { now: () => Date.now() };
 export interface PortListener {
   readonly port: number;
   readonly hostname: string;
+  /** Listener-level counts the port's status reports. */
+  readonly counters?: { readonly resetBeforeSetup: number };
   /** Drops clients blocked on writes too long. */
   sweep(now: number): void;
   stop(closeActive: boolean): void;
