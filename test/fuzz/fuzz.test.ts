@@ -33,7 +33,7 @@ test("hostile stream entries: the core keeps draining and its accounting changes
   expect(res.refusedRecords).toBeGreaterThan(30);
   expect(res.creditedRecords).toBeGreaterThan(500);
   expect(res.hostileCandidates).toBeGreaterThan(10);
-  expect(res.submitted).toBe(res.candidates - res.hostileCandidates);
+  expect(res.submitted).toBeGreaterThanOrEqual(res.candidates - res.hostileCandidates);
 }, 60_000);
 
 test("a live edge under hostile clients from many addresses: every honest miner credited exactly its accepted shares", async () => {

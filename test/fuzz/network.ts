@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import Redis from "ioredis";
 import { JobPublisher } from "../../core/jobs/publisher.ts";
 import { pyNumber } from "../../core/accounting/index.ts";
@@ -209,14 +210,12 @@ export async function runNetworkFuzz(r: Rng, o: NetworkFuzzOptions): Promise<Net
   const redis = await startRedis();
   const quiet = createLogger("fuzz", { level: "error", format: "text", components: {}, write: () => {} });
   const publisher = new JobPublisher({ redis: redis.client, prefix: PREFIX, log: quiet });
-  const port = freePort();
-  const agentPort = port + 1111;
   const poolAddress = regtestAddress(0x30);
-  const yaml = `
+  const configYaml = (port: number, agentPort: number) => `
 pool: {term_timeout: 5, datagram: {enabled: false}, extranonce_serv_size: 4, extranonce_size: 4}
 logging: {level: notice}
 coins:
-  BTC: {algo: sha256d, network: bcoin-regtest, pool_address: ${poolAddress}, coinservs: [{address: 127.0.0.1, port: ${freePort()}}]}
+  BTC: {algo: sha256d, network: bcoin-regtest, pool_address: ${poolAddress}, coinservs: [{address: 127.0.0.1, port: 8332}]}
 stratum:
   main:
     address: 127.0.0.1
@@ -224,8 +223,9 @@ stratum:
     start_difficulty: ${DIFF}
     minimum_manual_diff: ${DIFF}
     vardiff: {enabled: false, minimum_difficulty: ${DIFF}, maximum_difficulty: ${DIFF * 1024}}
-    agent: {enabled: true}
-    limits: {max_line_bytes: 4096}
+    agent: {enabled: true, port_diff: ${agentPort - port}}
+    # Short bans, so hostile addresses come back and keep hitting the edge (the default is 600 s).
+    limits: {max_line_bytes: 4096, ban_seconds: 3}
 edges:
   eu1: {}
 reporters:
@@ -234,32 +234,49 @@ redis: {url: "${redis.url}", prefix: "${PREFIX}"}
 monitor: {enabled: false}
 `;
   const file = join(dir, "config.yml");
-  writeFileSync(file, yaml);
-  const config = parseConfig(yaml, file, { addresses: addressChecker });
   const now = Math.floor(Date.now() / 1000);
   const job: JobV1 = spec16Job({ jobmanager: "BTC", coin: "BTC", currency: "BTC", ntime: now, mintime: now - 3600, target: NETWORK_TARGET, diff1: DIFF1_SHA256D.toString(16).padStart(64, "0"), createdAt: Date.now() });
   await publisher.publish(job);
+
+  // The edge, on free ports; another process may take a port between the check and the listen: a few tries.
+  let log = "";
+  let port = 0;
+  let agentPort = 0;
+  let edge: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  for (let attempt = 1; !edge; attempt++) {
+    port = freePort();
+    agentPort = freePort();
+    writeFileSync(file, configYaml(port, agentPort));
+    log = "";
+    const p = Bun.spawn([process.execPath, join(root, "edge/main.ts"), "-c", file, "--name", "eu1"], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+    void (async () => {
+      for await (const chunk of p.stderr) log += new TextDecoder().decode(chunk);
+    })();
+    void (async () => {
+      for await (const chunk of p.stdout) log += new TextDecoder().decode(chunk);
+    })();
+    const served = await waitFor("the edge to serve", () => log.includes("is serving miners") || p.exitCode !== null, 60_000).then(
+      () => p.exitCode === null,
+      () => (p.kill("SIGKILL"), false),
+    );
+    if (!served) await p.exited;
+    if (p.exitCode === null) edge = p;
+    else if (attempt === 3 || !log.includes("Failed to listen")) {
+      await publisher.stop(500);
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`the edge exited with ${p.exitCode}:\n${log.slice(-3000)}`);
+    }
+  }
+  const config = parseConfig(configYaml(port, agentPort), file, { addresses: addressChecker });
   const coreRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
   const core = await startAccounting(config, coreRedis, quiet, { consumer: "fuzz-core", tuning: { blockMs: 50, tidyEveryMs: 0 } });
-
-  let log = "";
-  const edge = Bun.spawn([process.execPath, join(root, "edge/main.ts"), "-c", file, "--name", "eu1"], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
-  void (async () => {
-    for await (const chunk of edge.stderr) log += new TextDecoder().decode(chunk);
-  })();
-  void (async () => {
-    for await (const chunk of edge.stdout) log += new TextDecoder().decode(chunk);
-  })();
   const honest: Honest[] = [];
   const handler = new DatagramHandler({ targets: buildNotifyTargets({ BTC: { notify: () => notified++ } }), secret: "s3cret", log: quiet });
   let notified = 0;
   const udp = await startNotifyListener({ host: "127.0.0.1", port: 0, handler });
   const problems: string[] = [];
   try {
-    await waitFor("the edge to serve", () => log.includes("is serving miners") || edge.exitCode !== null, 60_000).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}; edge exit ${edge.exitCode}, log:\n${log.slice(-3000)}`);
-    });
-    if (edge.exitCode !== null) throw new Error(`the edge exited with ${edge.exitCode}:\n${log.slice(-3000)}`);
     // Honest miners: handshake, then a share every ~20 ms each (well under the request rate limit).
     for (let i = 0; i < o.honestMiners; i++) {
       const address = regtestAddress(0x40 + i);

@@ -23,6 +23,7 @@ export interface StreamFuzzResult {
   readonly refusedRecords: number;
   readonly candidates: number;
   readonly hostileCandidates: number;
+  /** Candidates that reached the submitter (valid ones, and mutated ones still valid). */
   readonly submitted: number;
   /** Empty when the accounting and the submitter saw exactly what they should. */
   readonly problems: string[];
@@ -55,6 +56,9 @@ const CANDIDATE: BlockCandidateV1 = {
   receivedAt: T0,
 };
 
+/** The block hash of every mutated candidate: tells them from the valid ones at the submitter. */
+const HOSTILE_HASH = "22".repeat(32);
+
 /** A record the per-record check refuses, and why (for variety). */
 function refused(r: Rng, seq: number): ShareRecordV1 {
   return share(seq, r.pick<Partial<ShareRecordV1>>([{ difficulty: 1e308 }, { difficulty: 1e300 }, { port: "nope" }, { currency: "current_block_x" }, { algo: "sha256d" }, { worker: "a:b" }, { worker: "a\nb" }, { address: "x" }, { time: T0 - 10 * 86_400_000 }, { time: T0 + 10 * 3_600_000 }, { aux: ["NMC"] }, { jobId: "" }, { jobmanager: "X" }]));
@@ -67,7 +71,7 @@ function brokenBatch(r: Rng): Buffer {
     case 0:
       return good.subarray(0, r.int(good.length)); // truncated
     case 1:
-      return forgedBatch("eu9", "0000abcd", [share(1)], { magic: r.int(256) === 0x53 ? 0 : r.int(256) });
+      return forgedBatch("eu9", "0000abcd", [share(1)], { magic: (0x54 + r.int(255)) % 256 }); // anything but 0x53
     case 2:
       return forgedBatch("eu9", "0000abcd", [share(1)], { version: r.pick([0, 2, 255]) });
     case 3:
@@ -92,7 +96,7 @@ function brokenBatch(r: Rng): Buffer {
 }
 
 function hostileCandidate(r: Rng): string {
-  const text = candidateCodec.encode({ ...CANDIDATE, blockHash: "22".repeat(32) });
+  const text = candidateCodec.encode({ ...CANDIDATE, blockHash: HOSTILE_HASH });
   switch (r.int(4)) {
     case 0:
       return damage(r, text);
@@ -115,8 +119,8 @@ export async function runStreamFuzz(r: Rng, redisUrl: string, entries: number, p
   const log = quietLogger();
   const settings = testSettings(prefix);
   const ingest = startIngest({ redis: client, prefix, accounting: createAccounting(client, settings, log), log, consumer: "fuzz", tuning: { blockMs: 50, claimEveryMs: 100, tidyEveryMs: 0, count: 16 } });
-  const submitted: string[] = [];
-  const submitter = { submit: async (c: BlockCandidateV1) => (submitted.push(c.blockHash), null) } as unknown as BlockSubmitter;
+  const submitted: BlockCandidateV1[] = [];
+  const submitter = { submit: async (c: BlockCandidateV1) => (submitted.push(c), null) } as unknown as BlockSubmitter;
   const blocks = new BlockConsumer({ redis: client, prefix, consumer: "fuzz", submitter: (coin) => (coin === "LTC" ? submitter : undefined), log, blockMs: 50 });
   blocks.start();
   const credited: ShareRecordV1[] = [];
@@ -169,7 +173,14 @@ export async function runStreamFuzz(r: Rng, redisUrl: string, entries: number, p
     const got = normal(await totals(client));
     const want = normal(expectedTotals(credited));
     if (got !== want) problems.push(`accounting ${got} != valid records ${want}`);
-    if (submitted.length !== validCandidates) problems.push(`${submitted.length} candidates submitted, ${validCandidates} valid ones sent`);
+    // Every valid candidate exactly once; a mutated one only if it is still a sane candidate
+    // (a mutation may leave one valid: "difficulty":0.1 is a difficulty).
+    const valid = submitted.filter((c) => c.blockHash !== HOSTILE_HASH);
+    if (valid.length !== validCandidates || new Set(valid.map((c) => c.blockHash)).size !== validCandidates) problems.push(`${valid.length} valid candidates submitted, ${validCandidates} sent`);
+    for (const c of submitted) {
+      const insane = Object.entries(c).find(([, v]) => (typeof v === "number" && !Number.isFinite(v)) || (typeof v === "string" && v.length > 1000));
+      if (insane || !(c.difficulty > 0) || c.worker.length > 64) problems.push(`a candidate reached the submitter with ${insane ? `${insane[0]}=${String(insane[1]).slice(0, 40)}` : `difficulty ${c.difficulty}, worker of ${c.worker.length}`}`);
+    }
     if (ingest.status().shares.state !== "running") problems.push(`share consumer is ${ingest.status().shares.state}`);
     return { shareEntries: entries, hostileShareEntries: hostileShares, creditedRecords: credited.length, refusedRecords, candidates, hostileCandidates, submitted: submitted.length, problems };
   } finally {

@@ -10,42 +10,22 @@
  * Connection.line does with a line the fast path leaves (that class needs a live socket).
  */
 import { difficultyToTarget, hashBelowTarget, sha256dInto, targetToLE32, u32ToHex, writeU32LE } from "../../shared/bitcoin/index.ts";
-import type { BlockCandidateV1 } from "../../shared/contract/index.ts";
 import { spec16Job } from "../../shared/contract/testing.ts";
 import { createShareKernel, DIFF1_SHA256D, loadPowNative } from "../../shared/pow/index.ts";
-import type { ShareFields } from "../../edge/forward/index.ts";
 import { JobCache } from "../../edge/jobs/index.ts";
 import { decodeLine } from "../../edge/listener/framing.ts";
-import { EdgeShareChecker, powTable, sha256dPow, type ShareSink } from "../../edge/shares/index.ts";
+import { EdgeShareChecker, powTable, sha256dPow } from "../../edge/shares/index.ts";
 import { StratumPort } from "../../edge/stratum/port.ts";
 import { idJson } from "../../edge/stratum/replies.ts";
 import type { Session } from "../../edge/stratum/session.ts";
 import type { Transport } from "../../edge/stratum/transport.ts";
 import { captureLog } from "../helpers/log-capture.ts";
+import { RecordingSink } from "../helpers/share-sink.ts";
 import { buildHeader, type MinerJob, type Share } from "../helpers/miner.ts";
 import { EASY, TestClock, testConfig } from "../helpers/stratum-env.ts";
 import { Extranonce1AllocatorSimulator } from "../helpers/stratum-simulators.ts";
 import { damage, hostileValue } from "./mutate.ts";
 import type { Rng } from "./rng.ts";
-
-type Event = { kind: "share"; r: ShareFields } | { kind: "candidate"; c: BlockCandidateV1 };
-
-class RecordingSink implements ShareSink {
-  readonly edge = "eu1";
-  readonly session = "0000beef";
-  readonly events: Event[] = [];
-  private seq = 0;
-  share(f: ShareFields): number {
-    this.events.push({ kind: "share", r: { ...f, aux: [...f.aux] } });
-    return ++this.seq;
-  }
-  blockShare(f: ShareFields, build: (shareSeq: number) => BlockCandidateV1): { candidate: BlockCandidateV1; sent: Promise<void> } {
-    const candidate = build(this.seq + 1);
-    this.events.push({ kind: "candidate", c: candidate });
-    this.share(f);
-    return { candidate, sent: Promise.resolve() };
-  }
-}
 
 class RecordingTransport implements Transport {
   readonly ip = "127.0.0.2";
