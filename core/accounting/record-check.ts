@@ -15,7 +15,7 @@
 import { difficultyRange, type DifficultySettings } from "../../shared/config/difficulty.ts";
 import { addressValidator, coinNetwork } from "../../shared/config/addresses.ts";
 import type { CoinConfig } from "../../shared/config/schema.ts";
-import { MAX_DIFFICULTY, ShareResult, type AgentRecordV1, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import { MAX_AGENT_STAMP, MAX_DIFFICULTY, ShareResult, type AgentRecordV1, type ShareRecordV1 } from "../../shared/contract/index.ts";
 
 /** What the check reads of a stratum port's config (a resolved config's port fits). */
 export interface PortCheckSettings extends DifficultySettings {
@@ -54,8 +54,6 @@ export type RecordCheck = (r: ShareRecordV1, nowMs: number, maxAgeMs: number) =>
 /** `check(record)`: why a PPAgent record cannot be written, or undefined. */
 export type AgentCheck = (r: AgentRecordV1) => string | undefined;
 
-/** Latest agent stamp (seconds) the core writes into a key name (the edge bounds it the same way). */
-export const MAX_AGENT_STAMP = 1e11;
 
 export function createRecordCheck(cfg: RecordCheckSettings): RecordCheck {
   return createChecks(cfg).share;

@@ -135,3 +135,16 @@ test("a dead letter with refused records, replayed as it is, adds nothing twice"
   await waitFor("the replay to drain", async () => (await redis.client.xlen(names.deadLetter("shares"))) === 2 && (await drained(redis.client, names.shareStream, names.accountingGroup)));
   expect(await totals(redis.client)).toEqual(once);
 });
+
+test("refused records while the apply keeps failing (a key of the wrong type): one dead letter, not one per retry", async () => {
+  await redis.client.set("chain_1_slice", "in the way");
+  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000e", [share(1), share(2, { worker: "a:b" })]));
+  const log = start();
+  // 100, 200, 400 ms … between attempts: several in a second and a half.
+  await waitFor("the failure to be logged", () => log.lines.some((l) => l.includes("chain_1_slice")));
+  await Bun.sleep(1500);
+  await redis.client.del("chain_1_slice");
+  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup), 15_000);
+  expect(await totals(redis.client)).toEqual(expectedTotals([share(1)]));
+  expect((await deadLetters()).map((d) => d.refused)).toEqual([[2]]);
+});

@@ -32,6 +32,8 @@ const TRANSIENT = /^(BUSY|LOADING|READONLY|OOM|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|N
 const MAX_REPLANS = 8;
 
 export function createShareHandler(o: ShareHandlerOptions): (entries: RawEntry[]) => Promise<void> {
+  /** Entries whose refused records are in the dead-letter stream already (this process's memory). */
+  const partlyDeadLettered = new Set<string>();
   const reject = async (entry: RawEntry, reason: string) => {
     o.log.error(`share entry ${entry.id} dead-lettered to ${o.target.deadLetter}: ${reason}`);
     await deadLetter(o.redis, o.target, entry, reason);
@@ -125,9 +127,14 @@ export function createShareHandler(o: ShareHandlerOptions): (entries: RawEntry[]
       await reject(entry, summary);
       return undefined;
     }
-    o.log.error(`share entry ${entry.id}: ${summary}; they go to ${o.target.deadLetter}, the other ${ok.length} are credited`);
-    await deadLetterRecords(o.redis, o.target, entry, bad.map((b) => b.record.seq), reasons);
-    o.counters?.recordsDeadLettered?.incr(bad.length);
+    // An apply that keeps failing (a key of the wrong type) re-reads the entry: one dead letter per entry, not per attempt.
+    if (!partlyDeadLettered.has(entry.id)) {
+      o.log.error(`share entry ${entry.id}: ${summary}; they go to ${o.target.deadLetter}, the other ${ok.length} are credited`);
+      await deadLetterRecords(o.redis, o.target, entry, bad.map((b) => b.record.seq), reasons);
+      o.counters?.recordsDeadLettered?.incr(bad.length);
+      if (partlyDeadLettered.size >= 10_000) partlyDeadLettered.clear();
+      partlyDeadLettered.add(entry.id);
+    }
     return { ...batch, records: ok };
   }
 

@@ -3,11 +3,10 @@
  * into an agent record is finite and in range. JSON.parse turns `1e400` into Infinity, which
  * JSON.stringify would then write as null, so a number is checked where it enters, not later.
  */
+import { MAX_AGENT_STAMP } from "../../shared/contract/index.ts";
 
 /** Devices one `hashrate`/`temp` list may report (a rig has a few; PPAgent sends one per GPU). */
 export const MAX_AGENT_VALUES = 256;
-/** Latest stamp (seconds since the epoch) a record may carry; also refuses ms stamps by mistake. */
-export const MAX_AGENT_STAMP = 1e11;
 const MAX_HASHRATE = 1e24;
 const MIN_TEMP = -273.15;
 const MAX_TEMP = 1000;

@@ -9,7 +9,7 @@ export { jobCodec, JobType, JOB_VERSION, type JobV1, type AuxTargetV1 } from "./
 export { candidateCodec, CANDIDATE_VERSION, type BlockCandidateV1 } from "./candidate.ts";
 export { edgeStatusCodec, EDGE_STATUS_VERSION, type EdgeStatusV1, type EdgePortStatusV1, type EdgeClientV1 } from "./edge-status.ts";
 export { auxWorkCodec, AUX_WORK_VERSION, type AuxWorkV1 } from "./aux-work.ts";
-export { agentRecordCodec, AGENT_RECORD_VERSION, type AgentRecordV1 } from "./agent-record.ts";
+export { agentRecordCodec, AGENT_RECORD_VERSION, MAX_AGENT_STAMP, type AgentRecordV1 } from "./agent-record.ts";
 export {
   ShareBatchWriter,
   decodeShareBatch,
