@@ -39,7 +39,7 @@ export interface Accounting {
  * path) and skipped; everything else keeps working.
  */
 export function createAccounting(redis: Redis, settings: AccountingSettings, log: Logger): Accounting {
-  const routing = buildRouting(settings, log);
+  const routing = buildRouting(settings);
   for (const p of routing.problems) log.error(`config ${p.path}: expected ${p.expected}${p.found === undefined ? "" : `, found ${p.found}`}`);
   return { routing, checkRecord: createRecordCheck(settings), checkAgent: createAgentCheck(settings), now: settings.now ?? Date.now, applyShares: createShareApplier(redis), recordBlock: createBlockRecorder(redis) };
 }
