@@ -11,15 +11,15 @@
 import { hostname } from "node:os";
 import type { Config } from "../shared/config/load.ts";
 import { bitsToDifficulty } from "../shared/bitcoin/index.ts";
-import { JobType } from "../shared/contract/index.ts";
+import { JobType, type ShareRecordV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
-import type { BlockRecord, BlockRecorder } from "./accounting/index.ts";
+import { createRecordCheck, type BlockRecord, type BlockRecorder } from "./accounting/index.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
-import { startAccounting, type CoreAccounting } from "./ingest/index.ts";
+import { DEFAULT_INGEST_TUNING, startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from "./jobs/index.ts";
 import { MonitorTracker, startMonitor, type MonitorOptions, type RunningMonitor } from "./monitor/index.ts";
@@ -94,7 +94,10 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     redisDown = false;
   });
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer });
-  const reporters = await startReporters(config, { redis, consumer, log: log.child("reporters"), ...(opts.celery ? { celery: opts.celery } : {}) });
+  // Celery reporters read the share stream themselves: they report what the accounting's per-record check passes.
+  const check = createRecordCheck(config);
+  const checkRecord = (r: ShareRecordV1) => check(r, Date.now(), DEFAULT_INGEST_TUNING.seenTtlSeconds * 1000);
+  const reporters = await startReporters(config, { redis, consumer, log: log.child("reporters"), checkRecord, ...(opts.celery ? { celery: opts.celery } : {}) });
   // Every found block (main and aux): the accounting records it, then the reporters of its ports get it.
   const blockAccounting = { recordBlock: withReporters(accounting.recordBlock, reporters), stats: accounting.stats, waitForShare: accounting.waitForShare };
   const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish") });

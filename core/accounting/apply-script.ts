@@ -13,6 +13,12 @@
  * plain set costs tens of bytes per share. The key expires `seenTtlSeconds` after the session's
  * last write: a replay older than that would be counted again (edges replay within minutes).
  *
+ * The script checks every value a write will meet before the first write (key types, the numbers
+ * HINCRBYFLOAT adds and adds to, the TTL, the entry ids), because Redis does not roll back a script
+ * that fails half-way: a key it cannot write is reported as `badkey` (the unit waits for an
+ * operator), a bad argument as a `BADARG` error (the caller dead-letters the entry); in both cases
+ * nothing was written, seen-sets included.
+ *
  * Every key the script touches is in KEYS (stream, seen-sets, hashes, lists). They span hash
  * slots, so the accounting Redis must be one primary (a Sentinel setup is fine), not a Cluster.
  */
@@ -33,7 +39,26 @@ local function kind(key, want)
   local t = redis.call('TYPE', key)['ok']
   return t == 'none' or t == want, t
 end
--- 1. Refuse before writing anything: a command failing mid-script keeps the earlier writes.
+-- A finite number well inside a double's range: sums of such numbers stay finite.
+local BOUND = 1e300
+local function bounded(x) return x ~= nil and x == x and x >= -BOUND and x <= BOUND end
+-- What HINCRBYFLOAT reads back: Redis refuses surrounding blanks and 5 KB+ strings where Lua's tonumber does not.
+local function stored(v)
+  if #v >= 5000 or string.find(v, '^%s') or string.find(v, '%s$') then return nil end
+  return tonumber(v)
+end
+-- 1. Refuse before writing anything: a command failing mid-script keeps the earlier writes
+--    (issue 19: an 'inf' increment failed after the seen-set writes). Every value each write
+--    will see is checked here: key types, increments, the fields they add to, TTL, entry ids.
+do
+  local ok, t = kind(KEYS[1], 'stream')
+  if not ok then return {'badkey', KEYS[1], 'type ' .. t} end
+  local n = tonumber(ttl)
+  if not n or n < 1 or n ~= math.floor(n) then return redis.error_reply('BADARG seen-set TTL ' .. tostring(ttl)) end
+  for i = 7 + S, 6 + S + N do
+    if not string.find(ARGV[i], '^%d+%-%d+$') then return redis.error_reply('BADARG entry id ' .. ARGV[i]) end
+  end
+end
 for i = 2, 1 + S do
   local ok, t = kind(KEYS[i], 'string')
   if not ok then return {'badkey', KEYS[i], 'type ' .. t} end
@@ -44,10 +69,15 @@ for h = 1, H do
   local ok, t = kind(key, 'hash')
   if not ok then return {'badkey', key, 'type ' .. t} end
   local n = tonumber(ARGV[a]); a = a + 1
-  if t == 'hash' then
-    for j = 0, n - 1 do
-      local v = redis.call('HGET', key, ARGV[a + 2 * j])
-      if v and not tonumber(v) then return {'badkey', key, 'field ' .. ARGV[a + 2 * j] .. ' is not a number'} end
+  for j = 0, n - 1 do
+    local field, incr = ARGV[a + 2 * j], tonumber(ARGV[a + 2 * j + 1])
+    if not bounded(incr) then return redis.error_reply('BADARG increment ' .. ARGV[a + 2 * j + 1] .. ' of ' .. key .. ' ' .. field) end
+    if t == 'hash' then
+      local v = redis.call('HGET', key, field)
+      if v then
+        local x = stored(v)
+        if not (bounded(x) and bounded(x + incr)) then return {'badkey', key, 'field ' .. field .. ' is not a number within +-1e300'} end
+      end
     end
   end
   a = a + 2 * n
@@ -114,7 +144,7 @@ export type ApplyOutcome =
   | { readonly kind: "ok" }
   /** Records of the unit that were applied before, per seen-set key, as seq ranges; nothing was written. */
   | { readonly kind: "seen"; readonly ranges: ReadonlyMap<string, [number, number][]> }
-  /** A target key holds something we cannot add to (wrong type, non-numeric field); nothing was written. */
+  /** A target key holds something we cannot add to (wrong type, non-numeric or overflowing field); nothing was written. */
   | { readonly kind: "badkey"; readonly key: string; readonly detail: string };
 
 export type ShareApplier = (plan: SharePlan) => Promise<ApplyOutcome>;

@@ -6,16 +6,18 @@
  */
 import type { ConfigProblem } from "../../shared/config/problems.ts";
 import type { ReporterConfig } from "../../shared/config/schema.ts";
-import type { Logger } from "../../shared/log.ts";
 import { pyStr } from "./py-format.ts";
+import type { PortCheckSettings, RecordCheckSettings } from "./record-check.ts";
 import { compileFormat } from "./report-format.ts";
 
 /** The part of `Config` accounting reads (a full `Config` fits). */
-export interface AccountingSettings {
+export interface AccountingSettings extends RecordCheckSettings {
   /** `{server_name}` of the worker format strings. */
   readonly procname: string;
   readonly reporters: Readonly<Record<string, ReporterConfig>>;
-  readonly stratum: Readonly<Record<string, { readonly reporter: string | undefined }>>;
+  readonly stratum: Readonly<Record<string, PortCheckSettings & { readonly reporter: string | undefined }>>;
+  /** The clock share times are checked against; default Date.now (tests pin it to their records' times). */
+  readonly now?: () => number;
 }
 
 export interface PoolReport {
@@ -33,7 +35,7 @@ export interface ReporterTarget {
 }
 
 export interface Routing {
-  /** The reporters of a port's shares; undefined when the port is unknown and no single redis reporter can stand in. */
+  /** The reporters of a port's shares; undefined for a port the config does not have. */
   forPort(port: string): readonly ReporterTarget[] | undefined;
   /** Bad pool_report_configs (skipped) and other start-up findings, one per mistake. */
   readonly problems: readonly ConfigProblem[];
@@ -69,7 +71,7 @@ export function compilePoolReports(key: string, r: { readonly attrs: Readonly<Re
   return poolReports;
 }
 
-export function buildRouting(cfg: AccountingSettings, log: Logger): Routing {
+export function buildRouting(cfg: AccountingSettings): Routing {
   const problems: ConfigProblem[] = [];
   const targets = new Map<string, ReporterTarget>();
   for (const [key, r] of Object.entries(cfg.reporters)) {
@@ -92,18 +94,9 @@ export function buildRouting(cfg: AccountingSettings, log: Logger): Routing {
       problems.push({ path: `stratum.${port}.reporter`, expected: "redis reporters with distinct chains (two on one chain count every share twice in that chain)", found: JSON.stringify(s.reporter) });
     }
   }
-  const fallback = targets.size === 1 ? [...targets.values()] : undefined;
-  const warned = new Set<string>();
   return {
     problems,
-    forPort(port) {
-      const known = byPort.get(port);
-      if (known) return known;
-      if (!warned.has(port)) {
-        warned.add(port);
-        log.warn(`shares for unknown stratum port ${JSON.stringify(port)}: ${fallback ? `crediting them to the only redis reporter ${fallback[0]?.key}` : "dead-lettering them (no single redis reporter to fall back on)"}`);
-      }
-      return fallback;
-    },
+    // Unknown ports have no reporter: the per-record check (record-check.ts) refuses their records first.
+    forPort: (port) => byPort.get(port),
   };
 }

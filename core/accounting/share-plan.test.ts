@@ -1,7 +1,7 @@
 /** Planning without Redis: routing, in-unit dedup, exclusions and the seen-set run format. */
 import { expect, test } from "bun:test";
 import { ShareResult } from "../../shared/contract/index.ts";
-import { quietLogger, share, testSettings } from "../ingest/testing.ts";
+import { share, testSettings } from "../ingest/testing.ts";
 import { buildRouting } from "./routing.ts";
 import { encodeRuns, inRanges, parseRuns, planShares, type PlanEntry } from "./share-plan.ts";
 
@@ -20,17 +20,15 @@ test("a seen-set value reads back as ranges (what the core checks a block's winn
   expect(parseRuns("")).toEqual([]);
 });
 
-test("an unknown port falls back to the only redis reporter, with one warning", () => {
-  const log = quietLogger();
-  const routing = buildRouting(testSettings("p:"), log);
-  expect(routing.forPort("elsewhere")?.map((t) => t.key)).toEqual(["redis"]);
-  expect(routing.forPort("elsewhere")?.map((t) => t.key)).toEqual(["redis"]);
-  expect(log.lines.filter((l) => l.includes("unknown stratum port")).length).toBe(1);
+test("an unknown port has no reporter (issue 19: keys are built from configured names only)", () => {
+  const routing = buildRouting(testSettings("p:"));
+  expect(routing.forPort("scrypt_STRAT")?.map((t) => t.key)).toEqual(["redis"]);
+  expect(routing.forPort("elsewhere")).toBeUndefined();
   expect(routing.problems).toEqual([]);
 });
 
 test("a record repeated within a unit or excluded by an earlier attempt is planned once or not at all", () => {
-  const routing = buildRouting(testSettings("p:"), quietLogger());
+  const routing = buildRouting(testSettings("p:"));
   const entries: PlanEntry[] = [
     { id: "1-0", batch: batch("0000000a", [share(1), share(2), share(3, { result: ShareResult.invalid })]) },
     { id: "2-0", batch: batch("0000000a", [share(2), share(4)]) },

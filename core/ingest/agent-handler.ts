@@ -6,7 +6,7 @@
 import type Redis from "ioredis";
 import { agentRecordCodec, ContractError } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
-import { planAgentWrites, type RedisCommand } from "../accounting/index.ts";
+import { planAgentWrites, type AgentCheck, type RedisCommand } from "../accounting/index.ts";
 import type { SecondCounter } from "../stats/index.ts";
 import { deadLetter, type DeadLetterTarget } from "./dead-letter.ts";
 import type { RawEntry } from "./stream-reply.ts";
@@ -16,6 +16,8 @@ export interface AgentHandlerOptions {
   readonly target: DeadLetterTarget;
   readonly log: Logger;
   readonly counters?: { readonly applied: SecondCounter; readonly deadLettered: SecondCounter };
+  /** Why a record cannot be written (core/accounting/record-check.ts), or undefined. */
+  readonly check: AgentCheck;
 }
 
 export function createAgentHandler(o: AgentHandlerOptions): (entries: RawEntry[]) => Promise<void> {
@@ -30,7 +32,8 @@ export function createAgentHandler(o: AgentHandlerOptions): (entries: RawEntry[]
       else {
         try {
           const rec = agentRecordCodec.decode(decoder.decode(entry.message));
-          const plan = planAgentWrites(rec, Date.now());
+          const refused = o.check(rec);
+          const plan = refused === undefined ? planAgentWrites(rec, Date.now()) : ({ kind: "invalid", reason: refused } as const);
           if (plan.kind === "write") commands.push(...plan.commands);
           else if (plan.kind === "unsupported") o.log.warn(`Recieved unsupported ppagent type ${JSON.stringify(plan.type)} from ${rec.address}.${rec.worker}`);
           else reason = plan.reason;

@@ -28,3 +28,15 @@ export async function deadLetter(redis: Redis, t: DeadLetterTarget, entry: RawEn
   const failed = results?.find(([err]) => err);
   if (!results || failed) throw new Error(`deadLetter ${entry.id}: expected the MULTI to succeed, got ${failed?.[0]?.message ?? "an aborted transaction"}`);
 }
+
+/**
+ * Some records of an entry whose other records are being credited. The dead letter carries the
+ * whole entry as it was, the refused seqs (`refused`, comma-separated) and one reason per line; the
+ * entry itself is acknowledged by the apply script with the rest. Replaying it once the cause is
+ * fixed is safe: the credited records are in the seen-set and are skipped. Redelivered before the
+ * apply, the records are dead-lettered again: a dead letter may repeat, a record is never lost.
+ */
+export async function deadLetterRecords(redis: Redis, t: DeadLetterTarget, entry: RawEntry, seqs: readonly number[], reasons: readonly string[]): Promise<void> {
+  const message = Buffer.from(entry.message ?? new Uint8Array());
+  await redis.xadd(t.deadLetter, "MAXLEN", "~", DEAD_LETTER_MAXLEN, "*", MESSAGE_FIELD, message, "source", t.stream, "id", entry.id, "reason", reasons.join("\n"), "consumer", t.consumer, "time", String(Date.now()), "refused", seqs.join(","));
+}

@@ -61,7 +61,7 @@ export function startIngest(o: IngestOptions): Ingest {
   const reg = o.stats?.registry;
   const shareTarget = { stream: names.shareStream, group: names.accountingGroup, deadLetter: names.deadLetter("shares"), consumer };
   const agentTarget = { stream: names.agentStream, group: names.agentGroup, deadLetter: names.deadLetter("agent"), consumer };
-  const shareCounters = reg && { applied: reg.second("ingest", "records_applied"), duplicates: reg.second("ingest", "records_duplicate"), deadLettered: reg.second("ingest", "entries_dead_lettered") };
+  const shareCounters = reg && { applied: reg.second("ingest", "records_applied"), duplicates: reg.second("ingest", "records_duplicate"), deadLettered: reg.second("ingest", "entries_dead_lettered"), recordsDeadLettered: reg.second("ingest", "records_dead_lettered") };
   const agentCounters = reg && { applied: reg.second("ingest", "agent_records"), deadLettered: reg.second("ingest", "entries_dead_lettered") };
 
   const log = o.log;
@@ -81,7 +81,7 @@ export function startIngest(o: IngestOptions): Ingest {
     consumer,
     log: log.child("agent"),
     tuning,
-    handler: createAgentHandler({ redis: o.redis, target: agentTarget, log: log.child("agent"), counters: agentCounters }),
+    handler: createAgentHandler({ redis: o.redis, target: agentTarget, log: log.child("agent"), counters: agentCounters, check: o.accounting.checkAgent }),
   });
   shares.start();
   agent.start();
@@ -128,8 +128,9 @@ export interface CoreAccounting {
   stop(): Promise<void>;
 }
 
-export interface CoreAccountingSettings extends AccountingSettings, Omit<CoreStatsSettings, "stratum"> {
+export interface CoreAccountingSettings extends AccountingSettings, Omit<CoreStatsSettings, "stratum" | "coins"> {
   readonly redis: { readonly prefix: string };
+  readonly coins: Readonly<Record<string, AccountingSettings["coins"][string] & CoreStatsSettings["coins"][string]>>;
 }
 
 export interface StartAccountingOptions {

@@ -9,7 +9,7 @@ import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { createAccounting } from "../accounting/index.ts";
 import { tidyStream } from "./housekeeping.ts";
 import { startIngest, type Ingest, type IngestTuning } from "./index.ts";
-import { ADDR_A, drained, encodeBatch, expectedTotals, feed, mixedRecords, quietLogger, share, testSettings, totals, waitFor } from "./testing.ts";
+import { ADDR_A, drained, testPort, encodeBatch, expectedTotals, feed, mixedRecords, quietLogger, share, testSettings, totals, waitFor } from "./testing.ts";
 
 const PREFIX = "in:";
 const names = contractNames(PREFIX);
@@ -68,15 +68,14 @@ test("two consumers stealing each other's entries, with replays in between: exac
   expect([...x.log.lines, ...y.log.lines].some((l) => l.includes("records already applied were skipped"))).toBe(true);
 });
 
-test("malformed and unroutable entries are dead-lettered; the stream keeps flowing", async () => {
-  // Two redis reporters: a share for an unknown port has no single reporter to fall back on.
+test("malformed entries and records for unknown ports are dead-lettered; the rest is credited and the stream keeps flowing", async () => {
   const settings = {
     ...testSettings(PREFIX),
     reporters: {
       r1: { type: "redis" as const, chain: 1, attrs: {}, pool_report_configs: [] },
       r2: { type: "redis" as const, chain: 2, attrs: {}, pool_report_configs: [{ user: "pool", worker_format_string: "{region}", report_merge: false }] },
     },
-    stratum: { p1: { reporter: "r1" }, p2: { reporter: "r2" } },
+    stratum: { p1: testPort("r1"), p2: testPort("r2") },
   };
   const { log } = start("z", { settings });
   const r = redis.client;
@@ -87,11 +86,12 @@ test("malformed and unroutable entries are dead-lettered; the stream keeps flowi
   await r.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "00000001", [share(4, { port: "p2", difficulty: 64 })]));
   await waitFor("the stream to drain", sharesDrained);
 
-  expect(await r.lrange("chain_1_slice", 0, -1)).toEqual([`${ADDR_A}:128`]);
+  // Share 1 shared its entry with the unknown port's share 2: it is credited all the same.
+  expect(await r.lrange("chain_1_slice", 0, -1)).toEqual([`${ADDR_A}:128`, `${ADDR_A}:128`]);
   expect(await r.lrange("chain_2_slice", 0, -1)).toEqual([`${ADDR_A}:64`]);
   const dead = await r.xrange(contractNames(PREFIX).deadLetter("shares"), "-", "+");
   const reasons = dead.map(([, f]) => f[f.indexOf("reason") + 1]);
-  expect(reasons).toEqual(["share batch: expected version 1, got 9", 'expected a field "m", got none', 'stratum port "nope" is not in the core\'s config and there is no single redis reporter to credit']);
+  expect(reasons).toEqual(["share batch: expected version 1, got 9", 'expected a field "m", got none', 'seq 2: port "nope" is not configured']);
   // The bad format string was reported once at start-up with its key path, and skipped.
   expect(log.lines.some((l) => l.includes("reporters.r2.pool_report_configs[0].worker_format_string") && l.includes("{region}"))).toBe(true);
   expect(Object.keys(await r.hgetall(`min_acc_scrypt_${Math.floor(share(4).time / 60_000) * 60}`)).sort()).toEqual([`${ADDR_A}.rig1`]);

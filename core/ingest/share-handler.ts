@@ -6,11 +6,11 @@
  * the unit is planned again without them: the seen-set only grows, so this ends.
  */
 import type Redis from "ioredis";
-import { ContractError, decodeShareBatch } from "../../shared/contract/index.ts";
+import { ContractError, decodeShareBatch, type ShareBatchV1, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import { planShares, type Accounting, type PlanEntry } from "../accounting/index.ts";
 import type { SecondCounter, ShareStats } from "../stats/index.ts";
-import { deadLetter, type DeadLetterTarget } from "./dead-letter.ts";
+import { deadLetter, deadLetterRecords, type DeadLetterTarget } from "./dead-letter.ts";
 import type { RawEntry } from "./stream-reply.ts";
 
 export interface ShareHandlerOptions {
@@ -21,7 +21,7 @@ export interface ShareHandlerOptions {
   readonly target: DeadLetterTarget;
   readonly log: Logger;
   readonly stats?: ShareStats;
-  readonly counters?: { readonly applied: SecondCounter; readonly duplicates: SecondCounter; readonly deadLettered: SecondCounter };
+  readonly counters?: { readonly applied: SecondCounter; readonly duplicates: SecondCounter; readonly deadLettered: SecondCounter; readonly recordsDeadLettered?: SecondCounter };
   readonly seenTtlSeconds: number;
   readonly maxRecordsPerApply: number;
 }
@@ -32,6 +32,8 @@ const TRANSIENT = /^(BUSY|LOADING|READONLY|OOM|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|N
 const MAX_REPLANS = 8;
 
 export function createShareHandler(o: ShareHandlerOptions): (entries: RawEntry[]) => Promise<void> {
+  /** Entries whose refused records are in the dead-letter stream already (this process's memory). */
+  const partlyDeadLettered = new Set<string>();
   const reject = async (entry: RawEntry, reason: string) => {
     o.log.error(`share entry ${entry.id} dead-lettered to ${o.target.deadLetter}: ${reason}`);
     await deadLetter(o.redis, o.target, entry, reason);
@@ -86,12 +88,8 @@ export function createShareHandler(o: ShareHandlerOptions): (entries: RawEntry[]
         await reject(entry, e instanceof ContractError ? e.message : `share batch: ${e instanceof Error ? e.message : String(e)}`);
         continue;
       }
-      const unroutable = batch.records.find((r) => o.accounting.routing.forPort(r.port) === undefined);
-      if (unroutable) {
-        await reject(entry, `stratum port ${JSON.stringify(unroutable.port)} is not in the core's config and there is no single redis reporter to credit`);
-        continue;
-      }
-      good.push({ id: entry.id, batch, raw: entry });
+      const checked = await checkRecords(entry, batch);
+      if (checked) good.push({ id: entry.id, batch: checked, raw: entry });
     }
     for (const unit of units(good, o.maxRecordsPerApply)) {
       try {
@@ -105,6 +103,40 @@ export function createShareHandler(o: ShareHandlerOptions): (entries: RawEntry[]
       }
     }
   };
+
+  /**
+   * Each record on its own (record-check.ts): failing ones are named in a dead letter (seq and
+   * reason each) carrying the whole entry, and the rest of the entry is credited. Returns the
+   * batch to plan, or undefined when nothing of the entry is left (then it was dead-lettered and
+   * acknowledged whole).
+   */
+  async function checkRecords(entry: RawEntry, batch: ShareBatchV1): Promise<ShareBatchV1 | undefined> {
+    const now = o.accounting.now();
+    const maxAgeMs = o.seenTtlSeconds * 1000;
+    const bad: { record: ShareRecordV1; reason: string }[] = [];
+    const ok: ShareRecordV1[] = [];
+    for (const r of batch.records) {
+      const reason = o.accounting.checkRecord(r, now, maxAgeMs);
+      if (reason === undefined) ok.push(r);
+      else bad.push({ record: r, reason });
+    }
+    if (bad.length === 0) return batch;
+    const reasons = bad.map((b) => `seq ${b.record.seq}: ${b.reason}`);
+    const summary = `${bad.length} of ${batch.records.length} records refused: ${reasons.slice(0, 3).join("; ")}${bad.length > 3 ? "; …" : ""}`;
+    if (ok.length === 0) {
+      await reject(entry, summary);
+      return undefined;
+    }
+    // An apply that keeps failing (a key of the wrong type) re-reads the entry: one dead letter per entry, not per attempt.
+    if (!partlyDeadLettered.has(entry.id)) {
+      o.log.error(`share entry ${entry.id}: ${summary}; they go to ${o.target.deadLetter}, the other ${ok.length} are credited`);
+      await deadLetterRecords(o.redis, o.target, entry, bad.map((b) => b.record.seq), reasons);
+      o.counters?.recordsDeadLettered?.incr(bad.length);
+      if (partlyDeadLettered.size >= 10_000) partlyDeadLettered.clear();
+      partlyDeadLettered.add(entry.id);
+    }
+    return { ...batch, records: ok };
+  }
 
   async function applyOneOrReject(entry: Decoded): Promise<void> {
     try {

@@ -6,14 +6,35 @@
 import type Redis from "ioredis";
 import { contractNames, MESSAGE_FIELD, ShareBatchWriter, ShareResult, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import { createLogger, type Logger } from "../../shared/log.ts";
+import type { PortCheckSettings } from "../accounting/index.ts";
 import type { CoreAccountingSettings } from "./index.ts";
 
 export const ADDR_A = "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF";
-export const ADDR_B = "LKrhhGFfLw1p3VZp1ZPHEbdKTJsdbPvFEA";
+/** A valid Litecoin address (the record check refuses invalid ones). */
+export const ADDR_B = "LbWpcWtxej8oEa5dnvrrjvuYFitVmbyZyr";
 /** 2023-11-14T22:13:20Z; its minute starts at 1699999980. */
 export const T0 = 1_700_000_000_000;
 
-/** One redis reporter (chain 1) with two pool reports; events off unless a port is given. */
+/** A stratum port of the test pool, as the record check reads it: LTC, difficulties up to 2^20. */
+export function testPort(reporter: string | undefined, over: Partial<PortCheckSettings> = {}): PortCheckSettings & { readonly reporter: string | undefined } {
+  return {
+    reporter,
+    jobmanager: "LTC",
+    start_difficulty: 128,
+    minimum_manual_diff: 1,
+    vardiff: { minimum_difficulty: 1, maximum_difficulty: 2 ** 20 },
+    tiers: [],
+    aliases: {},
+    donate_key: "donate",
+    valid_address_versions: [],
+    ...over,
+  };
+}
+
+/**
+ * One redis reporter (chain 1) with two pool reports; events off unless a port is given. LTC
+ * merge-mines DOGE. The record check's clock is pinned to T0 + 1 h: the records here are of T0.
+ */
 export function testSettings(prefix: string, opts: { statsdPort?: number; reporters?: CoreAccountingSettings["reporters"] } = {}): CoreAccountingSettings {
   return {
     procname: "powerpool_0",
@@ -29,10 +50,13 @@ export function testSettings(prefix: string, opts: { statsdPort?: number; report
         ],
       },
     },
-    stratum: { scrypt_STRAT: { reporter: opts.reporters ? undefined : "redis" } },
-    coins: { LTC: { currency: "LTC", hashesPerShare: 65536 } },
+    stratum: { scrypt_STRAT: testPort(opts.reporters ? undefined : "redis") },
+    coins: { LTC: { currency: "LTC", hashesPerShare: 65536, algo: "scrypt", network: "litecoin", merged: ["DOGE"] } },
+    aux: { DOGE: { currency: "DOGE" } },
+    switchers: {},
     algorithms: { scrypt: { hashesPerShare: 65536 } },
     pool: { events: { enabled: opts.statsdPort !== undefined, host: "127.0.0.1", port: opts.statsdPort ?? 8125 } },
+    now: () => T0 + 3_600_000,
   };
 }
 
@@ -141,3 +165,34 @@ export function expectedTotals(recs: readonly ShareRecordV1[]) {
   return { chainShares: String(acc), sliceCount: accCount, sliceSum: acc, byType };
 }
 
+
+/**
+ * A share batch written byte by byte without the writer's checks: what a broken or hostile edge
+ * could put in the stream (non-finite numbers, 1e308 difficulties), for the hostile-input tests.
+ */
+export function forgedBatch(edge: string, session: string, records: readonly ShareRecordV1[], opts: { count?: number; magic?: number; version?: number } = {}): Buffer {
+  const parts: number[] = [opts.magic ?? 0x53, opts.version ?? 1];
+  const count = opts.count ?? records.length;
+  parts.push(count & 0xff, (count >> 8) & 0xff);
+  const str = (s: string) => {
+    const b = Buffer.from(s, "utf8");
+    parts.push(Math.min(b.length, 255), ...b.subarray(0, 255));
+  };
+  const f64 = (n: number) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(n);
+    parts.push(...b);
+  };
+  str(edge);
+  str(session);
+  for (const r of records) {
+    f64(r.seq);
+    parts.push(r.result);
+    f64(r.difficulty);
+    f64(r.time);
+    for (const s of [r.jobmanager, r.jobId, r.currency, r.algo, r.port, r.address, r.worker]) str(s);
+    parts.push(r.aux.length);
+    for (const a of r.aux) str(a);
+  }
+  return Buffer.from(parts);
+}

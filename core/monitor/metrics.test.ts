@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { escapeLabelValue, Histogram, PromWriter } from "./prom.ts";
-import { edge, fixture, port } from "./testing.ts";
+import { edge, fixture, port, twoEdges } from "./testing.ts";
 
 interface Family {
   help?: string;
@@ -154,4 +154,17 @@ describe("PromWriter", () => {
     );
     expect(parseProm(text).get("h_seconds")!.samples).toHaveLength(5);
   });
+});
+
+test("issue 19 §3: connections reset before set-up are a counter per edge and port (0 for edges that do not report it)", async () => {
+  const edges = twoEdges();
+  edges[1]!.ports[1] = { ...edges[1]!.ports[1]!, resetBeforeSetup: 2295 };
+  const fams = await scrape(fixture({ edges }));
+  const f = fams.get("powerpool_stratum_resets_before_setup_total")!;
+  expect(f.type).toBe("counter");
+  expect(f.samples.map((s) => [s.labels.edge, s.labels.port, s.value])).toEqual([
+    ["eu1", "main", 0],
+    ["us1", "main", 0],
+    ["us1", "second", 2295],
+  ]);
 });

@@ -30,6 +30,7 @@ export function buildMetrics(view: View): string {
   w.gauge("powerpool_stratum_connections", "Stratum connections per edge and port.", ports.map(({ p, l }) => s(l, p.clients)));
   w.gauge("powerpool_stratum_connections_authed", "Authorised stratum connections per edge and port.", ports.map(({ p, l }) => s(l, p.authed)));
   w.gauge("powerpool_stratum_connections_idle", "Idle stratum connections per edge and port.", ports.map(({ p, l }) => s(l, p.idle)));
+  w.counter("powerpool_stratum_resets_before_setup_total", "Connections reset by the peer before the edge set them up (a port scan, a load balancer's check, a flood), since the edge started.", ports.map(({ p, l }) => s(l, p.resetBeforeSetup ?? 0)));
   w.gauge("powerpool_agent_connections", "PPAgent connections per edge and port.", ports.map(({ p, l }) => s(l, p.agentClients)));
   w.gauge("powerpool_sv2_channels", "Open Stratum V2 channels per edge and port (included in the authed count).", ports.map(({ p, l }) => s(l, p.sv2Clients ?? 0)));
   w.counter("powerpool_shares_total", "Shares judged by the edge since it started, by result.", ports.flatMap(({ p, l }) => RESULTS.map((r) => s({ ...l, result: r }, p.shares[r]))));

@@ -6,7 +6,7 @@
  */
 import { hostname } from "node:os";
 import Redis from "ioredis";
-import { contractNames } from "../../shared/contract/index.ts";
+import { contractNames, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import type { ConfigProblem } from "../../shared/config/problems.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
@@ -34,6 +34,8 @@ export interface ReportersOptions {
   readonly log: Logger;
   /** Celery timing (tests shorten the minute and back-off). */
   readonly celery?: Partial<CeleryTuning>;
+  /** The accounting's per-record check: celery reporters report only records it passes (issue 19). */
+  readonly checkRecord?: (r: ShareRecordV1) => string | undefined;
 }
 
 export interface Reporters {
@@ -58,7 +60,7 @@ export async function startReporters(cfg: ReportersSettings, o: ReportersOptions
       const log = o.log.child(key);
       const ports = portsOf(cfg, key);
       if (ports.size === 0) log.warn(`no stratum port reports to celery reporter ${key}; it reports found blocks only`);
-      byKey.set(key, new CeleryReporter({ key, config: r, redis, prefix: cfg.redis.prefix, consumer: o.consumer, origin, ports, poolReports: compilePoolReports(key, r, cfg.procname, problems), log, ...(o.celery ? { tuning: o.celery } : {}) }));
+      byKey.set(key, new CeleryReporter({ key, config: r, redis, prefix: cfg.redis.prefix, consumer: o.consumer, origin, ports, poolReports: compilePoolReports(key, r, cfg.procname, problems), log, ...(o.celery ? { tuning: o.celery } : {}), ...(o.checkRecord ? { checkRecord: o.checkRecord } : {}) }));
     }
   }
   for (const [key, r] of Object.entries(cfg.reporters)) {

@@ -162,3 +162,28 @@ describe("reporters on real Redis", () => {
 function block(hash: string): BlockRecord {
   return { currency: "LTC", algo: "scrypt", hash, height: 1234, address: ADDR_A, worker: "rig1", totalSubsidy: 5_000_000_000n, fees: 12_345n, hexBits: "1D00FFFF", merged: false, accepted: true };
 }
+
+describe("celery reporters and the accounting's per-record check (issue 19)", () => {
+  test("a record the check refuses is not reported; the others of its entry are", async () => {
+    await using redis = await startRedis();
+    await using broker = await startRedis();
+    const refused: number[] = [];
+    const reporters = await startReporters(settings(broker.url), {
+      redis: redis.client,
+      consumer: "rt-check",
+      log: quietLogger(),
+      celery: FAST,
+      checkRecord: (r) => (r.difficulty > 1e6 ? (refused.push(r.seq), "difficulty above the port's maximum") : undefined),
+    });
+    try {
+      const now = Date.now();
+      await feed(redis.client, PREFIX, "eu1", "0a0b0c0e", [share(1, { port: "a", time: now, difficulty: 8 }), share(2, { port: "a", time: now, difficulty: 1e12 }), share(3, { port: "a", time: now, difficulty: 2 })]);
+      await waitFor("the reporter group to acknowledge the entry", async () => Number(((await redis.client.xpending(names.shareStream, names.reporterGroup("solo"))) as unknown[])[0]) === 0 && refused.length > 0, 10_000);
+      await waitFor("the add_share task", async () => (await broker.client.llen("solo")) >= 2, 10_000);
+      expect(refused).toEqual([2]);
+      expect(sums(await queueMessages(broker, "solo"))).toEqual({ shares: { [ADDR_A]: 10 }, minutes: { [`${ADDR_A}.rig1:valid_shares`]: 10 } });
+    } finally {
+      await reporters.stop();
+    }
+  }, 30_000);
+});

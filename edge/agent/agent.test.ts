@@ -222,3 +222,38 @@ test("no agent listener when agent.enabled is false", () => {
   void e;
   expect(env!.edge.agents.size).toBe(0);
 });
+
+test("issue 19: stats.submit numbers must be finite and in range (36), so no record carries Infinity or garbage", async () => {
+  const e = start();
+  await miner(e, `${BTC_ADDRESS}.rig1`);
+  const a = await helloAgent(e);
+  const user = `${BTC_ADDRESS}.rig1`;
+  expect(await ask(a, { method: "worker.authenticate", params: [user] })).toBe(OK);
+  const bad = [
+    // JSON.parse turns 1e400 into Infinity: written as raw lines.
+    `{"method":"stats.submit","params":["${user}","hashrate",[1e400],1]}`,
+    `{"method":"stats.submit","params":["${user}","temp",[-1e400],1]}`,
+    `{"method":"stats.submit","params":["${user}","hashrate",[1],1e400]}`,
+    `{"method":"stats.submit","params":["${user}","status",{"gpu":{"temp":1e400}},1]}`,
+    { method: "stats.submit", params: [user, "hashrate", [-1], 1] },
+    { method: "stats.submit", params: [user, "hashrate", [1e308], 1] },
+    { method: "stats.submit", params: [user, "hashrate", ["Infinity"], 1] },
+    { method: "stats.submit", params: [user, "temp", [5000], 1] },
+    { method: "stats.submit", params: [user, "temp", [-300], 1] },
+    { method: "stats.submit", params: [user, "temp", Array.from({ length: 257 }, () => 50), 1] },
+    { method: "stats.submit", params: [user, "hashrate", { a: 1 }, 1] },
+    { method: "stats.submit", params: [user, "status", [1], 1] },
+    { method: "stats.submit", params: [user, "status", null, 1] },
+    { method: "stats.submit", params: [user, "hashrate", [1], 1e308] },
+    { method: "stats.submit", params: [user, "hashrate", [1], 1.7e12] },
+  ];
+  for (const line of bad) expect(await ask(a, line)).toBe(err(36, "Invalid format for method"));
+  expect(e.sink.records).toEqual([]);
+  // The edges of the ranges, a device without a reading, and zero are fine.
+  expect(await ask(a, { method: "stats.submit", params: [user, "temp", [-273.15, 1000, null, 0], 0] })).toBe(OK);
+  expect(await ask(a, { method: "stats.submit", params: [user, "hashrate", [0, 1e24], 1e11] })).toBe(OK);
+  expect(e.sink.records.map((r) => [r.data, r.stamp])).toEqual([
+    [[-273.15, 1000, null, 0], 0],
+    [[0, 1e24], 1e11],
+  ]);
+});

@@ -8,12 +8,13 @@
  *    silence, so no agent waits on a reply that never comes;
  *  - a missing `method` is error 20 without PowerPool's internal exception and 1 s pause;
  *  - params of the wrong type (a non-string username, a non-numeric stamp) are error 36, where
- *    PowerPool raised.
+ *    PowerPool raised; so is data with a number out of range or not finite (data-check.ts).
  */
 import type { AgentRecordV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { LineHandler, Transport } from "../stratum/transport.ts";
 import { parseUsername, type UsernameRules } from "../stratum/username.ts";
+import { agentDataProblem } from "./data-check.ts";
 import { AGENT_OK, AgentError, agentErrorLine, type AgentErrorCode } from "./replies.ts";
 
 /** Where agent records go (the forwarder). Throws on a record the contract refuses; false when dropped. */
@@ -108,7 +109,11 @@ export class AgentSession implements LineHandler {
     if (params.length !== 4) return this.error(AgentError.INVALID_FORMAT);
     const [, type, data, stamp] = params;
     if (typeof type !== "string" || !this.ctx.acceptedTypes.has(type)) return this.error(AgentError.TYPE_NOT_ACCEPTED);
-    if (typeof stamp !== "number" || !Number.isFinite(stamp) || stamp < 0) return this.error(AgentError.INVALID_FORMAT);
+    const problem = agentDataProblem(type, data, stamp);
+    if (problem !== undefined || typeof stamp !== "number") {
+      if (this.ctx.log.enabled("debug")) this.ctx.log.debug(`agent ${this.id}: stats.submit refused: ${problem}`);
+      return this.error(AgentError.INVALID_FORMAT);
+    }
     const rec: AgentRecordV1 = { v: 1, edge: this.ctx.edge, port: this.ctx.port, address: who.address, worker: who.worker, type: type as AgentType, data, stamp };
     try {
       // false: dropped while Redis is away (counted by the sink); the agent has nothing better to do than carry on.

@@ -69,6 +69,8 @@ export interface ListenerCounters {
   tlsErrors: number;
   oversizedLines: number;
   blockedDrops: number;
+  /** Connections reset by the peer before they were set up (no remote address left): nothing to serve, not an error. */
+  resetBeforeSetup: number;
 }
 
 export interface ConnectionContext {

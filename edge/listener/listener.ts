@@ -70,6 +70,7 @@ export function startListener(opts: ListenerOptions): StratumListener {
     backpressured: 0,
     oversizedLines: 0,
     blockedDrops: 0,
+    resetBeforeSetup: 0,
   };
   const perIp = new IpConnections();
   const connections = new Set<Connection>();
@@ -134,7 +135,7 @@ export function startListener(opts: ListenerOptions): StratumListener {
         const now = opts.now();
         // A client that reset its connection before it was opened has no address left: nothing to serve.
         if (!socket.remoteAddress) {
-          if (opts.log.enabled("debug")) opts.log.debug("stratum: a connection closed before it opened");
+          counters.resetBeforeSetup++;
           socket.terminate();
           return;
         }
@@ -173,9 +174,15 @@ export function startListener(opts: ListenerOptions): StratumListener {
         (socket.data as Connection | undefined)?.finish("client disconnected");
       },
       error(socket, error) {
+        const conn = socket.data as Connection | undefined;
+        if (!conn) {
+          // Never set up (refused, or reset during open): one connection's trouble, not the edge's.
+          if (opts.log.enabled("debug")) opts.log.debug("stratum: error on a connection that was not set up", { error });
+          return;
+        }
         // A handler bug must cost one connection, never the edge.
-        opts.log.error("stratum: socket handler failed", { error, ip: socket.remoteAddress });
-        (socket.data as Connection | undefined)?.close("internal error", "abort");
+        opts.log.error("stratum: socket handler failed", { error, ip: conn.ip });
+        conn.close("internal error", "abort");
       },
     },
   });

@@ -1,40 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { bytesToHex, bytesToRpcHex, hexToBytes, sha256d, sha256dInto } from "../../shared/bitcoin/index.ts";
-import { ShareResult, type BlockCandidateV1, type JobV1 } from "../../shared/contract/index.ts";
+import { ShareResult, type JobV1 } from "../../shared/contract/index.ts";
 import { startPow } from "../../shared/pow/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
-import type { ShareFields } from "../forward/index.ts";
+import { RecordingSink } from "../../test/helpers/share-sink.ts";
 import { JobCache } from "../jobs/index.ts";
 import { SPEC16, spec16Job } from "../../shared/contract/testing.ts";
 import type { SubmitContext, SubmitParams } from "../ports.ts";
-import { EdgeShareChecker, type ShareSink } from "./checker.ts";
+import { EdgeShareChecker } from "./checker.ts";
 import { isAsyncPow, powFromRuntime, powTable, sha256dPow, type PowHash } from "./pow.ts";
 import { ACCEPTED, DUPLICATE, HASH_FAILED, LOW_DIFFICULTY, MALFORMED, SERVER_BUSY, STALE } from "./verdicts.ts";
-
-type Event = { kind: "share"; r: ShareFields } | { kind: "candidate"; c: BlockCandidateV1 };
-
-class RecordingSink implements ShareSink {
-  readonly edge = "eu1";
-  readonly session = "0000beef";
-  readonly events: Event[] = [];
-  private seq = 0;
-  share(f: ShareFields): number {
-    this.events.push({ kind: "share", r: { ...f } });
-    return ++this.seq;
-  }
-  blockShare(f: ShareFields, build: (shareSeq: number) => BlockCandidateV1): { candidate: BlockCandidateV1; sent: Promise<void> } {
-    const candidate = build(this.seq + 1);
-    this.events.push({ kind: "candidate", c: candidate });
-    this.share(f);
-    return { candidate, sent: Promise.resolve() };
-  }
-  get shares(): ShareFields[] {
-    return this.events.flatMap((e) => (e.kind === "share" ? [e.r] : []));
-  }
-  get candidates(): BlockCandidateV1[] {
-    return this.events.flatMap((e) => (e.kind === "candidate" ? [e.c] : []));
-  }
-}
 
 const NOT_A_BLOCK = "00".repeat(32);
 const ANY_HASH = "ff".repeat(32);

@@ -3,6 +3,7 @@
  * (edge/ports.ts) and the port's counters. Implemented by `StratumPort`; sessions and method
  * handlers see only this interface.
  */
+import type { DifficultyRange } from "../../shared/config/difficulty.ts";
 import type { ResolvedStratum } from "../../shared/config/load.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
@@ -22,6 +23,8 @@ export const realClock: Clock = { now: () => Date.now() };
 export interface PortListener {
   readonly port: number;
   readonly hostname: string;
+  /** Listener-level counts the port's status reports. */
+  readonly counters?: { readonly resetBeforeSetup: number };
   /** Drops clients blocked on writes too long. */
   sweep(now: number): void;
   stop(closeActive: boolean): void;
@@ -57,6 +60,8 @@ export interface PortContext {
   readonly allowedVersionMask: number;
   readonly usernameRules: UsernameRules;
   readonly vardiff: VardiffSettings;
+  /** Every difficulty this port's sessions get is within it (shared/config/difficulty.ts). */
+  readonly difficultyRange: DifficultyRange;
   readonly feed: JobFeed;
   readonly checker: ShareChecker;
   readonly allocator: Extranonce1Allocator;

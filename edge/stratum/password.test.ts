@@ -23,9 +23,18 @@ describe("parsePassword (spec §4.4, checklist 30–34)", () => {
     expect(parsePassword("-d -5")).toEqual({ diff: -5 });
   });
   test("34: anything not valid options is ignored as a whole", () => {
-    for (const p of ["x", "-d abc", "-d", "--m 5", "--diff 5 x", "-x 5", "-d inf", "-d nan", "--diff=", "-d 5 -d", "-5", "--nope 1", "-d 1_000"]) {
+    for (const p of ["x", "-d abc", "-d", "--m 5", "--diff 5 x", "-x 5", "--diff=", "-d 5 -d", "-5", "--nope 1", "-d 1_000"]) {
       expect(parsePassword(p)).toEqual({});
     }
+  });
+  test("non-finite values come back as such (Python's float()), for authorize to refuse", () => {
+    expect(parsePassword("-d inf")).toEqual({ diff: Infinity });
+    expect(parsePassword("-d=-inf")).toEqual({ diff: -Infinity });
+    expect(parsePassword("--max-diff NaN")).toEqual({ maxDiff: NaN });
+    expect(parsePassword("-d 1e400")).toEqual({ diff: Infinity });
+    expect(parsePassword("d=Infinity")).toEqual({ diff: Infinity });
+    expect(parsePassword("d=1e308")).toEqual({ diff: 1e308 });
+    expect(parsePassword("d=1e-400")).toEqual({ diff: 0 });
   });
   test("-h/--help is ignored, never printed (fix of spec §15 item 19)", () => {
     expect(parsePassword("-h")).toEqual({});

@@ -6,6 +6,10 @@
  * whole. Two deliberate differences: `-h`/`--help` is ignored (PowerPool printed help to its stdout
  * and dropped the miner), and the `d=N` convention of other pools works (as `-d N`) when the
  * password is not valid options.
+ *
+ * Values are parsed as Python's float() would, so `1e400`, `inf` and `nan` come back as the
+ * non-finite numbers they are: bounding them is authorize's job, which refuses them with a clear
+ * error instead of silently ignoring the password.
  */
 
 export interface PasswordOptions {
@@ -28,8 +32,10 @@ const LONG: ReadonlyArray<readonly [string, Key]> = [
   ["--help", "help"],
 ];
 const SHORT: Readonly<Record<string, Key>> = { d: "diff", h: "help" };
-/** Python float() syntax minus inf/nan (a difficulty must be finite). */
+/** Python float() syntax for numbers… */
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/** …and for the non-finite words it also takes. */
+const NON_FINITE = /^[+-]?(inf|infinity|nan)$/i;
 /** What argparse takes for a negative number rather than an option. */
 const NEGATIVE = /^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const D_EQUALS = /^d=(.+)$/i;
@@ -91,8 +97,10 @@ function parseDEquals(password: string): PasswordOptions | undefined {
   return undefined;
 }
 
+/** The number Python's float() makes of `text` (possibly ±Infinity or NaN), or undefined when it is not one. */
 function parseFloatStrict(text: string): number | undefined {
-  if (!FLOAT.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : undefined;
+  if (FLOAT.test(text)) return Number(text);
+  if (!NON_FINITE.test(text)) return undefined;
+  const word = text.replace(/^[+-]/, "").toLowerCase();
+  return word === "nan" ? NaN : text.startsWith("-") ? -Infinity : Infinity;
 }

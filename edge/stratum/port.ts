@@ -3,6 +3,7 @@
  * vardiff for silent miners, stuck writes) and its status. Its TCP listener is attached by
  * edge/server.ts, so this folder never imports edge/listener (imports run listener → stratum).
  */
+import { difficultyRange, type DifficultyRange } from "../../shared/config/difficulty.ts";
 import type { EdgeView } from "../../shared/config/edge-view.ts";
 import type { ResolvedStratum } from "../../shared/config/load.ts";
 import { RateWindow } from "../../shared/hashrate/rate-window.ts";
@@ -39,6 +40,7 @@ export class StratumPort implements PortContext {
   readonly allowedVersionMask: number;
   readonly usernameRules: UsernameRules;
   readonly vardiff: VardiffSettings;
+  readonly difficultyRange: DifficultyRange;
   readonly feed: JobFeed;
   readonly checker: ShareChecker;
   readonly allocator: Extranonce1Allocator;
@@ -87,6 +89,7 @@ export class StratumPort implements PortContext {
     const rules = usernameRules(coins, cfg);
     this.usernameRules = { ...rules, isValidAddress: rememberAddressChecks(rules.isValidAddress) };
     this.vardiff = vardiffSettings(cfg);
+    this.difficultyRange = difficultyRange(cfg);
     this.feed = opts.feed;
     this.checker = opts.checker;
     this.allocator = opts.allocator;

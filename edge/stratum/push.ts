@@ -8,6 +8,7 @@
  * the same second get the same id, so they share that line too. A pending difficulty change is
  * sent as set_difficulty immediately before the notify it applies to.
  */
+import { clampDifficulty } from "../../shared/config/difficulty.ts";
 import type { EdgeJob } from "../ports.ts";
 import { repushId } from "./issued-jobs.ts";
 import { setDifficultyLine } from "./replies.ts";
@@ -53,9 +54,14 @@ export function pushLatest(s: Session, now: number): void {
   }
 }
 
-/** Moves the client to `difficulty` (vardiff, suggest_difficulty, configure); it takes effect with a new job id. */
+/**
+ * Moves the client to `difficulty` (vardiff, suggest_difficulty, configure); it takes effect with a
+ * new job id. Callers bound what they pass; this is the last guard that nothing outside the port's
+ * range (or NaN) ever becomes a session's difficulty, and so a share record's.
+ */
 export function changeDifficulty(s: Session, difficulty: number, now: number): void {
-  s.nextDiff = difficulty;
+  const r = s.ctx.difficultyRange;
+  s.nextDiff = clampDifficulty(difficulty, Math.min(r.min, r.manualMin), r.max);
   if (s.authorized && s.nextDiff !== s.difficulty) pushLatest(s, now);
 }
 

@@ -25,6 +25,14 @@ export function errorReply(id: string, code: StratumErrorCode): string {
   return `${ERROR_REPLY_PREFIX[code]}${id},"result":null}\n`;
 }
 
+/**
+ * `{"error":[<code>,"<text>",null],"id":<id>,"result":null}` with a text of our own, for refusals
+ * PowerPool never made (its table's texts stay byte-for-byte for the cases it had).
+ */
+export function errorReplyText(id: string, code: StratumErrorCode, text: string): string {
+  return `{"error":[${code},${JSON.stringify(text)},null],"id":${id},"result":null}\n`;
+}
+
 /** A success reply whose result is already JSON text (configure's object). */
 export function resultReply(id: string, resultJson: string): string {
   return `{"error":null,"id":${id},"result":${resultJson}}\n`;

@@ -25,6 +25,7 @@ export function buildPortStatus(port: StratumPort, config: EdgeView, now: number
     shares: { acc: c.acc, dup: c.dup, low: c.low, stale: c.stale, invalid: c.invalid },
     lastJobId: port.lastJob?.id ?? null,
     lastJobAt: port.lastJobAt,
+    resetBeforeSetup: port.listener?.counters?.resetBeforeSetup ?? 0,
   };
   if (withClients) {
     const list: EdgeClientV1[] = [];

@@ -12,9 +12,13 @@ import { changeDifficulty } from "./push.ts";
 import { errorReply, okReply } from "./replies.ts";
 import type { Session } from "./session.ts";
 
+/** A decimal number as text ("0x10", "Infinity", " 5" are not). */
+const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export function suggestDifficulty(s: Session, id: string, params: readonly unknown[], now: number): void {
   const raw = params[0];
-  const value = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+  // JSON.parse makes 1e400 Infinity: refused below with the rest of the non-finite values.
+  const value = typeof raw === "number" ? raw : typeof raw === "string" && DECIMAL.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(value) || value <= 0) {
     s.send(errorReply(id, StratumError.OTHER));
     return;

@@ -6,8 +6,6 @@
  * characters (non-ASCII included) becomes one `-`, cut to 16. An invalid address falls back to an
  * alias (its alphanumerics, lower-cased) or the donate key. Authorization never fails.
  */
-import { parseAddress } from "../../shared/bitcoin/address.ts";
-import type { NetworkName, NetworkSpec } from "../../shared/bitcoin/networks.ts";
 
 export interface UsernameRules {
   /** True when the string is a payout address miners may use on this port. */
@@ -39,22 +37,5 @@ export function parseUsername(username: string, rules: UsernameRules): Credit {
   return { address: rules.donateKey, worker, via: "donate" };
 }
 
-/**
- * An address check for one or more networks (a switching port accepts an address of any of its
- * coins). Never throws: miner input.
- */
-export function addressValidator(networks: readonly (NetworkName | NetworkSpec)[], validVersions: readonly number[]): (address: string) => boolean {
-  const opts = validVersions.length > 0 ? { base58Versions: validVersions } : {};
-  return (address) => {
-    // Addresses are ASCII; anything else (or absurd length) is not worth decoding.
-    if (address.length > 128 || !/^[\x21-\x7e]+$/.test(address)) return false;
-    for (const network of networks) {
-      try {
-        if (parseAddress(address, network, opts).ok) return true;
-      } catch {
-        // A primitive that throws on odd input must not reach the socket.
-      }
-    }
-    return false;
-  };
-}
+/** Shared with the core, which checks every share record's address the same way. */
+export { addressValidator } from "../../shared/config/addresses.ts";

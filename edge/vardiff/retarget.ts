@@ -3,8 +3,15 @@
  * division, and rates are per connection.
  */
 
-/** The tier nearest to `ideal`; a tie goes to the earlier tier (PowerPool). Undefined without tiers. */
+/**
+ * The tier nearest to `ideal`; a tie goes to the earlier tier (PowerPool). Undefined without tiers
+ * or for a NaN ideal. `tiers` is ascending: an ideal beyond either end is that end's tier (without
+ * this, an ideal of 1e300 is "equally far" from every tier in doubles and picked the lowest).
+ */
 export function nearestTier(tiers: readonly number[], ideal: number): number | undefined {
+  if (Number.isNaN(ideal) || tiers.length === 0) return undefined;
+  if (ideal >= tiers[tiers.length - 1]!) return tiers[tiers.length - 1];
+  if (ideal <= tiers[0]!) return tiers[0];
   let best: number | undefined;
   let bestDistance = Infinity;
   for (const tier of tiers) {

@@ -15,6 +15,11 @@ describe("retarget maths", () => {
     expect(nearestTier(TIERS, 1e9)).toBe(524288);
     expect(nearestTier([], 5)).toBeUndefined();
   });
+  test("issue 19: extreme ideals take the end tiers (1e300 was 'equally far' from all of them in doubles), NaN changes nothing", () => {
+    for (const ideal of [1e300, 1e308, Infinity]) expect(nearestTier(TIERS, ideal)).toBe(524288);
+    for (const ideal of [-Infinity, -1e308, 1e-320]) expect(nearestTier(TIERS, ideal)).toBe(64);
+    expect(nearestTier(TIERS, NaN)).toBeUndefined();
+  });
   test("no integer division (fix of spec §15 item 22)", () => {
     expect(idealDifficulty(25, 20)).toBe(1.25);
     expect(nearestTier([0.5, 1, 2], idealDifficulty(25, 20))).toBe(1);

@@ -25,3 +25,24 @@ export const addressChecker: AddressChecker = {
     }
   },
 };
+
+/**
+ * An address check for one or more networks (a switching port accepts an address of any of its
+ * coins), used by edges on miners' usernames and by the core on share records. Never throws:
+ * miner input.
+ */
+export function addressValidator(networks: readonly (NetworkName | NetworkSpec)[], validVersions: readonly number[]): (address: string) => boolean {
+  const opts = validVersions.length > 0 ? { base58Versions: validVersions } : {};
+  return (address) => {
+    // Addresses are ASCII; anything else (or absurd length) is not worth decoding.
+    if (address.length > 128 || !/^[\x21-\x7e]+$/.test(address)) return false;
+    for (const network of networks) {
+      try {
+        if (parseAddress(address, network, opts).ok) return true;
+      } catch {
+        // A primitive that throws on odd input must not reach the socket.
+      }
+    }
+    return false;
+  };
+}

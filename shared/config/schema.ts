@@ -15,7 +15,8 @@ import { z } from "zod";
 const port = z.number().int().min(1).max(65535);
 const host = z.string().min(1);
 const seconds = z.number().positive();
-const difficulty = z.number().positive().finite();
+/** At most 2^64, what a share record may carry (shared/contract MAX_DIFFICULTY): sums of them stay finite. */
+const difficulty = z.number().positive().finite().max(2 ** 64);
 /** Unit-less names used inside Redis keys (SimpleCoin splits some keys on `_`, so algo names can't have one). */
 const componentKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "letters, digits, _ or -");
 const currency = z.string().regex(/^[A-Za-z0-9]+$/, "letters and digits only (it appears inside Redis keys)");

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { jsonCodec, name } from "./json-codec.ts";
 
 export const AGENT_RECORD_VERSION = 1;
+/** Latest agent stamp (seconds since the epoch) an edge relays and the core writes into a key name; also refuses ms stamps. */
+export const MAX_AGENT_STAMP = 1e11;
 
 const agentRecord = z.object({
   v: z.literal(AGENT_RECORD_VERSION),

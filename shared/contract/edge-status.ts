@@ -48,6 +48,8 @@ const port = z.object({
   shares: z.object({ acc: z.number(), dup: z.number(), low: z.number(), stale: z.number(), invalid: z.number() }),
   lastJobId: z.string().nullable(),
   lastJobAt: z.number().nullable(),
+  /** Connections reset by the peer before the edge set them up, since it started (optional: older edges do not send it). */
+  resetBeforeSetup: z.number().int().nonnegative().optional(),
   clientList: z.array(client).optional(),
   /** Optional: open Stratum V2 channels, included in `authed` (their connections in `clients`). */
   sv2Clients: z.number().int().nonnegative().optional(),

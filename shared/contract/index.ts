@@ -21,7 +21,7 @@ export {
   type BanLiftV1,
 } from "./edge-bans.ts";
 export { auxWorkCodec, AUX_WORK_VERSION, type AuxWorkV1 } from "./aux-work.ts";
-export { agentRecordCodec, AGENT_RECORD_VERSION, type AgentRecordV1 } from "./agent-record.ts";
+export { agentRecordCodec, AGENT_RECORD_VERSION, MAX_AGENT_STAMP, type AgentRecordV1 } from "./agent-record.ts";
 export {
   ShareBatchWriter,
   decodeShareBatch,
@@ -29,6 +29,8 @@ export {
   SHARE_RESULT_NAMES,
   SHARE_BATCH_VERSION,
   MAX_BATCH_RECORDS,
+  MAX_DIFFICULTY,
+  MAX_TIME_MS,
   type ShareBatchV1,
   type ShareRecordV1,
 } from "./share-batch.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ContractError } from "./error.ts";
-import { decodeShareBatch, MAX_BATCH_RECORDS, ShareBatchWriter, ShareResult, type ShareRecordV1 } from "./share-batch.ts";
+import { decodeShareBatch, MAX_BATCH_RECORDS, MAX_DIFFICULTY, ShareBatchWriter, ShareResult, type ShareRecordV1 } from "./share-batch.ts";
 
 const record = (seq: number, over: Partial<ShareRecordV1> = {}): ShareRecordV1 => ({
   seq,
@@ -95,5 +95,32 @@ describe("share batch", () => {
         expect((err as Error).message).toMatch(message);
       });
     }
+  });
+});
+
+describe("issue 19: the writer refuses numbers the reader would refuse, one record at a time", () => {
+  const base = { seq: 1, result: ShareResult.acc, difficulty: 1, time: 1_700_000_000_000, jobmanager: "LTC", jobId: "01", currency: "LTC", algo: "scrypt", port: "p", address: "a", worker: "w", aux: [] as string[] };
+  test.each([
+    ["difficulty", { difficulty: Infinity }],
+    ["difficulty", { difficulty: NaN }],
+    ["difficulty", { difficulty: 0 }],
+    ["difficulty", { difficulty: -1 }],
+    ["difficulty", { difficulty: 1e308 }],
+    ["time", { time: NaN }],
+    ["time", { time: -1 }],
+    ["time", { time: 1e300 }],
+    ["seq", { seq: 0 }],
+    ["seq", { seq: 1.5 }],
+    ["seq", { seq: 2 ** 60 }],
+  ] as const)("%s %o", (field, over) => {
+    const w = new ShareBatchWriter("eu1", "0000000a");
+    w.add(base);
+    expect(() => w.add({ ...base, ...over, seq: "seq" in over ? over.seq : 2 })).toThrow(new RegExp(field));
+    w.add({ ...base, seq: 2, difficulty: MAX_DIFFICULTY });
+    const out = decodeShareBatch(w.finish());
+    expect(out.records.map((r) => [r.seq, r.difficulty])).toEqual([
+      [1, 1],
+      [2, MAX_DIFFICULTY],
+    ]);
   });
 });

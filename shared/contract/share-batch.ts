@@ -22,6 +22,14 @@ const MAX_STR = 255;
 /** The largest batch an edge sends; bigger inputs are split by the writer's caller. */
 export const MAX_BATCH_RECORDS = 4096;
 
+/**
+ * The largest difficulty a record may carry: far above any pool's (2^64), and small enough that
+ * 2^32 such shares still sum to a finite double, so no total can overflow to Infinity.
+ */
+export const MAX_DIFFICULTY = 2 ** 64;
+/** Latest share time a record may carry (year 5138): any finite clock fits, garbage does not. */
+export const MAX_TIME_MS = 1e14;
+
 /** Share outcomes. The first four are PowerPool's share types and SimpleCoin key names (spec §3.1). */
 export const ShareResult = { acc: 0, dup: 1, low: 2, stale: 3, invalid: 4 } as const;
 export type ShareResult = (typeof ShareResult)[keyof typeof ShareResult];
@@ -85,6 +93,10 @@ export class ShareBatchWriter {
   add(r: ShareRecordV1): void {
     if (this.n >= MAX_BATCH_RECORDS) throw new RangeError(`ShareBatchWriter.add: expected at most ${MAX_BATCH_RECORDS} records, got one more`);
     if (r.aux.length > 255) throw new RangeError(`ShareBatchWriter.add: expected at most 255 aux currencies, got ${r.aux.length}`);
+    // The reader refuses these anyway; refusing them here keeps one bad record out of a batch of good ones.
+    if (!Number.isSafeInteger(r.seq) || r.seq < 1) throw new RangeError(`ShareBatchWriter.add: seq expected a positive integer, got ${r.seq}`);
+    if (!(r.difficulty > 0 && r.difficulty <= MAX_DIFFICULTY)) throw new RangeError(`ShareBatchWriter.add: difficulty expected a number in (0, ${MAX_DIFFICULTY}], got ${r.difficulty}`);
+    if (!(r.time >= 0 && r.time <= MAX_TIME_MS)) throw new RangeError(`ShareBatchWriter.add: time expected ms since the epoch, got ${r.time}`);
     const start = this.pos;
     this.ensure(32 + 7 * (MAX_STR * 3 + 1));
     this.view.setFloat64(this.pos, r.seq, true);

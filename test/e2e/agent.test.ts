@@ -11,7 +11,7 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import { createAccounting } from "../../core/accounting/index.ts";
 import { startIngest, type Ingest } from "../../core/ingest/index.ts";
-import { drained, quietLogger, testSettings, waitFor } from "../../core/ingest/testing.ts";
+import { drained, quietLogger, waitFor } from "../../core/ingest/testing.ts";
 import { startEdge, type RunningEdge } from "../../edge/app.ts";
 import { addressChecker } from "../../shared/config/addresses.ts";
 import { parseConfig } from "../../shared/config/load.ts";
@@ -51,7 +51,7 @@ redis: {url: "${redis.url}", prefix: "${PREFIX}"}
   expect(config.stratum.main!.agentPort).toBe(3333 + 1111);
   core = new Redis(redis.url, { maxRetriesPerRequest: null });
   const log = quietLogger();
-  ingest = startIngest({ redis: core, prefix: PREFIX, accounting: createAccounting(core, testSettings(PREFIX), log), log, consumer: "agent-e2e", tuning: { blockMs: 50, tidyEveryMs: 0 } });
+  ingest = startIngest({ redis: core, prefix: PREFIX, accounting: createAccounting(core, config, log), log, consumer: "agent-e2e", tuning: { blockMs: 50, tidyEveryMs: 0 } });
   spool = mkdtempSync(join(tmpdir(), "agent-e2e-"));
   edge = await startEdge(config, "eu1", quietLogger(), { spoolDir: spool, listenPorts: { main: 0 }, agentListenPorts: { main: 0 }, hostname: "127.0.0.1", powWorkers: 1 });
 });

@@ -92,6 +92,9 @@ coins:
     merged: [${aux.map((a) => a.key).join(", ")}]
 aux:
 ${auxYaml}
+# The port the test's hand-made share records name (the core credits configured ports only).
+stratum:
+  edge-port: {address: 127.0.0.1, port: 3333, start_difficulty: 1, minimum_manual_diff: 1, vardiff: {enabled: false, minimum_difficulty: 1, maximum_difficulty: 1}}
 reporters:
   redis: {type: redis, chain: 1}
 redis: {url: "${redis.url}", prefix: "${PREFIX}"}

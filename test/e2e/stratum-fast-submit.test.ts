@@ -9,37 +9,17 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { difficultyToTarget } from "../../shared/bitcoin/index.ts";
-import type { BlockCandidateV1 } from "../../shared/contract/index.ts";
 import { spec16Job } from "../../shared/contract/testing.ts";
 import { createShareKernel, DIFF1_SHA256D, loadPowNative } from "../../shared/pow/index.ts";
-import type { ShareFields } from "../../edge/forward/index.ts";
 import { JobCache } from "../../edge/jobs/index.ts";
 import { startEdgeStratum, type EdgeStratum } from "../../edge/server.ts";
-import { EdgeShareChecker, powTable, sha256dPow, type ShareSink } from "../../edge/shares/index.ts";
+import { EdgeShareChecker, powTable, sha256dPow } from "../../edge/shares/index.ts";
 import type { RawSubmit, SubmitContext, SubmitParams } from "../../edge/ports.ts";
 import { captureLog } from "../helpers/log-capture.ts";
+import { RecordingSink } from "../helpers/share-sink.ts";
 import { TestMiner, type Share } from "../helpers/miner.ts";
 import { EASY, TestClock, testConfig } from "../helpers/stratum-env.ts";
 import { Extranonce1AllocatorSimulator } from "../helpers/stratum-simulators.ts";
-
-type Event = { kind: "share"; r: ShareFields } | { kind: "candidate"; c: BlockCandidateV1 };
-
-class RecordingSink implements ShareSink {
-  readonly edge = "eu1";
-  readonly session = "0000beef";
-  readonly events: Event[] = [];
-  private seq = 0;
-  share(f: ShareFields): number {
-    this.events.push({ kind: "share", r: { ...f, aux: [...f.aux] } });
-    return ++this.seq;
-  }
-  blockShare(f: ShareFields, build: (shareSeq: number) => BlockCandidateV1): { candidate: BlockCandidateV1; sent: Promise<void> } {
-    const candidate = build(this.seq + 1);
-    this.events.push({ kind: "candidate", c: candidate });
-    this.share(f);
-    return { candidate, sent: Promise.resolve() };
-  }
-}
 
 const hexTarget = (difficulty: number) => difficultyToTarget(difficulty, DIFF1_SHA256D).toString(16).padStart(64, "0");
 

@@ -54,6 +54,8 @@ export interface CeleryReporterOptions {
   readonly origin: string;
   /** Stratum ports whose shares this reporter reports. */
   readonly ports: ReadonlySet<string>;
+  /** Why a share record cannot be reported (core/accounting/record-check.ts), or undefined; the accounting dead-letters those. */
+  readonly checkRecord?: (r: ShareRecordV1) => string | undefined;
   readonly poolReports: readonly PoolReport[];
   readonly log: Logger;
   readonly tuning?: Partial<CeleryTuning>;
@@ -216,7 +218,8 @@ export class CeleryReporter implements Reporter {
       return null;
     }
     try {
-      return decodeShareBatch(entry.message).records.filter((r) => this.o.ports.has(r.port));
+      const check = this.o.checkRecord;
+      return decodeShareBatch(entry.message).records.filter((r) => this.o.ports.has(r.port) && (check === undefined || check(r) === undefined));
     } catch (e) {
       if (!this.warnedBad) this.o.log.warn(`skipping malformed share entries (the accounting dead-letters them), first ${entry.id}`, { error: e instanceof Error ? e.message : String(e) });
       this.warnedBad = true;
