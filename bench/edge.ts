@@ -19,7 +19,8 @@
  * work per share does not depend on the difficulty: it builds the header, hashes it and compares.
  *
  * Options: --quick (short phases, 5 s hold; for development), --only <algo>, --phases <list> (a
- * comma list of throughput, idle, floor: which of phases 1–2, 3–4 and 5 run; default all), --readme
+ * comma list of throughput, idle, floor, heartbeat: which of phases 1–2, 3–4, 5 and bench/heartbeat.ts
+ * (heartbeat and client-list bytes at 10 k and 100 k clients) run; default all), --readme
  * (write the figures into README.md, "Benchmarks" → "Edge (bun run bench:edge)").
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -39,8 +40,8 @@ import { summarize, updateReadme, type AlgoFigures, type FanOutFigures, type Fig
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
-const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,floor").split(","));
-for (const p of PHASES) if (!["throughput", "idle", "floor"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, floor, got "${p}"`);
+const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,floor,heartbeat").split(","));
+for (const p of PHASES) if (!["throughput", "idle", "floor", "heartbeat"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, floor, heartbeat, got "${p}"`);
 const CORES = navigator.hardwareConcurrency;
 const WARMUP_MS = QUICK ? 500 : 1000;
 /** Measured windows per phase, each TRIAL_MS long. */
@@ -422,6 +423,12 @@ try {
     const spread = await fanOut(floors, group, async () => floors.notify());
     figures.floor = { throughput, latency, idle, fanout: fan, fanoutProcesses: { ...spread, processes: CORES } };
     await finishServer();
+  }
+  // ---------------- heartbeat and client-list sizes (bench/heartbeat.ts, its own process: 100 k sessions)
+  if (PHASES.has("heartbeat")) {
+    console.log("\nheartbeat and client list (bench/heartbeat.ts)");
+    const hb = Bun.spawn([process.execPath, join(import.meta.dir, "heartbeat.ts"), ...(QUICK ? ["--quick"] : [])], { stdout: "inherit", stderr: "inherit" });
+    if ((await hb.exited) !== 0) throw new Error("bench/heartbeat.ts failed");
   }
 } finally {
   await cleanup();

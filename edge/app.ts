@@ -13,7 +13,7 @@
 import type { Config } from "../shared/config/load.ts";
 import type { Logger } from "../shared/log.ts";
 import { startPow, type PowRuntime } from "../shared/pow/index.ts";
-import { EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
+import { DEFAULT_HEARTBEAT_MS, EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
 import { JobCache, RedisJobFeed } from "./jobs/index.ts";
 import { describeEdge, edgePorts } from "./plan.ts";
 import { startEdgeStratum, type EdgeStratum } from "./server.ts";
@@ -111,7 +111,8 @@ async function serve(
     await feed.stop();
     throw e;
   }
-  const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat") });
+  const clientListMs = (config.edges[name]?.client_list_interval ?? 30) * 1000;
+  const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat"), clientsEveryBeats: Math.round(clientListMs / DEFAULT_HEARTBEAT_MS) });
   await heartbeat.start();
   lease.onChange((id, prev) => {
     if (id !== undefined && prev === undefined) stratum.renewExtranonce1();

@@ -158,9 +158,12 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
     listeners,
     agents,
     status: {
-      ports(): EdgePortStatusV1[] {
+      ports(clients = withClients): EdgePortStatusV1[] {
         const now = clock.now();
-        return [...ports.values()].map((p) => p.status(now, withClients));
+        return [...ports.values()].map((p) => p.status(now, clients));
+      },
+      clientLists() {
+        return [...ports.values()].map((p) => ({ key: p.key, clients: p.clientList() }));
       },
     },
     sweep,

@@ -1,11 +1,14 @@
 /**
- * @module Reads what the edges publish (their heartbeats) and the stored aux work from Redis, for
- * every monitor route. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
+ * @module Reads what the edges publish (their heartbeats and client lists) and the stored aux work
+ * from Redis, for every monitor route. An edge's client list lives in its own key (edgeClients,
+ * written every few beats) and is merged into its status here, port by port, when it is from the
+ * same edge run (session); a status from an edge older than that key carries `clientList` itself
+ * and is kept as it is, so the core reads both during a rolling upgrade. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
  * Prometheus scraping do not multiply the SCANs. When Redis is away the last good view is served
  * with the error attached; expired heartbeat keys are how an edge that went away disappears.
  */
 import { Cluster } from "ioredis";
-import { auxWorkCodec, contractNames, edgeStatusCodec, type AuxWorkV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import { auxWorkCodec, contractNames, edgeClientsCodec, edgeStatusCodec, type AuxWorkV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
 import type { RedisView, RedisViewSource } from "./types.ts";
@@ -74,12 +77,31 @@ export class RedisViewReader implements RedisViewSource {
       }
     }
     edges.sort((a, b) => a.edge.localeCompare(b.edge));
+    const lists = await Promise.all(edges.map((e) => (e.ports.some((p) => p.clientList === undefined) ? this.o.redis.get(names.edgeClients(e.edge)) : null)));
+    for (let i = 0; i < edges.length; i++) {
+      const raw = lists[i];
+      if (raw) edges[i] = this.withClients(edges[i]!, raw);
+    }
     const aux: Record<string, AuxWorkV1 | null> = {};
     for (const key of this.o.auxKeys) {
       const raw = await this.o.redis.get(names.auxWork(key));
       aux[key] = decodeAux(raw);
     }
     return { edges, aux, readAt: Date.now(), error: null, undecodable };
+  }
+
+  private withClients(edge: EdgeStatusV1, raw: string): EdgeStatusV1 {
+    let list;
+    try {
+      list = edgeClientsCodec.decode(raw);
+    } catch (e) {
+      this.o.log.debug(`monitor: skipped the client list of ${edge.edge}: ${(e as Error).message}`);
+      return edge;
+    }
+    // A list left by an earlier run of the edge (its key outlives a crash by its TTL) names clients that are gone.
+    if (list.session !== edge.session) return edge;
+    const byPort = new Map(list.ports.map((p) => [p.key, p.clients]));
+    return { ...edge, ports: edge.ports.map((p) => (p.clientList === undefined ? { ...p, clientList: byPort.get(p.key) ?? [] } : p)) };
   }
 }
 

@@ -3,14 +3,22 @@
  * with a TTL of three intervals (an expired key means the edge is gone), after renewing the edge id
  * lease in the same round. Skipped while Redis is unreachable (the link logs that); one log line
  * when beats start failing and one when they work again.
+ *
+ * The status carries per-port figures only, so its size does not grow with the miners. The client
+ * list (the monitor's /clients/ views) goes to its own key, edgeClients(edge), at the first beat and
+ * then every `clientsEveryBeats` beats, with a TTL of three of its periods: at 100 k clients it is
+ * megabytes, which every 5 s would cost Redis, the network and the monitor for figures nobody needs
+ * that fresh (bench/heartbeat.ts measures both).
  */
-import { edgeStatusCodec, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import { edgeClientsCodec, edgeStatusCodec, type EdgeClientsV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { StatusProvider } from "../ports.ts";
 import type { EdgeIdLease } from "./edge-id.ts";
 import type { Forwarder } from "./forwarder.ts";
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
+/** The client list every 6 beats: 30 s at the default interval. */
+export const DEFAULT_CLIENTS_EVERY_BEATS = 6;
 
 export interface HeartbeatOptions {
   readonly forwarder: Forwarder;
@@ -19,6 +27,8 @@ export interface HeartbeatOptions {
   readonly publicHost: string | null;
   readonly log: Logger;
   readonly intervalMs?: number;
+  /** Beats between client-list writes (default 6). */
+  readonly clientsEveryBeats?: number;
   readonly startedAt?: number;
 }
 
@@ -27,10 +37,14 @@ export class Heartbeat {
   private failing = false;
   private beating: Promise<void> | undefined;
   readonly intervalMs: number;
+  private readonly clientsEvery: number;
   private readonly startedAt: number;
+  /** Beats until the next client-list write (0: at the next beat). */
+  private clientsIn = 0;
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_HEARTBEAT_MS;
+    this.clientsEvery = Math.max(1, Math.floor(opts.clientsEveryBeats ?? DEFAULT_CLIENTS_EVERY_BEATS));
     this.startedAt = opts.startedAt ?? Date.now();
   }
 
@@ -46,14 +60,14 @@ export class Heartbeat {
     return this.beating;
   }
 
-  /** Stops beating, deletes the status key and gives the edge id back (best effort). */
+  /** Stops beating, deletes the status and client-list keys and gives the edge id back (best effort). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.beating;
     const { forwarder: f, lease, log } = this.opts;
     if (!f.link.up) return;
     try {
-      await f.link.timed(f.link.client.del(f.names.edgeStatus(f.edge)), 2000, "DEL edge status");
+      await f.link.timed(f.link.client.del(f.names.edgeStatus(f.edge), f.names.edgeClients(f.edge)), 2000, "DEL edge status");
       await f.link.timed(lease.release(), 2000, "release edge id");
     } catch (e) {
       log.warn(`heartbeat: could not clear the status or lease at shutdown (${(e as Error).message}); they expire by TTL`);
@@ -71,9 +85,15 @@ export class Heartbeat {
       publicHost: this.opts.publicHost,
       startedAt: this.startedAt,
       time: Date.now(),
-      ports: this.opts.status.ports(),
+      ports: this.opts.status.ports(false),
       spooled: f.spooledRecords,
     };
+  }
+
+  /** The client list a beat writes now (every `clientsEveryBeats` beats). */
+  clientsNow(): EdgeClientsV1 {
+    const f = this.opts.forwarder;
+    return { v: 1, edge: f.edge, session: f.session, time: Date.now(), ports: this.opts.status.clientLists() };
   }
 
   private async beatOnce(): Promise<void> {
@@ -83,6 +103,12 @@ export class Heartbeat {
       await f.link.timed(lease.renew(), this.intervalMs, "renew edge id");
       const ttl = 3 * this.intervalMs;
       await f.link.timed(f.link.client.set(f.names.edgeStatus(f.edge), edgeStatusCodec.encode(this.statusNow()), "PX", ttl), this.intervalMs, "SET edge status");
+      if (this.clientsIn <= 0) {
+        const clientsTtl = 3 * this.clientsEvery * this.intervalMs;
+        await f.link.timed(f.link.client.set(f.names.edgeClients(f.edge), edgeClientsCodec.encode(this.clientsNow()), "PX", clientsTtl), this.intervalMs, "SET edge clients");
+        this.clientsIn = this.clientsEvery;
+      }
+      this.clientsIn--;
       if (this.failing) log.notice("heartbeat: status published again");
       this.failing = false;
     } catch (e) {

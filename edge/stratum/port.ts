@@ -4,7 +4,7 @@
  * edge/server.ts, so this folder never imports edge/listener (imports run listener → stratum).
  */
 import type { Config, ResolvedStratum } from "../../shared/config/load.ts";
-import type { EdgePortStatusV1 } from "../../shared/contract/index.ts";
+import type { EdgeClientV1, EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { EdgeJob, Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
 import type { VardiffSettings } from "../vardiff/state.ts";
@@ -15,7 +15,7 @@ import { allowedVersionMask, portCoins, usernameRules, vardiffSettings } from ".
 import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
 import { Session } from "./session.ts";
 import { renewExtranonce1 } from "./set-extranonce.ts";
-import { buildPortStatus } from "./status.ts";
+import { buildClientList, buildPortStatus } from "./status.ts";
 import type { LineHandler, Transport } from "./transport.ts";
 import type { UsernameRules } from "./username.ts";
 
@@ -206,6 +206,10 @@ export class StratumPort implements PortContext {
 
   status(now: number, withClients: boolean): EdgePortStatusV1 {
     return buildPortStatus(this, this.config, now, withClients);
+  }
+
+  clientList(): EdgeClientV1[] {
+    return buildClientList(this);
   }
 
   stop(): void {

@@ -24,25 +24,28 @@ export function buildPortStatus(port: StratumPort, config: Config, now: number, 
     lastJobId: port.lastJob?.id ?? null,
     lastJobAt: port.lastJobAt,
   };
-  if (withClients) {
-    const list: EdgeClientV1[] = [];
-    for (const s of port.sessions) {
-      if (!s.authorized) continue;
-      list.push({
-        extranonce1: s.extranonce1Hex,
-        address: s.address,
-        worker: s.worker,
-        idle: s.idle,
-        difficulty: s.difficulty,
-        userAgent: s.userAgent,
-        ip: s.transport.ip,
-        connectedAt: s.transport.connectedAt,
-        lastShareAt: s.lastShareAt,
-        acceptedDifficulty: s.acceptedDifficulty,
-        jobIds: s.jobs.size,
-      });
-    }
-    out.clientList = list;
-  }
+  if (withClients) out.clientList = buildClientList(port);
   return out;
+}
+
+/** The port's authorized clients (the monitor's /clients/ views). */
+export function buildClientList(port: StratumPort): EdgeClientV1[] {
+  const list: EdgeClientV1[] = [];
+  for (const s of port.sessions) {
+    if (!s.authorized) continue;
+    list.push({
+      extranonce1: s.extranonce1Hex,
+      address: s.address,
+      worker: s.worker,
+      idle: s.idle,
+      difficulty: s.difficulty,
+      userAgent: s.userAgent,
+      ip: s.transport.ip,
+      connectedAt: s.transport.connectedAt,
+      lastShareAt: s.lastShareAt,
+      acceptedDifficulty: s.acceptedDifficulty,
+      jobIds: s.jobs.size,
+    });
+  }
+  return list;
 }

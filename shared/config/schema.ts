@@ -173,6 +173,11 @@ const edge = z.strictObject({
    * `bun run edge` a supervisor of that many workers; 0 means one per CPU core.
    */
   workers: z.number().int().min(0).max(256).default(1),
+  /**
+   * Seconds between writes of the edge's client list (the monitor's /clients/ views) to its own
+   * Redis key; the heartbeat itself (every 5 s) carries per-port figures only.
+   */
+  client_list_interval: seconds.default(30),
 });
 
 const poolReportConfig = z.strictObject({

@@ -4,10 +4,12 @@ import { contractNames } from "./names.ts";
 
 test("every name carries the prefix and names are distinct", () => {
   const n = contractNames("pp:");
-  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1"), n.reporterOutbox("legacy"), n.reporterDrainLease("legacy")];
+  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeClients("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1"), n.reporterOutbox("legacy"), n.reporterDrainLease("legacy")];
   for (const name of all) expect(name.startsWith("pp:")).toBe(true);
   expect(new Set(all).size).toBe(all.length);
   expect(n.edgeStatus("eu1")).toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
+  // The monitor SCANs the status pattern: a client list must not look like a status record.
+  expect(n.edgeClients("eu1")).not.toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
 });
 
 test("consumer groups are distinct; reporter groups share their prefix and never collide with the core's", () => {

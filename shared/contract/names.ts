@@ -23,6 +23,11 @@ export interface ContractNames {
   edgeStatus(edge: string): string;
   /** Pattern matching every edge status key (SCAN MATCH). */
   readonly edgeStatusPattern: string;
+  /**
+   * An edge's client list (EdgeClientsV1), with a TTL, written less often than its status so the
+   * heartbeat stays small however many miners the edge serves; the monitor merges the two.
+   */
+  edgeClients(edge: string): string;
   /** Lease on a numeric edge id (the extranonce1 prefix); holds the owner's name and session. */
   edgeIdLease(id: number): string;
   /** An edge's last id, so a restarted edge gets the same prefix back when it is free. */
@@ -60,6 +65,7 @@ export function contractNames(prefix: string): ContractNames {
     auxWork: (aux) => `${prefix}aux:${aux}`,
     edgeStatus: (edge) => `${prefix}edge:${edge}`,
     edgeStatusPattern: `${prefix}edge:*`,
+    edgeClients: (edge) => `${prefix}edge-clients:${edge}`,
     edgeIdLease: (id) => `${prefix}edge-id:${id}`,
     edgeIdByName: (edge) => `${prefix}edge-name:${edge}`,
     deadLetter: (kind) => `${prefix}dead:${kind}`,
