@@ -6,6 +6,14 @@
  * can only connect once everything a share needs is up. Stop runs in reverse, and the forwarder
  * stops last but one so every share already answered reaches Redis or the spool.
  *
+ * Stop drains first (SIGTERM, a rolling restart): the listeners stop accepting, every client gets
+ * client.reconnect and has up to `drainMs` to leave (its shares meanwhile are checked and
+ * forwarded as usual), the rest are closed, asynchronous share checks settle, the spool is replayed
+ * if Redis takes it in the time left, and the final flush puts every accepted share in Redis
+ * (confirmed by the replicas when redis.wait_replicas asks for it) or in the spool file, which the
+ * next start of the same edge replays. The edge id is released, so the restarted edge leases the
+ * same extranonce1 prefix.
+ *
  * As worker `i` of a multi-process edge (edge/supervisor), it is `<edge>/<i>` towards Redis (its own
  * edge-id lease, status record and share session) and spools under `.spool/<edge>/<i>`, while the
  * config (ports, public host) is the edge's; its listeners share the ports with SO_REUSEPORT.
@@ -40,7 +48,15 @@ export interface RunningEdge {
   readonly stratum: EdgeStratum;
   readonly forwarder: Forwarder;
   readonly pow: PowRuntime;
-  stop(): Promise<void>;
+  /** Drains (see the module note; `drainMs` 0: client.reconnect is sent and every client closed at once), then stops. */
+  stop(opts?: StopOptions): Promise<void>;
+}
+
+export interface StopOptions {
+  /** How long clients get to leave after client.reconnect before they are closed (default 0). */
+  readonly drainMs?: number;
+  /** Bound on replaying the spool before the final flush (default 2 s; what is left stays spooled). */
+  readonly replayMs?: number;
 }
 
 /** The algorithms an edge's ports mine (a switcher's ports mine every coin it switches between). */
@@ -123,11 +139,23 @@ async function serve(
     stratum,
     forwarder,
     pow,
-    async stop() {
+    async stop(o: StopOptions = {}) {
+      const drainMs = o.drainMs ?? 0;
+      const asked = stratum.drain();
+      if (drainMs > 0) log.notice(`draining: not accepting; client.reconnect sent to ${asked} clients; closing the rest in ${drainMs} ms`);
+      const deadline = Date.now() + drainMs;
+      while (stratum.connections > 0 && Date.now() < deadline) await Bun.sleep(20);
+      const left = stratum.connections;
       stratum.stop();
+      // A share whose check is still running was not answered yet, but its record may still be made: wait for it.
+      const checks = Date.now() + 2000;
+      while (stratum.checksInFlight > 0 && Date.now() < checks) await Bun.sleep(5);
       await heartbeat.stop();
       await feed.stop();
+      const inRedis = await forwarder.drained(o.replayMs ?? 2000);
       await forwarder.stop();
+      const spooled = forwarder.spooledRecords;
+      log.notice(`drained: ${asked - left} of ${asked} clients left on client.reconnect; ${spooled === 0 && inRedis ? "every share record is in Redis" : `${spooled} share records and ${forwarder.spooledCandidates} block candidates kept in the spool for the next start`}`);
       await pow.close();
     },
   };

@@ -48,6 +48,7 @@ if (worker === undefined && workers > 1) {
   );
   // A stop signal during start-up (a supervisor giving up on a sibling, say) waits for the start
   // to settle and then stops the edge, so its edge-id lease is released rather than left to expire.
-  const stop = async () => (await starting).stop();
+  // Half of term_timeout for miners to leave on client.reconnect, the rest for the final flush.
+  const stop = async () => (await starting).stop({ drainMs: (config.pool.term_timeout * 1000) / 2 });
   onShutdown(wlog, config.pool.term_timeout, stop, worker === undefined ? {} : WORKER_SHUTDOWN);
 }

@@ -58,6 +58,12 @@ export interface EdgeStratum {
   sweep(now?: number): void;
   /** Moves every client to a fresh extranonce1 (mining.set_extranonce, or a disconnect). */
   renewExtranonce1(): void;
+  /** Stops accepting (stratum and PPAgent) and asks every client to reconnect; returns how many were asked. */
+  drain(): number;
+  /** Open stratum connections. */
+  readonly connections: number;
+  /** Asynchronous share checks not settled yet. */
+  readonly checksInFlight: number;
   /** Stops listening and closes every connection. */
   stop(): void;
 }
@@ -170,6 +176,22 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
     renewExtranonce1() {
       const now = clock.now();
       for (const p of ports.values()) p.renewExtranonce1(now);
+    },
+    drain() {
+      for (const a of agents.values()) a.listener.stop(false);
+      let asked = 0;
+      for (const p of ports.values()) asked += p.drain();
+      return asked;
+    },
+    get connections() {
+      let n = 0;
+      for (const p of ports.values()) n += p.sessions.size;
+      return n;
+    },
+    get checksInFlight() {
+      let n = 0;
+      for (const p of ports.values()) n += p.checksInFlight;
+      return n;
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -14,6 +14,7 @@ import { MinuteMeter } from "./meter.ts";
 import { allowedVersionMask, portCoins, usernameRules, vardiffSettings } from "./port-settings.ts";
 import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
 import { Session } from "./session.ts";
+import { RECONNECT_LINE } from "./replies.ts";
 import { renewExtranonce1 } from "./set-extranonce.ts";
 import { buildClientList, buildPortStatus } from "./status.ts";
 import type { LineHandler, Transport } from "./transport.ts";
@@ -60,6 +61,7 @@ export class StratumPort implements PortContext {
     keepalivePushes: 0,
   };
   readonly sessions = new Set<Session>();
+  checksInFlight = 0;
   authed = 0;
   idle = 0;
   lastJob: EdgeJob | undefined;
@@ -210,6 +212,25 @@ export class StratumPort implements PortContext {
 
   clientList(): EdgeClientV1[] {
     return buildClientList(this);
+  }
+
+  /**
+   * The start of a drain (a stopping edge): no new connections, and every subscribed client is
+   * asked to reconnect (client.reconnect), so it moves to another edge or comes back after the
+   * restart; a client still in its handshake is closed. Shares submitted meanwhile are still
+   * checked and forwarded. Returns how many clients were asked.
+   */
+  drain(): number {
+    this.tcp?.stop(false);
+    let asked = 0;
+    for (const s of [...this.sessions]) {
+      if (s.transport.closed) continue;
+      if (s.subscribed) {
+        s.send(RECONNECT_LINE);
+        asked++;
+      } else s.transport.close("edge draining");
+    }
+    return asked;
   }
 
   stop(): void {
