@@ -226,6 +226,13 @@ const redis = z
     cluster: z.strictObject({ nodes: z.array(sentinelNode).min(1), password: z.string().optional() }).optional(),
     /** Prefix of the stream and key names the edges and the core use between them. */
     prefix: z.string().regex(/^[A-Za-z0-9:_-]*$/).default("pp:"),
+    /**
+     * Replicas that must confirm (WAIT) an edge's share batches and block candidates before the
+     * edge forgets its copy; default 1 with `sentinel`, else 0 (no waiting).
+     */
+    wait_replicas: z.number().int().min(0).max(16).optional(),
+    /** Seconds one WAIT may take before the write counts as not yet confirmed (default 1). */
+    wait_timeout: seconds.optional(),
   })
   .prefault({});
 
