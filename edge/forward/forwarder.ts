@@ -40,7 +40,8 @@ import type { RedisOptions } from "ioredis";
 import type { RedisConfig } from "../../shared/config/schema.ts";
 import { agentRecordCodec, candidateCodec, contractNames, type AgentRecordV1, MESSAGE_FIELD, ShareBatchWriter, type BlockCandidateV1, type ContractNames, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
-import { RedisLink, type ReplicaWait } from "./link.ts";
+import { replicaWait, type ReplicaWait } from "../../shared/redis.ts";
+import { RedisLink } from "./link.ts";
 import { Spool } from "./spool.ts";
 
 /** A share record before the forwarder numbers it. */
@@ -79,11 +80,6 @@ interface Retained {
   readonly payload: Uint8Array;
 }
 
-/** `redis.wait_replicas` (default: 1 with Sentinel, else 0) as a WAIT, or undefined for none. */
-export function replicaWait(cfg: RedisConfig): ReplicaWait | undefined {
-  const replicas = cfg.wait_replicas ?? (cfg.sentinel ? 1 : 0);
-  return replicas > 0 ? { replicas, timeoutMs: Math.round((cfg.wait_timeout ?? 1) * 1000) } : undefined;
-}
 
 export function randomSession(): string {
   return crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");

@@ -10,7 +10,7 @@ import type { RedisOptions } from "ioredis";
 import type { RedisConfig } from "../../shared/config/schema.ts";
 import { MESSAGE_FIELD } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
-import { connectRedis, type RedisClient } from "../../shared/redis.ts";
+import { connectRedis, type RedisClient, type ReplicaWait } from "../../shared/redis.ts";
 
 export const LINK_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false };
 
@@ -20,12 +20,6 @@ export class RedisTimeoutError extends Error {
     super(`${what}: expected a Redis reply within ${ms} ms, got none`);
     this.name = "RedisTimeoutError";
   }
-}
-
-/** WAIT after a write: how many replicas must confirm it, and how long to wait for them. */
-export interface ReplicaWait {
-  readonly replicas: number;
-  readonly timeoutMs: number;
 }
 
 /**
