@@ -7,8 +7,10 @@
  */
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { bitsToTarget, bytesToRpcHex, hashBelowTarget, sha256d, targetToLE32 } from "../../shared/bitcoin/index.ts";
 import type { Ledger } from "./ledger.ts";
-import { TestMiner } from "./miner.ts";
+import { DIFF1_SHA256D } from "../../shared/pow/algorithms.ts";
+import { buildHeader, TestMiner } from "./miner.ts";
 
 const root = join(import.meta.dir, "../..");
 
@@ -69,6 +71,11 @@ export interface RigOptions {
   readonly ledger: Ledger;
   /** Pause between shares (keeps a shared machine usable). */
   readonly pauseMs?: number;
+  /**
+   * On a network as easy as regtest's, where most shares would be blocks: submit shares that miss
+   * the job's network target, except every `blockEvery`-th, which is ground until it is a block.
+   */
+  readonly blockEvery?: number;
 }
 
 /** One miner: a loop of share submissions that survives reconnects. */
@@ -81,6 +88,10 @@ export class MiningRig {
   rejected = 0;
   /** Submits whose reply never came (the connection went first): not in the ledger. */
   unanswered = 0;
+  /** Block hashes (display order) of accepted shares that met their job's network target. */
+  readonly blocks: string[] = [];
+  private submits = 0;
+  private blockNext = false;
   private running = true;
   private loop: Promise<void> | undefined;
   private miner: TestMiner | undefined;
@@ -89,6 +100,11 @@ export class MiningRig {
 
   start(): void {
     this.loop = this.run();
+  }
+
+  /** Makes the next share a block (with `blockEvery`). */
+  forceBlock(): void {
+    this.blockNext = true;
   }
 
   async stop(): Promise<void> {
@@ -135,7 +151,11 @@ export class MiningRig {
         continue;
       }
       const job = m.lastJob!;
-      const share = m.mineShare(job);
+      const network = Number(DIFF1_SHA256D) / Number(bitsToTarget(Number.parseInt(job.nbits, 16)));
+      const every = this.o.blockEvery;
+      const block = every !== undefined && (++this.submits % every === 0 || this.blockNext);
+      this.blockNext = false;
+      const share = every === undefined ? m.mineShare(job) : block ? m.mineShare(job, { difficulty: Math.max(network, job.difficulty) }) : m.mineShare(job, { below: network });
       let reply;
       try {
         reply = await m.submit(share, { user: this.o.user });
@@ -144,8 +164,11 @@ export class MiningRig {
         continue;
       }
       this.o.ledger.reply({ address: this.o.address, worker: this.o.worker }, reply, job.difficulty);
-      if (reply.result === true) this.accepted++;
-      else this.rejected++;
+      if (reply.result === true) {
+        this.accepted++;
+        const hash = sha256d(buildHeader(job, m.extranonce1, share, m.versionMask));
+        if (hashBelowTarget(hash, targetToLE32(bitsToTarget(Number.parseInt(job.nbits, 16))))) this.blocks.push(bytesToRpcHex(hash));
+      } else this.rejected++;
       if (this.o.pauseMs) await Bun.sleep(this.o.pauseMs);
     }
   }
