@@ -11,13 +11,16 @@
  * forwarded as usual), the rest are closed, asynchronous share checks settle, the spool is replayed
  * if Redis takes it in the time left, and the final flush puts every accepted share in Redis
  * (confirmed by the replicas when redis.wait_replicas asks for it) or in the spool file, which the
- * next start of the same edge replays. The edge id is released, so the restarted edge leases the
- * same extranonce1 prefix.
+ * next start of the same edge replays. The duplicate-share checks of the current jobs are saved
+ * (edge/shares/duplicate-file.ts) and the edge id released, so the restarted edge leases the same
+ * extranonce1 prefix, restores the checks and lets miners resume their extranonce1 without being
+ * able to have an already accepted share credited again.
  *
  * As worker `i` of a multi-process edge (edge/supervisor), it is `<edge>/<i>` towards Redis (its own
  * edge-id lease, status record and share session) and spools under `.spool/<edge>/<i>`, while the
  * config (ports, public host) is the edge's; its listeners share the ports with SO_REUSEPORT.
  */
+import { join } from "node:path";
 import type { Config } from "../shared/config/load.ts";
 import type { Logger } from "../shared/log.ts";
 import { startPow, type PowRuntime } from "../shared/pow/index.ts";
@@ -26,6 +29,7 @@ import { JobCache, RedisJobFeed } from "./jobs/index.ts";
 import { describeEdge, edgePorts } from "./plan.ts";
 import { startEdgeStratum, type EdgeStratum } from "./server.ts";
 import { workerName } from "./supervisor/naming.ts";
+import { takeDuplicates, writeDuplicates } from "./shares/duplicate-file.ts";
 import { EdgeShareChecker, powFromRuntime } from "./shares/index.ts";
 
 export interface EdgeOptions {
@@ -87,12 +91,13 @@ export async function startEdge(config: Config, name: string, log: Logger, opts:
 
   // A worker's own identity keeps its lease, status record, share session and spool its own.
   const self = opts.worker === undefined ? name : workerName(name, opts.worker);
-  const forwarder = new Forwarder({ redis: config.redis, edge: self, spoolDir: opts.spoolDir ?? `.spool/${self}`, log: log.child("forward") });
+  const spoolDir = opts.spoolDir ?? `.spool/${self}`;
+  const forwarder = new Forwarder({ redis: config.redis, edge: self, spoolDir, log: log.child("forward") });
   await forwarder.start();
   const lease = new EdgeIdLease({ forwarder, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-id") });
   await lease.acquire();
   try {
-    return await serve(config, name, self, log, opts, { ports, pow, forwarder, lease });
+    return await serve(config, name, self, log, opts, { ports, pow, forwarder, lease, duplicatesFile: join(spoolDir, "duplicates.bin") });
   } catch (e) {
     // A start that fails past here (a port in use, most often) gives its edge id back: a
     // restarting edge would otherwise hold one more id per attempt until their TTLs pass.
@@ -109,9 +114,9 @@ async function serve(
   self: string,
   log: Logger,
   opts: EdgeOptions,
-  up: { ports: string[]; pow: PowRuntime; forwarder: Forwarder; lease: EdgeIdLease },
+  up: { ports: string[]; pow: PowRuntime; forwarder: Forwarder; lease: EdgeIdLease; duplicatesFile: string },
 ): Promise<RunningEdge> {
-  const { ports, pow, forwarder, lease } = up;
+  const { ports, pow, forwarder, lease, duplicatesFile } = up;
   const allocator = new EdgeExtranonce1Allocator({ size: config.pool.extranonce_serv_size, lease });
 
   const cache = new JobCache({ log: log.child("jobs") });
@@ -120,6 +125,13 @@ async function serve(
   await feed.start();
 
   const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), kernel: pow.shareKernel, log: log.child("shares") });
+  // A clean drain of the previous run saved its duplicate checks: its miners may resume their extranonce1.
+  const saved = takeDuplicates(duplicatesFile);
+  if (saved && saved.edgeId === lease.id) {
+    checker.restoreDuplicateTables(saved.tables);
+    allocator.resumeAcrossRestart(saved.edgeId);
+    log.info(`duplicate checks of ${saved.tables.length} jobs restored from the last drain: miners may resume their extranonce1`);
+  }
   let stratum: EdgeStratum;
   try {
     stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, reusePort: opts.worker !== undefined, agent: { sink: forwarder, edge: self }, agentListenPorts: opts.agentListenPorts });
@@ -150,6 +162,14 @@ async function serve(
       // A share whose check is still running was not answered yet, but its record may still be made: wait for it.
       const checks = Date.now() + 2000;
       while (stratum.checksInFlight > 0 && Date.now() < checks) await Bun.sleep(5);
+      // Before the lease goes: the next start, leasing the same id, restores these and allows resume.
+      if (lease.id !== undefined) {
+        try {
+          writeDuplicates(duplicatesFile, { edgeId: lease.id, tables: checker.duplicateTables() });
+        } catch (e) {
+          log.warn(`duplicate checks not saved (${(e as Error).message}): miners get a fresh extranonce1 after the restart`);
+        }
+      }
       await heartbeat.stop();
       await feed.stop();
       const inRedis = await forwarder.drained(o.replayMs ?? 2000);

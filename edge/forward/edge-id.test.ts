@@ -128,6 +128,11 @@ describe("extranonce1 allocator", () => {
     // accepted, which only that process's duplicate check knew. A fresh value instead.
     const fresh = new EdgeExtranonce1Allocator({ size: 4, lease: fixedLease(0x2a), start: 0 });
     expect(fresh.allocate("2a000005").hex).toBe("2a000001");
+    // Unless the previous run drained and its duplicate checks were restored (edge/app.ts).
+    fresh.resumeAcrossRestart(0x2a);
+    expect(fresh.allocate("2a000005").hex).toBe("2a000005");
+    expect(fresh.allocate("2a000005").hex).not.toBe("2a000005"); // live now
+    expect(fresh.allocate("2b000006").hex.startsWith("2a")).toBe(true); // another edge's prefix
   });
 });
 

@@ -10,7 +10,9 @@
  * process issued it, it carries the current edge id and no live connection holds it. Only values
  * this process issued: the duplicate-share check lives in this process's memory, so after a restart
  * (same edge id, same current job) a miner resuming an extranonce1 could submit again the shares
- * the previous process accepted and be credited twice. A restarted edge gives a fresh extranonce1.
+ * the previous process accepted and be credited twice. A restarted edge gives a fresh extranonce1,
+ * unless its previous run drained cleanly and saved those checks (edge/shares/duplicate-file.ts):
+ * then `resumeAcrossRestart` lets values of that run's edge id be resumed too.
  */
 import { hexToBytes } from "../../shared/bitcoin/index.ts";
 import type { Extranonce1Allocator } from "../ports.ts";
@@ -43,6 +45,8 @@ export class EdgeExtranonce1Allocator implements Extranonce1Allocator {
   private counter: number;
   private prefixId = -1;
   private prefix = "";
+  /** The edge id whose earlier run's values may be resumed (its duplicate checks were restored). */
+  private resumableId: number | undefined;
 
   constructor(private readonly opts: Extranonce1AllocatorOptions) {
     const prefixBytes = edgeIdBytes(opts.size);
@@ -72,6 +76,7 @@ export class EdgeExtranonce1Allocator implements Extranonce1Allocator {
     if (sessionId !== undefined) {
       const hex = sessionId.toLowerCase();
       if (hex.startsWith(prefix) && this.released.delete(hex)) return this.take(hex);
+      if (id === this.resumableId && hex.length === this.prefixDigits + this.counterDigits && /^[0-9a-f]+$/.test(hex) && hex.startsWith(prefix) && !this.live.has(hex)) return this.take(hex);
     }
     for (let tries = 0; tries < this.space; tries++) {
       this.counter = (this.counter + 1) % this.space;
@@ -91,6 +96,11 @@ export class EdgeExtranonce1Allocator implements Extranonce1Allocator {
       this.prefix = id.toString(16).padStart(this.prefixDigits, "0");
     }
     return this.prefix;
+  }
+
+  /** Values the previous run of this edge issued under `edgeId` may be resumed (its duplicate checks were restored). */
+  resumeAcrossRestart(edgeId: number): void {
+    this.resumableId = edgeId;
   }
 
   release(extranonce1Hex: string): void {

@@ -6,9 +6,11 @@
  * until the edge is back. Each edge in turn gets SIGTERM (drain: client.reconnect, final flush,
  * exit 0) and is started again.
  *
- * Printed and asserted: every miner reconnected exactly once; shares the edges accepted == share
- * records credited in Redis, each exactly once (the SimpleCoin one-minute sums and slice entries
- * against what the miners were told); no submit went unanswered.
+ * Printed and asserted: every miner reconnected exactly once and kept its extranonce1 (session
+ * resume across the restart); a share accepted before the restart and submitted again after it is
+ * a duplicate; shares the edges accepted == share records credited in Redis, each exactly once
+ * (the SimpleCoin one-minute sums and slice entries against what the miners were told); no submit
+ * went unanswered.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +25,7 @@ import { createLogger } from "../../shared/log.ts";
 import { DIFF1_SHA256D } from "../../shared/pow/index.ts";
 import { EdgeProcess, MiningRig } from "../helpers/edge-process.ts";
 import { compareAccounting, Ledger, readAccounting } from "../helpers/ledger.ts";
+import { TestMiner } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
 
 const PREFIX = "rr:";
@@ -114,19 +117,44 @@ monitor: {enabled: false}
       }
     };
     await waitFor("every rig to have shares accepted", () => rigs.every((r) => r.accepted >= 5));
+    // A miner that will submit, after eu1's restart, a share eu1 accepted before it.
+    const replayer = { address: USER, worker: "replayer" };
+    const old = await TestMiner.connect(ports.eu1);
+    await old.request("mining.subscribe", ["cgminer/4.12.0"], 1);
+    await old.request("mining.authorize", [`${USER}.replayer`, "x"], 2);
+    const job = await old.nextJob();
+    const share = old.mineShare(job);
+    const first = await old.submit(share, { user: `${USER}.replayer` });
+    expect(first.result).toBe(true);
+    ledger.reply(replayer, first, job.difficulty);
+    const session = old.extranonce1;
 
     for (const e of edges.values()) {
       const before = accepted();
       expect(await e.stop("SIGTERM")).toBe(0);
+      if (e.name === "eu1") old.close();
       expect(e.log).toMatch(/drained: \d+ of \d+ clients left on client.reconnect; every share record is in Redis/);
       await e.start();
       const restarted = e.name === "eu1" ? 1 : 2;
       await waitFor(`miners back on ${e.name} and mining`, () => accepted() > before + 50 && rigs.filter((r) => r.reconnects === 1).length === RIGS_PER_EDGE * restarted);
+      if (e.name === "eu1") {
+        const again = await TestMiner.connect(ports.eu1);
+        const sub = await again.request("mining.subscribe", ["cgminer/4.12.0", session], 1);
+        expect((sub.result as unknown[])[1]).toBe(session);
+        await again.request("mining.authorize", [`${USER}.replayer`, "x"], 2);
+        // The same job (the core published no other), perhaps under another per-client id.
+        const j2 = await again.nextJob();
+        expect([j2.prevhash, j2.coinb1, j2.coinb2]).toEqual([job.prevhash, job.coinb1, job.coinb2]);
+        const replayed = await again.submit({ ...share, jobId: j2.id }, { user: `${USER}.replayer` });
+        expect(replayed.error).toEqual([22, "Duplicate share", null]);
+        ledger.reply(replayer, replayed, job.difficulty);
+        again.close();
+      }
     }
     await Bun.sleep(300);
     await Promise.all(rigs.map((r) => r.stop()));
 
-    const edgeAccepted = accepted();
+    const edgeAccepted = accepted() + 1; // the replayer's one accepted share
     let diffs: string[] = [];
     const deadline = Date.now() + 30_000;
     do {
@@ -135,10 +163,12 @@ monitor: {enabled: false}
     } while (diffs.length > 0 && Date.now() < deadline);
     const got = await readAccounting(redis.client, { algo: "sha256d", chain: 1 });
     const credited = [...got.slices.values()].reduce((a, b) => a + b, 0);
-    console.log(`rolling restart of 2 edges, ${rigs.length} miners: reconnects per miner ${rigs.map((r) => r.reconnects).join(",")}; shares accepted by edges ${edgeAccepted}, share records credited in Redis ${credited}; unanswered submits ${rigs.reduce((n, r) => n + r.unanswered, 0)}`);
+    console.log(`rolling restart of 2 edges, ${rigs.length} miners: reconnects per miner ${rigs.map((r) => r.reconnects).join(",")}; extranonce1 kept by ${rigs.filter((r) => r.extranonce1s[1] === r.extranonce1s[0]).length} of ${rigs.length}; shares accepted by edges ${edgeAccepted}, share records credited in Redis ${credited}; unanswered submits ${rigs.reduce((n, r) => n + r.unanswered, 0)}`);
     expect(diffs).toEqual([]);
     expect(credited).toBe(edgeAccepted);
     for (const r of rigs) expect(r.reconnects).toBe(1);
+    // Session resume across the restart: the same extranonce1 before and after.
+    for (const r of rigs) expect(r.extranonce1s[1]).toBe(r.extranonce1s[0]);
     expect(rigs.reduce((n, r) => n + r.unanswered, 0)).toBe(0);
   }, 180_000);
 });
