@@ -5,15 +5,17 @@
  *
  * The clients are real stratum sessions of a real StratumPort (subscribed, authorized, one accepted
  * share each, as cgminer would), on in-memory transports, so the status and client list are built
- * by the edge's own code (edge/stratum/status.ts) and encoded with the contract's codecs. Printed:
- * bytes and build+encode time per heartbeat (old: the clients inside it; new: without) and per
- * client-list write, and the bytes per second each layout sends Redis at the default intervals.
+ * by the edge's own code (edge/stratum/status.ts, edge/forward/heartbeat.ts). Printed: bytes and
+ * build+encode time per heartbeat (old: the clients inside it, one JSON.stringify holding the event
+ * loop; new: without them) and per client-list write (built in slices: its total time and the
+ * longest the event loop was held), and the bytes per second each layout sends Redis at the
+ * default intervals.
  */
 import { edgeClientsCodec, edgeStatusCodec, type EdgePortStatusV1, type EdgeStatusV1 } from "../shared/contract/index.ts";
 import { createLogger } from "../shared/log.ts";
 import { StratumPort } from "../edge/stratum/port.ts";
 import type { Transport } from "../edge/stratum/transport.ts";
-import { DEFAULT_CLIENTS_EVERY_BEATS, DEFAULT_HEARTBEAT_MS } from "../edge/forward/heartbeat.ts";
+import { DEFAULT_CLIENTS_EVERY_BEATS, DEFAULT_HEARTBEAT_MS, encodeClientList } from "../edge/forward/heartbeat.ts";
 import { BTC_ADDRESS, TestClock, testConfig } from "../test/helpers/stratum-env.ts";
 import { Extranonce1AllocatorSimulator, JobFeedSimulator, ShareCheckerSimulator } from "../test/helpers/stratum-simulators.ts";
 
@@ -43,36 +45,42 @@ function portWith(n: number): { port: StratumPort; clock: TestClock } {
   return { port, clock };
 }
 
-/** Median of `REPEAT` runs of `f`, ms. */
-function timed(f: () => string): { ms: number; bytes: number } {
+/** Median of `REPEAT` runs of `f`, ms (and of the longest event-loop hold it reports). */
+async function timed(f: () => string | Promise<{ text: string; longestSliceMs: number }>): Promise<{ ms: number; bytes: number; holdMs: number }> {
   const ms: number[] = [];
+  const hold: number[] = [];
   let bytes = 0;
   for (let r = 0; r < REPEAT; r++) {
     const t0 = performance.now();
-    bytes = Buffer.byteLength(f());
+    const out = await f();
     ms.push(performance.now() - t0);
+    const text = typeof out === "string" ? out : out.text;
+    hold.push(typeof out === "string" ? ms[ms.length - 1]! : out.longestSliceMs);
+    bytes = Buffer.byteLength(text);
   }
   ms.sort((a, b) => a - b);
-  return { ms: ms[REPEAT >> 1]!, bytes };
+  hold.sort((a, b) => a - b);
+  return { ms: ms[REPEAT >> 1]!, bytes, holdMs: hold[REPEAT >> 1]! };
 }
 
 const fmtBytes = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${b} B`);
 
 console.log(`heartbeat every ${DEFAULT_HEARTBEAT_MS / 1000} s; client list every ${DEFAULT_CLIENTS_EVERY_BEATS} beats (edges.<edge>.client_list_interval: ${(DEFAULT_CLIENTS_EVERY_BEATS * DEFAULT_HEARTBEAT_MS) / 1000} s)`);
-console.log("| clients | old heartbeat (clients inside) | new heartbeat | new client-list write | Redis bytes/s old → new |");
+console.log("| clients | old heartbeat (clients inside): bytes, event loop held | new heartbeat | new client-list write: bytes, total, longest hold | Redis bytes/s old → new |");
 console.log("| --- | --- | --- | --- | --- |");
 for (const n of SIZES) {
   const { port, clock } = portWith(n);
   if (port.authed !== n) throw new Error(`bench: expected ${n} authorized sessions, got ${port.authed}`);
   const status = (ports: EdgePortStatusV1[]): EdgeStatusV1 => ({ v: 1, edge: "eu1", session: "0a0b0c0d", edgeId: 1, publicHost: "eu1.pool.example", startedAt: clock.now() - 86_400_000, time: clock.now(), ports, spooled: 0 });
-  const old = timed(() => edgeStatusCodec.encode(status([port.status(clock.now(), true)])));
-  const beat = timed(() => edgeStatusCodec.encode(status([port.status(clock.now(), false)])));
-  const list = timed(() => edgeClientsCodec.encode({ v: 1, edge: "eu1", session: "0a0b0c0d", time: clock.now(), ports: [{ key: port.key, clients: port.clientList() }] }));
+  const old = await timed(() => edgeStatusCodec.encode(status([port.status(clock.now(), true)])));
+  const beat = await timed(() => edgeStatusCodec.encode(status([port.status(clock.now(), false)])));
+  const list = await timed(() => encodeClientList({ v: 1, edge: "eu1", session: "0a0b0c0d", time: clock.now() }, [{ key: port.key, clients: port.clients() }]));
+  if (edgeClientsCodec.decode((await encodeClientList({ v: 1, edge: "eu1", session: "0a0b0c0d", time: 1 }, [{ key: port.key, clients: port.clients() }])).text).ports[0]!.clients.length !== n) throw new Error("bench: the client list does not read back");
   const beatS = DEFAULT_HEARTBEAT_MS / 1000;
   const oldRate = old.bytes / beatS;
   const newRate = beat.bytes / beatS + list.bytes / (beatS * DEFAULT_CLIENTS_EVERY_BEATS);
   console.log(
-    `| ${n.toLocaleString("en")} | ${fmtBytes(old.bytes)}, ${old.ms.toFixed(1)} ms | ${fmtBytes(beat.bytes)}, ${beat.ms.toFixed(2)} ms (${(old.bytes / beat.bytes).toFixed(0)}× smaller) | ${fmtBytes(list.bytes)}, ${list.ms.toFixed(1)} ms | ${fmtBytes(oldRate)}/s → ${fmtBytes(newRate)}/s (${(oldRate / newRate).toFixed(1)}× less) |`,
+    `| ${n.toLocaleString("en")} | ${fmtBytes(old.bytes)}, ${old.ms.toFixed(1)} ms | ${fmtBytes(beat.bytes)}, ${beat.ms.toFixed(2)} ms (${(old.bytes / beat.bytes).toFixed(0)}× smaller) | ${fmtBytes(list.bytes)}, ${list.ms.toFixed(1)} ms, ${list.holdMs.toFixed(1)} ms | ${fmtBytes(oldRate)}/s → ${fmtBytes(newRate)}/s (${(oldRate / newRate).toFixed(1)}× less) |`,
   );
   port.stop();
 }

@@ -138,6 +138,6 @@ export interface Extranonce1Allocator {
 export interface StatusProvider {
   /** Per-port figures; `withClients` (default: the edge's setting) also fills each port's `clientList`. */
   ports(withClients?: boolean): EdgePortStatusV1[];
-  /** Every port's authorized clients, for the client-list key the heartbeat writes every few beats. */
-  clientLists(): { key: string; clients: EdgeClientV1[] }[];
+  /** Every port's authorized clients, for the client-list key the heartbeat writes every few beats (taken lazily, in slices). */
+  clientLists(): { key: string; clients: Iterable<EdgeClientV1> }[];
 }

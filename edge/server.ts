@@ -169,7 +169,7 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
         return [...ports.values()].map((p) => p.status(now, clients));
       },
       clientLists() {
-        return [...ports.values()].map((p) => ({ key: p.key, clients: p.clientList() }));
+        return [...ports.values()].map((p) => ({ key: p.key, clients: p.clients() }));
       },
     },
     sweep,

@@ -57,6 +57,15 @@ describe("RedisViewReader", () => {
     expect(v.edges[0]!.ports[0]!.clientList).toBeUndefined();
     expect(v.edges[1]!.ports.map((p) => p.clientList)).toEqual([[rig], []]);
     expect(v.edges[2]!.ports[0]!.clientList!.map((x) => x.worker)).toEqual(["old"]);
+
+    // The list is megabytes at 100 k clients: reused for clientListMaxAgeMs, then read again.
+    const cached = new RedisViewReader({ redis: c, prefix: PREFIX, auxKeys: [], log: quietLog(), maxAgeMs: 0, clientListMaxAgeMs: 60_000 });
+    const uncached = new RedisViewReader({ redis: c, prefix: PREFIX, auxKeys: [], log: quietLog(), maxAgeMs: 0, clientListMaxAgeMs: 0 });
+    await cached.read();
+    const later = client({ extranonce1: "01000002", worker: "later" });
+    await c.set(names.edgeClients("eu1"), edgeClientsCodec.encode({ v: 1, edge: "eu1", session: fresh.session, time: 2, ports: [{ key: "main", clients: [rig, later] }] }), "PX", 60_000);
+    expect((await cached.read()).edges[1]!.ports[0]!.clientList).toEqual([rig]);
+    expect((await uncached.read()).edges[1]!.ports[0]!.clientList).toEqual([rig, later]);
   });
 
   test("an expired heartbeat is gone; reads within maxAgeMs are served from one SCAN", async () => {

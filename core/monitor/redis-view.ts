@@ -2,13 +2,14 @@
  * @module Reads what the edges publish (their heartbeats and client lists) and the stored aux work
  * from Redis, for every monitor route. An edge's client list lives in its own key (edgeClients,
  * written every few beats) and is merged into its status here, port by port, when it is from the
- * same edge run (session); a status from an edge older than that key carries `clientList` itself
- * and is kept as it is, so the core reads both during a rolling upgrade. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
+ * same edge run (session), and reused for `clientListMaxAgeMs` (it is megabytes at 100 k clients);
+ * a status from an edge older than that key carries `clientList` itself and is kept as it is, so
+ * the core reads both during a rolling upgrade. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
  * Prometheus scraping do not multiply the SCANs. When Redis is away the last good view is served
  * with the error attached; expired heartbeat keys are how an edge that went away disappears.
  */
 import { Cluster } from "ioredis";
-import { auxWorkCodec, contractNames, edgeClientsCodec, edgeStatusCodec, type AuxWorkV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import { auxWorkCodec, contractNames, edgeClientsCodec, edgeStatusCodec, type AuxWorkV1, type EdgeClientV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
 import type { RedisView, RedisViewSource } from "./types.ts";
@@ -22,6 +23,8 @@ export interface RedisViewOptions {
   readonly maxAgeMs?: number;
   /** Per-read deadline, so a stalled Redis cannot hang a request (default 2 s). */
   readonly timeoutMs?: number;
+  /** Reuse an edge's client list this long (default 10 s): at 100 k clients it is megabytes, written every 30 s. */
+  readonly clientListMaxAgeMs?: number;
 }
 
 const EMPTY: RedisView = { edges: [], aux: {}, readAt: 0, error: null, undecodable: 0 };
@@ -30,6 +33,8 @@ export class RedisViewReader implements RedisViewSource {
   private last: RedisView = EMPTY;
   private inFlight: Promise<RedisView> | undefined;
   private failing = false;
+  /** Each edge's last decoded client list, by edge name. */
+  private readonly lists = new Map<string, { readonly session: string; readonly readAt: number; readonly byPort: ReadonlyMap<string, EdgeClientV1[]> }>();
 
   constructor(private readonly o: RedisViewOptions) {}
 
@@ -77,10 +82,22 @@ export class RedisViewReader implements RedisViewSource {
       }
     }
     edges.sort((a, b) => a.edge.localeCompare(b.edge));
-    const lists = await Promise.all(edges.map((e) => (e.ports.some((p) => p.clientList === undefined) ? this.o.redis.get(names.edgeClients(e.edge)) : null)));
+    const now = Date.now();
+    const maxAge = this.o.clientListMaxAgeMs ?? 10_000;
+    const fresh = (e: EdgeStatusV1) => {
+      const l = this.lists.get(e.edge);
+      return l !== undefined && l.session === e.session && now - l.readAt < maxAge;
+    };
+    const needed = edges.filter((e) => e.ports.some((p) => p.clientList === undefined) && !fresh(e));
+    const raws = await Promise.all(needed.map((e) => this.o.redis.get(names.edgeClients(e.edge))));
+    needed.forEach((e, i) => this.remember(e, raws[i] ?? null, now));
+    for (const name of [...this.lists.keys()]) if (!edges.some((e) => e.edge === name)) this.lists.delete(name);
     for (let i = 0; i < edges.length; i++) {
-      const raw = lists[i];
-      if (raw) edges[i] = this.withClients(edges[i]!, raw);
+      const e = edges[i]!;
+      const list = this.lists.get(e.edge);
+      // A list left by an earlier run of the edge (its key outlives a crash by its TTL) names clients that are gone.
+      if (!list || list.session !== e.session || !e.ports.some((p) => p.clientList === undefined)) continue;
+      edges[i] = { ...e, ports: e.ports.map((p) => (p.clientList === undefined ? { ...p, clientList: list.byPort.get(p.key) ?? [] } : p)) };
     }
     const aux: Record<string, AuxWorkV1 | null> = {};
     for (const key of this.o.auxKeys) {
@@ -90,18 +107,15 @@ export class RedisViewReader implements RedisViewSource {
     return { edges, aux, readAt: Date.now(), error: null, undecodable };
   }
 
-  private withClients(edge: EdgeStatusV1, raw: string): EdgeStatusV1 {
-    let list;
+  private remember(edge: EdgeStatusV1, raw: string | null, now: number): void {
+    if (raw === null) return void this.lists.delete(edge.edge);
     try {
-      list = edgeClientsCodec.decode(raw);
+      const list = edgeClientsCodec.decode(raw);
+      this.lists.set(edge.edge, { session: list.session, readAt: now, byPort: new Map(list.ports.map((p) => [p.key, p.clients])) });
     } catch (e) {
+      this.lists.delete(edge.edge);
       this.o.log.debug(`monitor: skipped the client list of ${edge.edge}: ${(e as Error).message}`);
-      return edge;
     }
-    // A list left by an earlier run of the edge (its key outlives a crash by its TTL) names clients that are gone.
-    if (list.session !== edge.session) return edge;
-    const byPort = new Map(list.ports.map((p) => [p.key, p.clients]));
-    return { ...edge, ports: edge.ports.map((p) => (p.clientList === undefined ? { ...p, clientList: byPort.get(p.key) ?? [] } : p)) };
   }
 }
 

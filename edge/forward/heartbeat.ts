@@ -10,7 +10,7 @@
  * megabytes, which every 5 s would cost Redis, the network and the monitor for figures nobody needs
  * that fresh (bench/heartbeat.ts measures both).
  */
-import { edgeClientsCodec, edgeStatusCodec, type EdgeClientsV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import { edgeClientsCodec, edgeStatusCodec, type EdgeClientsV1, type EdgeClientV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { StatusProvider } from "../ports.ts";
 import type { EdgeIdLease } from "./edge-id.ts";
@@ -19,6 +19,43 @@ import type { Forwarder } from "./forwarder.ts";
 export const DEFAULT_HEARTBEAT_MS = 5000;
 /** The client list every 6 beats: 30 s at the default interval. */
 export const DEFAULT_CLIENTS_EVERY_BEATS = 6;
+/** Clients encoded per event-loop turn: 100 k clients must not stall shares and notifies for a second. */
+const CLIENT_SLICE = 2000;
+
+/**
+ * The client list (EdgeClientsV1) as JSON, `CLIENT_SLICE` clients at a time, letting the event loop
+ * run between slices; the same text `edgeClientsCodec.encode` would give. `longestSliceMs`: the
+ * longest the loop was held.
+ */
+export async function encodeClientList(head: Omit<EdgeClientsV1, "ports">, ports: readonly { key: string; clients: Iterable<EdgeClientV1> }[]): Promise<{ text: string; longestSliceMs: number }> {
+  const parts: string[] = [`${edgeClientsCodec.encode({ ...head, ports: [] }).slice(0, -3)}[`];
+  let longest = 0;
+  let t0 = performance.now();
+  for (let i = 0; i < ports.length; i++) {
+    parts.push(`${i > 0 ? "," : ""}{"key":${JSON.stringify(ports[i]!.key)},"clients":[`);
+    let slice: EdgeClientV1[] = [];
+    let first = true;
+    const flush = () => {
+      if (slice.length === 0) return;
+      const text = JSON.stringify(slice);
+      parts.push(`${first ? "" : ","}${text.slice(1, -1)}`);
+      first = false;
+      slice = [];
+    };
+    for (const c of ports[i]!.clients) {
+      slice.push(c);
+      if (slice.length < CLIENT_SLICE) continue;
+      flush();
+      longest = Math.max(longest, performance.now() - t0);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      t0 = performance.now();
+    }
+    flush();
+    parts.push("]}");
+  }
+  parts.push("]}");
+  return { text: parts.join(""), longestSliceMs: Math.max(longest, performance.now() - t0) };
+}
 
 export interface HeartbeatOptions {
   readonly forwarder: Forwarder;
@@ -90,10 +127,10 @@ export class Heartbeat {
     };
   }
 
-  /** The client list a beat writes now (every `clientsEveryBeats` beats). */
-  clientsNow(): EdgeClientsV1 {
+  /** The client list a beat writes now (every `clientsEveryBeats` beats), encoded in slices. */
+  clientsNow(): Promise<{ text: string; longestSliceMs: number }> {
     const f = this.opts.forwarder;
-    return { v: 1, edge: f.edge, session: f.session, time: Date.now(), ports: this.opts.status.clientLists() };
+    return encodeClientList({ v: 1, edge: f.edge, session: f.session, time: Date.now() }, this.opts.status.clientLists());
   }
 
   private async beatOnce(): Promise<void> {
@@ -105,7 +142,8 @@ export class Heartbeat {
       await f.link.timed(f.link.client.set(f.names.edgeStatus(f.edge), edgeStatusCodec.encode(this.statusNow()), "PX", ttl), this.intervalMs, "SET edge status");
       if (this.clientsIn <= 0) {
         const clientsTtl = 3 * this.clientsEvery * this.intervalMs;
-        await f.link.timed(f.link.client.set(f.names.edgeClients(f.edge), edgeClientsCodec.encode(this.clientsNow()), "PX", clientsTtl), this.intervalMs, "SET edge clients");
+        const { text } = await this.clientsNow();
+        await f.link.timed(f.link.client.set(f.names.edgeClients(f.edge), text, "PX", clientsTtl), this.intervalMs, "SET edge clients");
         this.clientsIn = this.clientsEvery;
       }
       this.clientsIn--;

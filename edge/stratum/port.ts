@@ -16,7 +16,7 @@ import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
 import { Session } from "./session.ts";
 import { RECONNECT_LINE } from "./replies.ts";
 import { renewExtranonce1 } from "./set-extranonce.ts";
-import { buildClientList, buildPortStatus } from "./status.ts";
+import { buildPortStatus, clientEntries } from "./status.ts";
 import type { LineHandler, Transport } from "./transport.ts";
 import type { UsernameRules } from "./username.ts";
 
@@ -210,8 +210,9 @@ export class StratumPort implements PortContext {
     return buildPortStatus(this, this.config, now, withClients);
   }
 
-  clientList(): EdgeClientV1[] {
-    return buildClientList(this);
+  /** Authorized clients, one at a time (status.ts). */
+  clients(): Iterable<EdgeClientV1> {
+    return clientEntries(this);
   }
 
   /**

@@ -24,16 +24,18 @@ export function buildPortStatus(port: StratumPort, config: Config, now: number, 
     lastJobId: port.lastJob?.id ?? null,
     lastJobAt: port.lastJobAt,
   };
-  if (withClients) out.clientList = buildClientList(port);
+  if (withClients) out.clientList = [...clientEntries(port)];
   return out;
 }
 
-/** The port's authorized clients (the monitor's /clients/ views). */
-export function buildClientList(port: StratumPort): EdgeClientV1[] {
-  const list: EdgeClientV1[] = [];
+/**
+ * The port's authorized clients (the monitor's /clients/ views), one at a time: a caller with
+ * 100 k of them takes them in slices between other work (edge/forward/heartbeat.ts).
+ */
+export function* clientEntries(port: StratumPort): Generator<EdgeClientV1> {
   for (const s of port.sessions) {
-    if (!s.authorized) continue;
-    list.push({
+    if (!s.authorized || s.transport.closed) continue;
+    yield {
       extranonce1: s.extranonce1Hex,
       address: s.address,
       worker: s.worker,
@@ -45,7 +47,6 @@ export function buildClientList(port: StratumPort): EdgeClientV1[] {
       lastShareAt: s.lastShareAt,
       acceptedDifficulty: s.acceptedDifficulty,
       jobIds: s.jobs.size,
-    });
+    };
   }
-  return list;
 }
