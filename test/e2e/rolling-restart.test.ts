@@ -23,13 +23,13 @@ import { loadConfigFile, type Config } from "../../shared/config/load.ts";
 import { spec16Job } from "../../shared/contract/testing.ts";
 import { createLogger } from "../../shared/log.ts";
 import { DIFF1_SHA256D } from "../../shared/pow/index.ts";
-import { EdgeProcess, MiningRig } from "../helpers/edge-process.ts";
-import { compareAccounting, Ledger, readAccounting } from "../helpers/ledger.ts";
+import { type EdgeProcess, type MiningRig, REGTEST_ADDRESS, settledAccounting, startEdgeProcesses, startRigs, stopRigsAndEdges, twoEdgeConfig, waitFor } from "../helpers/edge-process.ts";
+import { Ledger } from "../helpers/ledger.ts";
 import { TestMiner } from "../helpers/miner.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
 
 const PREFIX = "rr:";
-const USER = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
+const USER = REGTEST_ADDRESS;
 const DIFF = 1e-9;
 const RIGS_PER_EDGE = 4;
 const NETWORK_TARGET = "0000000000000000000342190000000000000000000000000000000000000000";
@@ -51,48 +51,15 @@ describe("rolling restart of every edge under mining load", () => {
     publisher = new JobPublisher({ redis: redis.client, prefix: PREFIX, log: quiet });
     const now = Math.floor(Date.now() / 1000);
     expect(await publisher.publish(spec16Job({ jobmanager: "BTC", coin: "BTC", currency: "BTC", ntime: now, mintime: now - 3600, target: NETWORK_TARGET, diff1: DIFF1_SHA256D.toString(16).padStart(64, "0"), createdAt: Date.now() }))).toBe(true);
-    const port = (key: string, p: number) => `
-  ${key}:
-    address: 127.0.0.1
-    port: ${p}
-    jobmanager: BTC
-    start_difficulty: ${DIFF}
-    minimum_manual_diff: ${DIFF / 10}
-    vardiff: {enabled: false, minimum_difficulty: ${DIFF / 10}, maximum_difficulty: 1}`;
     const file = join(dir, "config.yml");
-    writeFileSync(
-      file,
-      `
-pool: {term_timeout: 10, datagram: {enabled: false}}
-logging: {level: info}
-coins:
-  BTC:
-    algo: sha256d
-    network: bcoin-regtest
-    pool_address: ${USER}
-    coinservs: [{address: 127.0.0.1, port: ${freePort()}}]
-stratum:${port("a", ports.eu1)}${port("b", ports.eu2)}
-edges:
-  eu1: {ports: [a]}
-  eu2: {ports: [b]}
-reporters:
-  redis: {type: redis}
-redis: {url: "${redis.url}", prefix: "${PREFIX}"}
-monitor: {enabled: false}
-`,
-    );
+    writeFileSync(file, twoEdgeConfig({ ports, difficulty: DIFF, coin: `    coinservs: [{address: 127.0.0.1, port: ${freePort()}}]`, redis: `  url: "${redis.url}"\n  prefix: "${PREFIX}"` }));
     config = await loadConfigFile(file, { addresses: addressChecker });
     accounting = await startAccounting(config, redis.client.duplicate(), quiet, { consumer: "rolling-test", tuning: { blockMs: 200 } });
-    for (const name of ["eu1", "eu2"] as const) {
-      const e = new EdgeProcess(name, file, dir);
-      edges.set(name, e);
-      await e.start();
-    }
+    await startEdgeProcesses(edges, file, dir);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(rigs.map((r) => r.stop()));
-    for (const e of edges.values()) await e.stop("SIGKILL");
+    await stopRigsAndEdges(rigs, edges);
     await accounting?.stop();
     await publisher?.stop(500);
     await redis?.stop();
@@ -100,23 +67,9 @@ monitor: {enabled: false}
   });
 
   test("each miner reconnects once, and accepted == credited exactly", async () => {
-    for (const name of ["eu1", "eu2"] as const) {
-      for (let i = 0; i < RIGS_PER_EDGE; i++) {
-        const worker = `${name}w${i}`;
-        const rig = new MiningRig({ port: () => ports[name], user: `${USER}.${worker}`, address: USER, worker, ledger, pauseMs: 5 });
-        rigs.push(rig);
-        rig.start();
-      }
-    }
+    rigs.push(...startRigs(ports, RIGS_PER_EDGE, ledger, { pauseMs: 5 }));
     const accepted = () => rigs.reduce((n, r) => n + r.accepted, 0);
-    const waitFor = async (what: string, ok: () => boolean, ms = 60_000) => {
-      const deadline = Date.now() + ms;
-      while (!ok()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${[...edges.values()].map((e) => `${e.name}:\n${e.tail(15)}`).join("\n")}`);
-        await Bun.sleep(50);
-      }
-    };
-    await waitFor("every rig to have shares accepted", () => rigs.every((r) => r.accepted >= 5));
+    await waitFor("every rig to have shares accepted", () => rigs.every((r) => r.accepted >= 5), edges.values());
     // A miner that will submit, after eu1's restart, a share eu1 accepted before it.
     const replayer = { address: USER, worker: "replayer" };
     const old = await TestMiner.connect(ports.eu1);
@@ -136,7 +89,7 @@ monitor: {enabled: false}
       expect(e.log).toMatch(/drained: \d+ of \d+ clients left on client.reconnect; every share record is in Redis/);
       await e.start();
       const restarted = e.name === "eu1" ? 1 : 2;
-      await waitFor(`miners back on ${e.name} and mining`, () => accepted() > before + 50 && rigs.filter((r) => r.reconnects === 1).length === RIGS_PER_EDGE * restarted);
+      await waitFor(`miners back on ${e.name} and mining`, () => accepted() > before + 50 && rigs.filter((r) => r.reconnects === 1).length === RIGS_PER_EDGE * restarted, edges.values());
       if (e.name === "eu1") {
         const again = await TestMiner.connect(ports.eu1);
         const sub = await again.request("mining.subscribe", ["cgminer/4.12.0", session], 1);
@@ -155,14 +108,7 @@ monitor: {enabled: false}
     await Promise.all(rigs.map((r) => r.stop()));
 
     const edgeAccepted = accepted() + 1; // the replayer's one accepted share
-    let diffs: string[] = [];
-    const deadline = Date.now() + 30_000;
-    do {
-      await Bun.sleep(200);
-      diffs = compareAccounting(ledger, await readAccounting(redis.client, { algo: "sha256d", chain: 1 }));
-    } while (diffs.length > 0 && Date.now() < deadline);
-    const got = await readAccounting(redis.client, { algo: "sha256d", chain: 1 });
-    const credited = [...got.slices.values()].reduce((a, b) => a + b, 0);
+    const { diffs, credited } = await settledAccounting(ledger, redis.client);
     console.log(`rolling restart of 2 edges, ${rigs.length} miners: reconnects per miner ${rigs.map((r) => r.reconnects).join(",")}; extranonce1 kept by ${rigs.filter((r) => r.extranonce1s[1] === r.extranonce1s[0]).length} of ${rigs.length}; shares accepted by edges ${edgeAccepted}, share records credited in Redis ${credited}; unanswered submits ${rigs.reduce((n, r) => n + r.unanswered, 0)}`);
     expect(diffs).toEqual([]);
     expect(credited).toBe(edgeAccepted);

@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { bitsToTarget, bytesToRpcHex, hashBelowTarget, sha256d, targetToLE32 } from "../../shared/bitcoin/index.ts";
-import type { Ledger } from "./ledger.ts";
+import type Redis from "ioredis";
+import { compareAccounting, readAccounting, type Ledger } from "./ledger.ts";
 import { DIFF1_SHA256D } from "../../shared/pow/algorithms.ts";
 import { buildHeader, TestMiner } from "./miner.ts";
 
@@ -73,7 +74,8 @@ export interface RigOptions {
   readonly pauseMs?: number;
   /**
    * On a network as easy as regtest's, where most shares would be blocks: submit shares that miss
-   * the job's network target, except every `blockEvery`-th, which is ground until it is a block.
+   * the job's network target, except every `blockEvery`-th (Infinity: none) and those asked for by
+   * `forceBlock()`, which are ground until they are blocks.
    */
   readonly blockEvery?: number;
 }
@@ -172,4 +174,104 @@ export class MiningRig {
       if (this.o.pauseMs) await Bun.sleep(this.o.pauseMs);
     }
   }
+}
+
+/** The pool's payout address on bcoin regtest, and every rig's. */
+export const REGTEST_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
+export const EDGE_NAMES = ["eu1", "eu2"] as const;
+export type EdgeName = (typeof EDGE_NAMES)[number];
+
+export interface TwoEdgeConfig {
+  /** Stratum port of each edge (one port, `a` on eu1 and `b` on eu2). */
+  readonly ports: Readonly<Record<EdgeName, number>>;
+  /** Fixed share difficulty (vardiff off). */
+  readonly difficulty: number;
+  /** The BTC coin's `coinservs` list and any other keys, as YAML lines at the coin's indent. */
+  readonly coin: string;
+  /** The `redis:` section's body, as YAML at its indent. */
+  readonly redis: string;
+  readonly procname?: string;
+}
+
+/** A whole pool config: a BTC (bcoin regtest) coin, two edges with one fixed-difficulty sha256d port each. */
+export function twoEdgeConfig(o: TwoEdgeConfig): string {
+  const port = (key: string, p: number) => `
+  ${key}:
+    address: 127.0.0.1
+    port: ${p}
+    jobmanager: BTC
+    start_difficulty: ${o.difficulty}
+    minimum_manual_diff: ${o.difficulty / 10}
+    vardiff: {enabled: false, minimum_difficulty: ${o.difficulty / 10}, maximum_difficulty: 1}`;
+  return `
+pool: {procname: ${o.procname ?? "pool"}, term_timeout: 10, datagram: {enabled: false}, events: {enabled: false}}
+logging: {level: info}
+coins:
+  BTC:
+    algo: sha256d
+    network: bcoin-regtest
+    pool_address: ${REGTEST_ADDRESS}
+${o.coin}
+stratum:${port("a", o.ports.eu1)}${port("b", o.ports.eu2)}
+edges:
+  eu1: {ports: [a]}
+  eu2: {ports: [b]}
+reporters:
+  redis: {type: redis}
+redis:
+${o.redis}
+monitor: {enabled: false}
+`;
+}
+
+/** `perEdge` running rigs on each edge, workers `<edge>w<i>` of REGTEST_ADDRESS. */
+export function startRigs(ports: Readonly<Record<EdgeName, number>>, perEdge: number, ledger: Ledger, opts: Pick<RigOptions, "pauseMs" | "blockEvery"> = {}): MiningRig[] {
+  const rigs: MiningRig[] = [];
+  for (const name of EDGE_NAMES) {
+    for (let i = 0; i < perEdge; i++) {
+      const worker = `${name}w${i}`;
+      const rig = new MiningRig({ port: () => ports[name], user: `${REGTEST_ADDRESS}.${worker}`, address: REGTEST_ADDRESS, worker, ledger, ...opts });
+      rigs.push(rig);
+      rig.start();
+    }
+  }
+  return rigs;
+}
+
+/** Polls `ok` until true; a timeout names `what` and shows the edges' last log lines. */
+export async function waitFor(what: string, ok: () => boolean, edges: Iterable<EdgeProcess>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${[...edges].map((e) => `${e.name}:\n${e.tail(15)}`).join("\n")}`);
+    await Bun.sleep(50);
+  }
+}
+
+/**
+ * Waits (up to `ms`) until the SimpleCoin records in Redis match the ledger; returns what still
+ * differs (empty: every record exactly once) and how many share records (slice entries) Redis holds.
+ */
+export async function settledAccounting(ledger: Ledger, client: Redis, ms = 60_000): Promise<{ diffs: string[]; credited: number }> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await readAccounting(client, { algo: "sha256d", chain: 1 });
+    const diffs = compareAccounting(ledger, got);
+    if (diffs.length === 0 || Date.now() > deadline) return { diffs, credited: [...got.slices.values()].reduce((a, b) => a + b, 0) };
+    await Bun.sleep(250);
+  }
+}
+
+/** Starts eu1 and eu2 (`bun edge/main.ts`) into `edges`, one after the other. */
+export async function startEdgeProcesses(edges: Map<string, EdgeProcess>, configFile: string, cwd: string): Promise<void> {
+  for (const name of EDGE_NAMES) {
+    const e = new EdgeProcess(name, configFile, cwd);
+    edges.set(name, e);
+    await e.start();
+  }
+}
+
+/** Test clean-up: stops the rigs, then kills the edges. */
+export async function stopRigsAndEdges(rigs: readonly MiningRig[], edges: Map<string, EdgeProcess>): Promise<void> {
+  await Promise.all(rigs.map((r) => r.stop()));
+  for (const e of edges.values()) await e.stop("SIGKILL");
 }
