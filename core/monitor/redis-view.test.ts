@@ -58,7 +58,8 @@ describe("RedisViewReader", () => {
     expect(v.edges[1]!.ports.map((p) => p.clientList)).toEqual([[rig], []]);
     expect(v.edges[2]!.ports[0]!.clientList!.map((x) => x.worker)).toEqual(["old"]);
 
-    // The list is megabytes at 100 k clients: reused for clientListMaxAgeMs, then read again.
+    // The list is megabytes at 100 k clients: from 1000 clients it is reused for clientListMaxAgeMs.
+    await c.set(names.edgeStatus("eu1"), edgeStatusCodec.encode({ ...fresh, ports: fresh.ports.map((p) => ({ ...p, authed: 600 })) }), "PX", 60_000);
     const cached = new RedisViewReader({ redis: c, prefix: PREFIX, auxKeys: [], log: quietLog(), maxAgeMs: 0, clientListMaxAgeMs: 60_000 });
     const uncached = new RedisViewReader({ redis: c, prefix: PREFIX, auxKeys: [], log: quietLog(), maxAgeMs: 0, clientListMaxAgeMs: 0 });
     await cached.read();
@@ -66,6 +67,9 @@ describe("RedisViewReader", () => {
     await c.set(names.edgeClients("eu1"), edgeClientsCodec.encode({ v: 1, edge: "eu1", session: fresh.session, time: 2, ports: [{ key: "main", clients: [rig, later] }] }), "PX", 60_000);
     expect((await cached.read()).edges[1]!.ports[0]!.clientList).toEqual([rig]);
     expect((await uncached.read()).edges[1]!.ports[0]!.clientList).toEqual([rig, later]);
+    // A small edge writes its list with every beat: read every time.
+    await c.set(names.edgeStatus("eu1"), edgeStatusCodec.encode(fresh), "PX", 60_000);
+    expect((await cached.read()).edges[1]!.ports[0]!.clientList).toEqual([rig, later]);
   });
 
   test("an expired heartbeat is gone; reads within maxAgeMs are served from one SCAN", async () => {

@@ -2,7 +2,7 @@
  * @module Reads what the edges publish (their heartbeats and client lists) and the stored aux work
  * from Redis, for every monitor route. An edge's client list lives in its own key (edgeClients,
  * written every few beats) and is merged into its status here, port by port, when it is from the
- * same edge run (session), and reused for `clientListMaxAgeMs` (it is megabytes at 100 k clients);
+ * same edge run (session), and, from 1000 clients (megabytes at 100 k), reused for `clientListMaxAgeMs`;
  * a status from an edge older than that key carries `clientList` itself and is kept as it is, so
  * the core reads both during a rolling upgrade. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
  * Prometheus scraping do not multiply the SCANs. When Redis is away the last good view is served
@@ -26,6 +26,9 @@ export interface RedisViewOptions {
   /** Reuse an edge's client list this long (default 10 s): at 100 k clients it is megabytes, written every 30 s. */
   readonly clientListMaxAgeMs?: number;
 }
+
+/** Edges with fewer clients write their list with every heartbeat (edge/forward/heartbeat.ts SMALL_CLIENT_LIST). */
+const SMALL_CLIENT_LIST = 1000;
 
 const EMPTY: RedisView = { edges: [], aux: {}, readAt: 0, error: null, undecodable: 0 };
 
@@ -84,9 +87,10 @@ export class RedisViewReader implements RedisViewSource {
     edges.sort((a, b) => a.edge.localeCompare(b.edge));
     const now = Date.now();
     const maxAge = this.o.clientListMaxAgeMs ?? 10_000;
+    // A small list is re-read every time, as the edge writes it with every heartbeat (edge/forward/heartbeat.ts).
     const fresh = (e: EdgeStatusV1) => {
       const l = this.lists.get(e.edge);
-      return l !== undefined && l.session === e.session && now - l.readAt < maxAge;
+      return l !== undefined && l.session === e.session && now - l.readAt < maxAge && e.ports.reduce((n, p) => n + p.authed, 0) >= SMALL_CLIENT_LIST;
     };
     const needed = edges.filter((e) => e.ports.some((p) => p.clientList === undefined) && !fresh(e));
     const raws = await Promise.all(needed.map((e) => this.o.redis.get(names.edgeClients(e.edge))));

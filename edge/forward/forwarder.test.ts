@@ -39,10 +39,10 @@ const candidate: BlockCandidateV1 = {
   powHash: "00".repeat(32), blockHash: "aa".repeat(32), main: true, aux: [], address: "donate", worker: "", difficulty: 128, receivedAt: 1,
 };
 
-function forwarder(prefix: string, over: { url?: string; spool?: string; session?: string; timeoutMs?: number; waitReplicas?: number } = {}) {
+function forwarder(prefix: string, over: { url?: string; spool?: string; session?: string; timeoutMs?: number; waitReplicas?: number; waitTimeout?: number } = {}) {
   const capture = captureLog();
   const f = new Forwarder({
-    redis: { url: over.url ?? redis.url, prefix, ...(over.waitReplicas ? { wait_replicas: over.waitReplicas, wait_timeout: 0.1 } : {}) },
+    redis: { url: over.url ?? redis.url, prefix, ...(over.waitReplicas ? { wait_replicas: over.waitReplicas, wait_timeout: over.waitTimeout ?? 0.1 } : {}) },
     edge: "eu1",
     session: over.session,
     spoolDir: over.spool ?? join(dir, prefix),
@@ -270,7 +270,8 @@ describe("Forwarder", () => {
       try {
         for (let i = 0; i < 800 && !(await redis.client.info("replication")).includes("state=online"); i++) await Bun.sleep(25);
         expect(await redis.client.info("replication")).toContain("state=online");
-        const { f, lines } = forwarder("w2:", { waitReplicas: 1 });
+        // A generous WAIT: on a busy machine even an online replica can take over 100 ms to answer.
+        const { f, lines } = forwarder("w2:", { waitReplicas: 1, waitTimeout: 5 });
         await f.start();
         const cand = f.candidate({ ...candidate, blockHash: "cc".repeat(32) });
         for (let i = 1; i <= 300; i++) f.share(fields(i));

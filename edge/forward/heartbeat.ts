@@ -8,7 +8,8 @@
  * list (the monitor's /clients/ views) goes to its own key, edgeClients(edge), at the first beat and
  * then every `clientsEveryBeats` beats, with a TTL of three of its periods: at 100 k clients it is
  * megabytes, which every 5 s would cost Redis, the network and the monitor for figures nobody needs
- * that fresh (bench/heartbeat.ts measures both).
+ * that fresh (bench/heartbeat.ts measures both). An edge with fewer than SMALL_CLIENT_LIST clients
+ * writes it with every beat: a few hundred KB at most, and a small pool's dashboard stays current.
  */
 import { edgeClientsCodec, edgeStatusCodec, type EdgeClientsV1, type EdgeClientV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -21,6 +22,8 @@ export const DEFAULT_HEARTBEAT_MS = 5000;
 export const DEFAULT_CLIENTS_EVERY_BEATS = 6;
 /** Clients encoded per event-loop turn: 100 k clients must not stall shares and notifies for a second. */
 const CLIENT_SLICE = 2000;
+/** Below this many authorized clients the list (≤ ~250 KB) goes out with every beat, so small pools see changes at once. */
+export const SMALL_CLIENT_LIST = 1000;
 
 /**
  * The client list (EdgeClientsV1) as JSON, `CLIENT_SLICE` clients at a time, letting the event loop
@@ -139,8 +142,9 @@ export class Heartbeat {
     try {
       await f.link.timed(lease.renew(), this.intervalMs, "renew edge id");
       const ttl = 3 * this.intervalMs;
-      await f.link.timed(f.link.client.set(f.names.edgeStatus(f.edge), edgeStatusCodec.encode(this.statusNow()), "PX", ttl), this.intervalMs, "SET edge status");
-      if (this.clientsIn <= 0) {
+      const status = this.statusNow();
+      await f.link.timed(f.link.client.set(f.names.edgeStatus(f.edge), edgeStatusCodec.encode(status), "PX", ttl), this.intervalMs, "SET edge status");
+      if (this.clientsIn <= 0 || status.ports.reduce((n, p) => n + p.authed, 0) < SMALL_CLIENT_LIST) {
         const clientsTtl = 3 * this.clientsEvery * this.intervalMs;
         const { text } = await this.clientsNow();
         await f.link.timed(f.link.client.set(f.names.edgeClients(f.edge), text, "PX", clientsTtl), this.intervalMs, "SET edge clients");

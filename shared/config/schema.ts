@@ -175,7 +175,8 @@ const edge = z.strictObject({
   workers: z.number().int().min(0).max(256).default(1),
   /**
    * Seconds between writes of the edge's client list (the monitor's /clients/ views) to its own
-   * Redis key; the heartbeat itself (every 5 s) carries per-port figures only.
+   * Redis key; the heartbeat itself (every 5 s) carries per-port figures only. An edge with fewer
+   * than 1000 clients writes it with every heartbeat.
    */
   client_list_interval: seconds.default(30),
 });
