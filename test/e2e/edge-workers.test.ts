@@ -117,7 +117,7 @@ stratum:
     minimum_manual_diff: ${DIFF / 10}
     vardiff: {enabled: false, minimum_difficulty: ${DIFF / 10}, maximum_difficulty: 1}
 edges:
-  eu1: {workers: 2, client_list_interval: 1}
+  eu1: {workers: 2}
 reporters:
   redis: {type: redis}
 redis: {url: "${redis.url}", prefix: "${PREFIX}"}
