@@ -21,9 +21,10 @@
  * Replication (redis.wait_replicas > 0, the default with Sentinel): every XADD pipeline ends with
  * WAIT. A primary acknowledges a write before its replica has it, and Sentinel may promote that
  * replica, so a batch or candidate the replicas have not confirmed is kept in memory (`retained`)
- * after it reached the stream: it flows to the core at once either way. The next confirmed WAIT
- * on the same connection (a later pipeline, or a lone WAIT every second) releases it; when the
- * connection changes first (a failover), it is spooled and sent again. The core counts each record
+ * after it reached the stream: it flows to the core at once either way. While anything is retained
+ * writes skip the WAIT (their copies are retained too) and a lone WAIT every CONFIRM_EVERY_MS
+ * releases them all once the replicas caught up; when the connection changes first (a failover),
+ * they are spooled and sent again. The core counts each record
  * once, so a batch that did survive is only deduplicated. Retained copies are bounded
  * (MAX_RETAINED_BYTES; past it the oldest are dropped, logged as an error: a failover then could
  * lose them) and spooled at stop.
@@ -72,14 +73,18 @@ const SPOOL_SYNC_MS = 1000;
 const MAX_AGENT_INFLIGHT = 256;
 /** Written but not confirmed by the replicas, kept in memory at most this much (then the oldest go). */
 const MAX_RETAINED_BYTES = 64 * 1024 * 1024;
-const CONFIRM_EVERY_MS = 1000;
+/**
+ * While copies are retained, writes go without WAIT (a WAIT blocks the connection for its timeout
+ * when no replica answers, which would throttle every write) and a lone WAIT this often asks
+ * whether the replicas caught up.
+ */
+const CONFIRM_EVERY_MS = 5000;
 
 /** A payload the primary acknowledged and the replicas have not confirmed yet. */
 interface Retained {
   readonly candidate: boolean;
   readonly payload: Uint8Array;
 }
-
 
 export function randomSession(): string {
   return crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
@@ -219,8 +224,9 @@ export class Forwarder {
       for (let attempt = 1; attempt <= CANDIDATE_TRIES && this.link.up; attempt++) {
         const payload = new TextEncoder().encode(text);
         const epoch = this.link.epoch;
-        const acked = await this.link.xaddAll(this.names.candidateStream, [payload], this.timeoutMs, this.wait);
-        if (typeof acked === "number") return this.confirmed(epoch);
+        const wait = this.writeWait();
+        const acked = await this.link.xaddAll(this.names.candidateStream, [payload], this.timeoutMs, wait);
+        if (typeof acked === "number") return this.settled([payload], true, epoch, wait);
         if (acked.unconfirmed) return this.retain([payload], true, epoch);
         failure = acked.error;
         if (attempt < CANDIDATE_TRIES) await this.pause(this.retryMs * attempt);
@@ -271,6 +277,8 @@ export class Forwarder {
     await this.flush();
     while (this.sharesSpooling || this.candidateSpool.pendingFrames > 0 || this.queue.length > 0 || this.inflight || this.retained.length > 0) {
       if (Date.now() > deadline) return false;
+      // Ask the replicas now rather than at the next timer tick.
+      if (this.retained.length > 0 && !this.inflight) await this.confirmRetained();
       await Bun.sleep(10);
     }
     return true;
@@ -325,8 +333,9 @@ export class Forwarder {
       }
       const batches = this.queue.splice(0, PIPELINE_BATCHES);
       const epoch = this.link.epoch;
-      const acked = await this.link.xaddAll(this.names.shareStream, batches, this.timeoutMs, this.wait);
-      if (typeof acked === "number") this.confirmed(epoch);
+      const wait = this.writeWait();
+      const acked = await this.link.xaddAll(this.names.shareStream, batches, this.timeoutMs, wait);
+      if (typeof acked === "number") this.settled(batches, false, epoch, wait);
       else if (acked.unconfirmed) this.retain(batches, false, epoch);
       // With WAIT, batches the primary took are not confirmed either: all go to the spool.
       else this.spoolFrom(this.wait ? batches : batches.slice(acked.acked), acked.error);
@@ -369,6 +378,17 @@ export class Forwarder {
       if (this.retainedDropped === 0) this.log.error(`no replica has confirmed writes for ${MAX_RETAINED_BYTES >> 20} MiB: unconfirmed copies are being dropped, and a failover now could lose those records`);
       this.retainedDropped += dropped;
     }
+  }
+
+  /** The WAIT a write carries: none while copies are retained (see CONFIRM_EVERY_MS). */
+  private writeWait(): ReplicaWait | undefined {
+    return this.retained.length > 0 ? undefined : this.wait;
+  }
+
+  /** Every XADD of a write was acknowledged: confirmed if it carried the WAIT, else retained too. */
+  private settled(payloads: Uint8Array[], candidate: boolean, epoch: number, wait: ReplicaWait | undefined): void {
+    if (wait || !this.wait) this.confirmed(epoch);
+    else this.retain(payloads, candidate, epoch);
   }
 
   /** A WAIT on connection `epoch` succeeded: everything retained from it is replicated. */
@@ -466,9 +486,11 @@ export class Forwarder {
         return undefined;
       }
       const epoch = this.link.epoch;
-      const acked = await this.link.xaddAll(stream, frames.map((f) => f.payload), this.timeoutMs, this.wait);
-      if (typeof acked === "number") this.confirmed(epoch);
-      else if (acked.unconfirmed) this.retain(frames.map((f) => f.payload), spool === this.candidateSpool, epoch);
+      const wait = this.writeWait();
+      const payloads = frames.map((f) => f.payload);
+      const acked = await this.link.xaddAll(stream, payloads, this.timeoutMs, wait);
+      if (typeof acked === "number") this.settled(payloads, spool === this.candidateSpool, epoch, wait);
+      else if (acked.unconfirmed) this.retain(payloads, spool === this.candidateSpool, epoch);
       // With WAIT, a failed pipeline confirmed none of its frames: they stay in the spool.
       const n = typeof acked === "number" || acked.unconfirmed ? frames.length : this.wait ? 0 : acked.acked;
       for (let i = 0; i < n; i++) spool.ack(frames[i]!);
