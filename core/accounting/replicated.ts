@@ -17,7 +17,7 @@ import type { ReplicaWait } from "../../shared/redis.ts";
 import type { BlockRecorder, RecordBlockResult } from "./blocks.ts";
 
 const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 10_000;
+const MAX_RETRY_MS = 2000;
 
 export function replicatedBlockRecorder(redis: Redis, record: BlockRecorder, wait: ReplicaWait | undefined, log: Logger, signal?: AbortSignal): BlockRecorder {
   if (!wait) return record;

@@ -122,7 +122,7 @@ describe("Redis primary failover under mining load (real Sentinels)", () => {
     const primary = topo.client(promoted);
     const { diffs, credited } = await settledAccounting(ledger, primary);
     const recordedKeys = async () => [...(await primary.keys("unproc_block_*")), ...(await primary.keys("rejected_block_*"))].map((k) => k.replace(/^(unproc|rejected)_block_/, "")).sort();
-    for (let i = 0; i < 200 && (blocks.length < found.length || (await recordedKeys()).length < found.length); i++) await Bun.sleep(100);
+    for (let i = 0; i < 600 && (blocks.length < found.length || (await recordedKeys()).length < found.length); i++) await Bun.sleep(100);
     const submitted = [...new Set(blocks.map((b) => b.hash))].sort();
     const recorded = await recordedKeys();
     const resent = [...edges.values()].reduce((n, e) => n + [...e.log.matchAll(/(\d+) writes the replicas had not confirmed are sent again/g)].reduce((a, m) => a + Number(m[1]), 0), 0);
