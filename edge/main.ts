@@ -48,7 +48,9 @@ if (worker === undefined && workers > 1) {
   );
   // A stop signal during start-up (a supervisor giving up on a sibling, say) waits for the start
   // to settle and then stops the edge, so its edge-id lease is released rather than left to expire.
-  // Half of term_timeout for miners to leave on client.reconnect, the rest for the final flush.
-  const stop = async () => (await starting).stop({ drainMs: (config.pool.term_timeout * 1000) / 2 });
+  // Of term_timeout: 40 % for miners to leave on client.reconnect, 20 % to replay a spool, the rest
+  // for share checks in flight and the final flush, so the exit is never cut short by the timeout.
+  const termMs = config.pool.term_timeout * 1000;
+  const stop = async () => (await starting).stop({ drainMs: termMs * 0.4, replayMs: termMs * 0.2 });
   onShutdown(wlog, config.pool.term_timeout, stop, worker === undefined ? {} : WORKER_SHUTDOWN);
 }
