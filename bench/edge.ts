@@ -23,7 +23,8 @@
  * each on a fresh edge, printed side by side with their ratios.
  *
  * Options: --quick (short phases, 5 s hold; for development), --only <algo>, --phases <list> (a
- * comma list of throughput, idle, tls, floor, sv2: which of phases 1–2, 3–4, TLS, 5 and 6 run; default all), --readme
+ * comma list of throughput, idle, tls, floor, sv2, heartbeat: which of phases 1–2, 3–4, TLS, 5, 6 and bench/heartbeat.ts
+ * (heartbeat and client-list bytes at 10 k and 100 k clients) run; default all), --readme
  * (write the figures into README.md, "Benchmarks" → "Edge (bun run bench:edge)").
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -43,8 +44,8 @@ import { summarize, updateReadme, type AlgoFigures, type FanOutFigures, type Fig
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
-const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,tls,floor,sv2").split(","));
-for (const p of PHASES) if (!["throughput", "idle", "tls", "floor", "sv2"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, tls, floor, sv2, got "${p}"`);
+const PHASES = new Set((argv.includes("--phases") ? (argv[argv.indexOf("--phases") + 1] ?? "") : "throughput,idle,tls,floor,sv2,heartbeat").split(","));
+for (const p of PHASES) if (!["throughput", "idle", "tls", "floor", "sv2", "heartbeat"].includes(p)) throw new RangeError(`bench:edge: expected --phases of throughput, idle, tls, floor, sv2, heartbeat, got "${p}"`);
 const CORES = navigator.hardwareConcurrency;
 const WARMUP_MS = QUICK ? 500 : 1000;
 /** Measured windows per phase, each TRIAL_MS long. */
@@ -490,6 +491,13 @@ try {
     console.log(`\nStratum V2 (bench/sv2.ts)`);
     const sv2 = Bun.spawn([process.execPath, new URL("./sv2.ts", import.meta.url).pathname, ...(QUICK ? ["--quick"] : [])], { stdout: "inherit", stderr: "inherit" });
     if ((await sv2.exited) !== 0) console.log(`bench/sv2.ts failed (exit ${sv2.exitCode})`);
+  }
+
+  // ---------------- heartbeat and client-list sizes (bench/heartbeat.ts, its own process: 100 k sessions)
+  if (PHASES.has("heartbeat")) {
+    console.log("\nheartbeat and client list (bench/heartbeat.ts)");
+    const hb = Bun.spawn([process.execPath, join(import.meta.dir, "heartbeat.ts"), ...(QUICK ? ["--quick"] : [])], { stdout: "inherit", stderr: "inherit" });
+    if ((await hb.exited) !== 0) throw new Error("bench/heartbeat.ts failed");
   }
 } finally {
   await cleanup();

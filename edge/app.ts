@@ -6,18 +6,30 @@
  * can only connect once everything a share needs is up. Stop runs in reverse, and the forwarder
  * stops last but one so every share already answered reaches Redis or the spool.
  *
+ * Stop drains first (SIGTERM, a rolling restart): the listeners stop accepting, every client gets
+ * client.reconnect and has up to `drainMs` to leave (its shares meanwhile are checked and
+ * forwarded as usual), the rest are closed, asynchronous share checks settle, the spool is replayed
+ * if Redis takes it in the time left, and the final flush puts every accepted share in Redis
+ * (confirmed by the replicas when redis.wait_replicas asks for it) or in the spool file, which the
+ * next start of the same edge replays. The duplicate-share checks of the current jobs are saved
+ * (edge/shares/duplicate-file.ts) and the edge id released, so the restarted edge leases the same
+ * extranonce1 prefix, restores the checks and lets miners resume their extranonce1 without being
+ * able to have an already accepted share credited again.
+ *
  * As worker `i` of a multi-process edge (edge/supervisor), it is `<edge>/<i>` towards Redis (its own
  * edge-id lease, status record and share session) and spools under `.spool/<edge>/<i>`, while the
  * config (ports, public host) is the edge's; its listeners share the ports with SO_REUSEPORT.
  */
+import { join } from "node:path";
 import type { EdgeView } from "../shared/config/edge-view.ts";
 import type { Logger } from "../shared/log.ts";
 import { startPow, type PowRuntime } from "../shared/pow/index.ts";
-import { BanBoard, EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
+import { BanBoard, DEFAULT_HEARTBEAT_MS, EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
 import { JobCache, RedisJobFeed } from "./jobs/index.ts";
 import { describeEdge, edgePorts } from "./plan.ts";
 import { startEdgeStratum, type EdgeStratum } from "./server.ts";
 import { workerName } from "./supervisor/naming.ts";
+import { takeDuplicates, writeDuplicates } from "./shares/duplicate-file.ts";
 import { EdgeShareChecker, powFromRuntime } from "./shares/index.ts";
 
 export interface EdgeOptions {
@@ -42,7 +54,15 @@ export interface RunningEdge {
   readonly stratum: EdgeStratum;
   readonly forwarder: Forwarder;
   readonly pow: PowRuntime;
-  stop(): Promise<void>;
+  /** Drains (see the module note; `drainMs` 0: client.reconnect is sent and every client closed at once), then stops. */
+  stop(opts?: StopOptions): Promise<void>;
+}
+
+export interface StopOptions {
+  /** How long clients get to leave after client.reconnect before they are closed (default 0). */
+  readonly drainMs?: number;
+  /** Bound on replaying the spool before the final flush (default 2 s; what is left stays spooled). */
+  readonly replayMs?: number;
 }
 
 /** The algorithms an edge's ports mine (a switcher's ports mine every coin it switches between). */
@@ -73,12 +93,13 @@ export async function startEdge(config: EdgeView, name: string, log: Logger, opt
 
   // A worker's own identity keeps its lease, status record, share session and spool its own.
   const self = opts.worker === undefined ? name : workerName(name, opts.worker);
-  const forwarder = new Forwarder({ redis: config.redis, edge: self, spoolDir: opts.spoolDir ?? `.spool/${self}`, log: log.child("forward") });
+  const spoolDir = opts.spoolDir ?? `.spool/${self}`;
+  const forwarder = new Forwarder({ redis: config.redis, edge: self, spoolDir, log: log.child("forward") });
   await forwarder.start();
   const lease = new EdgeIdLease({ forwarder, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-id") });
   await lease.acquire();
   try {
-    return await serve(config, name, self, log, opts, { ports, pow, forwarder, lease });
+    return await serve(config, name, self, log, opts, { ports, pow, forwarder, lease, duplicatesFile: join(spoolDir, "duplicates.bin") });
   } catch (e) {
     // A start that fails past here (a port in use, most often) gives its edge id back: a
     // restarting edge would otherwise hold one more id per attempt until their TTLs pass.
@@ -95,9 +116,9 @@ async function serve(
   self: string,
   log: Logger,
   opts: EdgeOptions,
-  up: { ports: string[]; pow: PowRuntime; forwarder: Forwarder; lease: EdgeIdLease },
+  up: { ports: string[]; pow: PowRuntime; forwarder: Forwarder; lease: EdgeIdLease; duplicatesFile: string },
 ): Promise<RunningEdge> {
-  const { ports, pow, forwarder, lease } = up;
+  const { ports, pow, forwarder, lease, duplicatesFile } = up;
   const allocator = new EdgeExtranonce1Allocator({ size: config.pool.extranonce_serv_size, lease });
 
   const cache = new JobCache({ log: log.child("jobs") });
@@ -106,6 +127,13 @@ async function serve(
   await feed.start();
 
   const checker = new EdgeShareChecker({ jobs: cache, sink: forwarder, pow: powFromRuntime(pow), kernel: pow.shareKernel, log: log.child("shares") });
+  // A clean drain of the previous run saved its duplicate checks: its miners may resume their extranonce1.
+  const saved = takeDuplicates(duplicatesFile);
+  if (saved && saved.edgeId === lease.id) {
+    checker.restoreDuplicateTables(saved.tables);
+    allocator.resumeAcrossRestart(saved.edgeId);
+    log.info(`duplicate checks of ${saved.tables.length} jobs restored from the last drain: miners may resume their extranonce1`);
+  }
   let stratum: EdgeStratum;
   try {
     stratum = startEdgeStratum({ config, ports, feed: cache, checker, allocator, log: log.child("stratum"), listenPorts: opts.listenPorts, hostname: opts.hostname, reusePort: opts.worker !== undefined, agent: { sink: forwarder, edge: self }, agentListenPorts: opts.agentListenPorts, sv2ListenPorts: opts.sv2ListenPorts, publicHost: config.edges[name]?.public_host });
@@ -113,7 +141,8 @@ async function serve(
     await feed.stop();
     throw e;
   }
-  const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat") });
+  const clientListMs = (config.edges[name]?.client_list_interval ?? 30) * 1000;
+  const heartbeat = new Heartbeat({ forwarder, lease, status: stratum.status, publicHost: config.edges[name]?.public_host ?? null, log: log.child("heartbeat"), clientsEveryBeats: Math.round(clientListMs / DEFAULT_HEARTBEAT_MS) });
   await heartbeat.start();
   // Bans to the monitor, the operator's lifts back (shared/contract/edge-bans.ts).
   const banBoard = new BanBoard({ forwarder, guard: stratum.guard, edgeName: name, log: log.child("bans") });
@@ -127,12 +156,32 @@ async function serve(
     stratum,
     forwarder,
     pow,
-    async stop() {
+    async stop(o: StopOptions = {}) {
+      const drainMs = o.drainMs ?? 0;
+      const asked = stratum.drain();
+      if (drainMs > 0) log.notice(`draining: not accepting; client.reconnect sent to ${asked} clients; closing the rest in ${drainMs} ms`);
+      const deadline = Date.now() + drainMs;
+      while (stratum.connections > 0 && Date.now() < deadline) await Bun.sleep(20);
+      const left = stratum.connections;
       stratum.stop();
       await banBoard.stop();
+      // A share whose check is still running was not answered yet, but its record may still be made: wait for it.
+      const checks = Date.now() + 2000;
+      while (stratum.checksInFlight > 0 && Date.now() < checks) await Bun.sleep(5);
+      // Before the lease goes: the next start, leasing the same id, restores these and allows resume.
+      if (lease.id !== undefined) {
+        try {
+          writeDuplicates(duplicatesFile, { edgeId: lease.id, tables: checker.duplicateTables() });
+        } catch (e) {
+          log.warn(`duplicate checks not saved (${(e as Error).message}): miners get a fresh extranonce1 after the restart`);
+        }
+      }
       await heartbeat.stop();
       await feed.stop();
+      const inRedis = await forwarder.drained(o.replayMs ?? 2000);
       await forwarder.stop();
+      const spooled = forwarder.spooledRecords;
+      log.notice(`drained: ${asked - left} of ${asked} clients left on client.reconnect; ${spooled === 0 && inRedis ? "every share record is in Redis" : `${spooled} share records and ${forwarder.spooledCandidates} block candidates kept in the spool for the next start`}`);
       await pow.close();
     },
   };

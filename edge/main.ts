@@ -48,7 +48,10 @@ if (worker === undefined && workers > 1) {
   );
   // A stop signal during start-up (a supervisor giving up on a sibling, say) waits for the start
   // to settle and then stops the edge, so its edge-id lease is released rather than left to expire.
-  const stop = async () => (await starting).stop();
+  // Of term_timeout: 40 % for miners to leave on client.reconnect, 20 % to replay a spool, the rest
+  // for share checks in flight and the final flush, so the exit is never cut short by the timeout.
+  const termMs = config.pool.term_timeout * 1000;
+  const stop = async () => (await starting).stop({ drainMs: termMs * 0.4, replayMs: termMs * 0.2 });
   // SIGHUP reloads the TLS certificates (issue 14) instead of stopping, as daemons' reload does.
   onShutdown(wlog, config.pool.term_timeout, stop, { ...(worker === undefined ? {} : WORKER_SHUTDOWN), signals: ["SIGINT", "SIGTERM"] });
   process.on("SIGHUP", () => {

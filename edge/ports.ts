@@ -7,7 +7,7 @@
  *                 ↑
  *             JobFeed (jobs/)  ← Redis job stream
  */
-import type { EdgePortStatusV1, JobV1 } from "../shared/contract/index.ts";
+import type { EdgeClientV1, EdgePortStatusV1, JobV1 } from "../shared/contract/index.ts";
 
 /** A job as the edge holds it: the contract message plus everything precomputed once per job. */
 export interface EdgeJob {
@@ -136,5 +136,8 @@ export interface Extranonce1Allocator {
 
 /** Live per-port figures the heartbeat publishes (the stratum layer keeps them). */
 export interface StatusProvider {
-  ports(): EdgePortStatusV1[];
+  /** Per-port figures; `withClients` (default: the edge's setting) also fills each port's `clientList`. */
+  ports(withClients?: boolean): EdgePortStatusV1[];
+  /** Every port's authorized clients, for the client-list key the heartbeat writes every few beats (taken lazily, in slices). */
+  clientLists(): { key: string; clients: Iterable<EdgeClientV1> }[];
 }

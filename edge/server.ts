@@ -72,6 +72,12 @@ export interface EdgeStratum {
   sweep(now?: number): void;
   /** Moves every client to a fresh extranonce1 (mining.set_extranonce, or a disconnect). */
   renewExtranonce1(): void;
+  /** Stops accepting (stratum and PPAgent) and asks every client to reconnect; returns how many were asked. */
+  drain(): number;
+  /** Open stratum connections. */
+  readonly connections: number;
+  /** Asynchronous share checks not settled yet. */
+  readonly checksInFlight: number;
   /** Stops listening and closes every connection. */
   stop(): void;
 }
@@ -205,12 +211,19 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
     agents,
     sv2,
     status: {
-      ports(): EdgePortStatusV1[] {
+      ports(clients = withClients): EdgePortStatusV1[] {
         const now = clock.now();
         return [...ports.values()].map((p) => {
-          const st = p.status(now, withClients);
-          sv2.get(p.key)?.addStatus(st, withClients);
+          const st = p.status(now, clients);
+          sv2.get(p.key)?.addStatus(st, clients);
           return st;
+        });
+      },
+      clientLists() {
+        const now = clock.now();
+        return [...ports.values()].map((p) => {
+          const v2 = sv2.get(p.key);
+          return { key: p.key, clients: v2 ? [...p.clients(now), ...v2.clients()] : p.clients(now) };
         });
       },
     },
@@ -219,6 +232,27 @@ export function startEdgeStratum(opts: EdgeStratumOptions): EdgeStratum {
       const now = clock.now();
       for (const p of ports.values()) p.renewExtranonce1(now);
       for (const p of sv2.values()) p.renewExtranonce1();
+    },
+    drain() {
+      for (const a of agents.values()) a.listener.stop(false);
+      let asked = 0;
+      // SV2 miners get Reconnect (the SV2 equivalent of client.reconnect) and their connections close.
+      for (const p of sv2.values()) {
+        asked += p.connections.size;
+        p.stop();
+      }
+      for (const p of ports.values()) asked += p.drain();
+      return asked;
+    },
+    get connections() {
+      let n = 0;
+      for (const p of ports.values()) n += p.sessions.size;
+      return n;
+    },
+    get checksInFlight() {
+      let n = 0;
+      for (const p of ports.values()) n += p.checksInFlight;
+      return n;
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -64,6 +64,18 @@ export function redisTlsOptions(t: RedisConfig["tls"]): ConnectionOptions | unde
   return out;
 }
 
+/** WAIT after a write: how many replicas must confirm it, and how long to wait for them. */
+export interface ReplicaWait {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
+/** `redis.wait_replicas` (default: 1 with Sentinel, else 0) as a WAIT, or undefined for none. */
+export function replicaWait(cfg: Pick<RedisConfig, "wait_replicas" | "wait_timeout" | "sentinel">): ReplicaWait | undefined {
+  const replicas = cfg.wait_replicas ?? (cfg.sentinel ? 1 : 0);
+  return replicas > 0 ? { replicas, timeoutMs: Math.round((cfg.wait_timeout ?? 1) * 1000) } : undefined;
+}
+
 /**
  * A raw command whose reply keeps its binary strings as Buffers — `client.callBuffer(…)`, but safe
  * on the auto-pipelined connections connectRedis makes. ioredis 5.8's auto-pipelining puts the

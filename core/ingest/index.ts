@@ -9,7 +9,9 @@ import { hostname } from "node:os";
 import Redis from "ioredis";
 import { contractNames } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { RedisClient } from "../../shared/redis.ts";
+import type { RedisConfig } from "../../shared/config/schema.ts";
+import { replicaWait, type RedisClient } from "../../shared/redis.ts";
+import { replicatedBlockRecorder } from "../accounting/replicated.ts";
 import { createAccounting, shareIdText, waitForShareRecord, type Accounting, type AccountingSettings, type BlockRecorder, type ShareId, type ShareWaitOptions } from "../accounting/index.ts";
 import { startStats, type CoreStats, type CoreStatsSettings, type StatsSnapshot } from "../stats/index.ts";
 import { createAgentHandler } from "./agent-handler.ts";
@@ -129,7 +131,8 @@ export interface CoreAccounting {
 }
 
 export interface CoreAccountingSettings extends AccountingSettings, Omit<CoreStatsSettings, "stratum" | "coins"> {
-  readonly redis: { readonly prefix: string };
+  /** `wait_replicas` / `wait_timeout` / `sentinel`: found-block records wait for the replicas (core/accounting/replicated.ts). */
+  readonly redis: { readonly prefix: string } & Partial<Pick<RedisConfig, "wait_replicas" | "wait_timeout" | "sentinel">>;
   readonly coins: Readonly<Record<string, AccountingSettings["coins"][string] & CoreStatsSettings["coins"][string]>>;
 }
 
@@ -153,7 +156,7 @@ export async function startAccounting(cfg: CoreAccountingSettings, redis: RedisC
   const stopping = new AbortController();
   const blockLog = log.child("blocks");
   return {
-    recordBlock: accounting.recordBlock,
+    recordBlock: replicatedBlockRecorder(redis, accounting.recordBlock, replicaWait(cfg.redis), blockLog, stopping.signal),
     async waitForShare(share, what) {
       const out = await waitForShareRecord(redis, names, share, { ...shareWait, signal: stopping.signal });
       if (out.kind === "applied") {

@@ -1,11 +1,15 @@
 /**
- * @module Reads what the edges publish (their heartbeats) and the stored aux work from Redis, for
- * every monitor route. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
+ * @module Reads what the edges publish (their heartbeats and client lists) and the stored aux work
+ * from Redis, for every monitor route. An edge's client list lives in its own key (edgeClients,
+ * written every few beats) and is merged into its status here, port by port, when it is from the
+ * same edge run (session), and, from 1000 clients (megabytes at 100 k), reused for `clientListMaxAgeMs`;
+ * a status from an edge older than that key carries `clientList` itself and is kept as it is, so
+ * the core reads both during a rolling upgrade. One read serves all requests for `maxAgeMs`, so a dashboard polling and a
  * Prometheus scraping do not multiply the SCANs. When Redis is away the last good view is served
  * with the error attached; expired heartbeat keys are how an edge that went away disappears.
  */
 import { Cluster } from "ioredis";
-import { auxWorkCodec, contractNames, edgeBansCodec, edgeStatusCodec, type AuxWorkV1, type EdgeBansV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
+import { auxWorkCodec, contractNames, edgeBansCodec, edgeClientsCodec, edgeStatusCodec, type AuxWorkV1, type EdgeBansV1, type EdgeClientV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
 import type { RedisView, RedisViewSource } from "./types.ts";
@@ -19,7 +23,12 @@ export interface RedisViewOptions {
   readonly maxAgeMs?: number;
   /** Per-read deadline, so a stalled Redis cannot hang a request (default 2 s). */
   readonly timeoutMs?: number;
+  /** Reuse an edge's client list this long (default 10 s): at 100 k clients it is megabytes, written every 30 s. */
+  readonly clientListMaxAgeMs?: number;
 }
+
+/** Edges with fewer clients write their list with every heartbeat (edge/forward/heartbeat.ts SMALL_CLIENT_LIST). */
+const SMALL_CLIENT_LIST = 1000;
 
 const EMPTY: RedisView = { edges: [], aux: {}, readAt: 0, error: null, undecodable: 0 };
 
@@ -27,6 +36,8 @@ export class RedisViewReader implements RedisViewSource {
   private last: RedisView = EMPTY;
   private inFlight: Promise<RedisView> | undefined;
   private failing = false;
+  /** Each edge's last decoded client list, by edge name. */
+  private readonly lists = new Map<string, { readonly session: string; readonly readAt: number; readonly byPort: ReadonlyMap<string, EdgeClientV1[]> }>();
 
   constructor(private readonly o: RedisViewOptions) {}
 
@@ -74,6 +85,24 @@ export class RedisViewReader implements RedisViewSource {
       }
     }
     edges.sort((a, b) => a.edge.localeCompare(b.edge));
+    const now = Date.now();
+    const maxAge = this.o.clientListMaxAgeMs ?? 10_000;
+    // A small list is re-read every time, as the edge writes it with every heartbeat (edge/forward/heartbeat.ts).
+    const fresh = (e: EdgeStatusV1) => {
+      const l = this.lists.get(e.edge);
+      return l !== undefined && l.session === e.session && now - l.readAt < maxAge && e.ports.reduce((n, p) => n + p.authed, 0) >= SMALL_CLIENT_LIST;
+    };
+    const needed = edges.filter((e) => e.ports.some((p) => p.clientList === undefined) && !fresh(e));
+    const raws = await Promise.all(needed.map((e) => this.o.redis.get(names.edgeClients(e.edge))));
+    needed.forEach((e, i) => this.remember(e, raws[i] ?? null, now));
+    for (const name of [...this.lists.keys()]) if (!edges.some((e) => e.edge === name)) this.lists.delete(name);
+    for (let i = 0; i < edges.length; i++) {
+      const e = edges[i]!;
+      const list = this.lists.get(e.edge);
+      // A list left by an earlier run of the edge (its key outlives a crash by its TTL) names clients that are gone.
+      if (!list || list.session !== e.session || !e.ports.some((p) => p.clientList === undefined)) continue;
+      edges[i] = { ...e, ports: e.ports.map((p) => (p.clientList === undefined ? { ...p, clientList: list.byPort.get(p.key) ?? [] } : p)) };
+    }
     const aux: Record<string, AuxWorkV1 | null> = {};
     for (const key of this.o.auxKeys) {
       const raw = await this.o.redis.get(names.auxWork(key));
@@ -92,6 +121,17 @@ export class RedisViewReader implements RedisViewSource {
     }
     bans.sort((a, b) => a.edge.localeCompare(b.edge));
     return { edges, aux, readAt: Date.now(), error: null, undecodable, bans };
+  }
+
+  private remember(edge: EdgeStatusV1, raw: string | null, now: number): void {
+    if (raw === null) return void this.lists.delete(edge.edge);
+    try {
+      const list = edgeClientsCodec.decode(raw);
+      this.lists.set(edge.edge, { session: list.session, readAt: now, byPort: new Map(list.ports.map((p) => [p.key, p.clients])) });
+    } catch (e) {
+      this.lists.delete(edge.edge);
+      this.o.log.debug(`monitor: skipped the client list of ${edge.edge}: ${(e as Error).message}`);
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { contractNames, edgeStatusCodec, type EdgePortStatusV1 } from "../../shared/contract/index.ts";
+import { contractNames, edgeClientsCodec, edgeStatusCodec, type EdgeClientV1, type EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { EdgeIdLease, edgeIdBytes } from "./edge-id.ts";
@@ -115,7 +115,7 @@ describe("extranonce1 allocator", () => {
     expect(new Set([...va, ...vb]).size).toBe(2000);
   });
 
-  test("a session id gets its extranonce1 back when it is ours and free", () => {
+  test("a session id gets its extranonce1 back when this process issued it and it is free", () => {
     const alloc = new EdgeExtranonce1Allocator({ size: 4, lease: fixedLease(0x2a), start: 0 });
     const { hex } = alloc.allocate();
     expect(alloc.allocate(hex).hex).not.toBe(hex); // still live
@@ -123,10 +123,16 @@ describe("extranonce1 allocator", () => {
     expect(alloc.allocate(hex.toUpperCase()).hex).toBe(hex);
     expect(alloc.allocate("2b000001").hex.startsWith("2a")).toBe(true); // another edge's prefix
     expect(alloc.allocate("2a0001").hex).toHaveLength(8); // wrong size
+    expect(alloc.allocate(hex).hex).not.toBe(hex); // resumed once: live again
+    // A restarted edge (same id) did not issue it: a miner could resubmit shares the old process
+    // accepted, which only that process's duplicate check knew. A fresh value instead.
     const fresh = new EdgeExtranonce1Allocator({ size: 4, lease: fixedLease(0x2a), start: 0 });
-    expect(fresh.allocate("2a000002").hex).toBe("2a000002");
-    const next = [fresh.allocate().hex, fresh.allocate().hex, fresh.allocate().hex];
-    expect(next).toEqual(["2a000001", "2a000003", "2a000004"]); // 2 is skipped while live
+    expect(fresh.allocate("2a000005").hex).toBe("2a000001");
+    // Unless the previous run drained and its duplicate checks were restored (edge/app.ts).
+    fresh.resumeAcrossRestart(0x2a);
+    expect(fresh.allocate("2a000005").hex).toBe("2a000005");
+    expect(fresh.allocate("2a000005").hex).not.toBe("2a000005"); // live now
+    expect(fresh.allocate("2b000006").hex.startsWith("2a")).toBe(true); // another edge's prefix
   });
 });
 
@@ -138,7 +144,8 @@ describe("heartbeat", () => {
       key: "scrypt_STRAT", listenPort: 3333, jobmanager: "LTC", algo: "scrypt", clients: 2, authed: 2, idle: 0, agentClients: 0, hashrate: 1.5,
       shares: { acc: 1, dup: 0, low: 0, stale: 0, invalid: 0 }, lastJobId: null, lastJobAt: null,
     };
-    const hb = new Heartbeat({ forwarder: e.f, lease: e.lease, status: { ports: () => [port] }, publicHost: "eu1.example", log: e.log, intervalMs: 1000 });
+    const client: EdgeClientV1 = { extranonce1: "07000001", address: "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF", worker: "rig1", idle: false, difficulty: 16, userAgent: "cpuminer/2.5.1", ip: "10.0.0.2", connectedAt: 1, lastShareAt: 2, acceptedDifficulty: 32, jobIds: 3 };
+    const hb = new Heartbeat({ forwarder: e.f, lease: e.lease, status: { ports: () => [port], clientLists: () => [{ key: port.key, clients: [client] }] }, publicHost: "eu1.example", log: e.log, intervalMs: 1000 });
     await hb.start();
     const names = contractNames("h1:");
     const status = edgeStatusCodec.decode((await redis.client.get(names.edgeStatus("eu1"))) ?? "");
@@ -146,8 +153,12 @@ describe("heartbeat", () => {
     const ttl = await redis.client.pttl(names.edgeStatus("eu1"));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(3000);
+    // The client list has its own key, written at the first beat, with a longer TTL (6 beats × 3).
+    const list = edgeClientsCodec.decode((await redis.client.get(names.edgeClients("eu1"))) ?? "");
+    expect(list).toMatchObject({ edge: "eu1", session: e.f.session, ports: [{ key: port.key, clients: [client] }] });
+    expect(await redis.client.pttl(names.edgeClients("eu1"))).toBeGreaterThan(3000);
     expect(await redis.client.pttl(names.edgeIdLease(id))).toBeGreaterThan(60_000);
     await hb.stop();
-    expect(await redis.client.exists(names.edgeStatus("eu1"), names.edgeIdLease(id))).toBe(0);
+    expect(await redis.client.exists(names.edgeStatus("eu1"), names.edgeClients("eu1"), names.edgeIdLease(id))).toBe(0);
   });
 });

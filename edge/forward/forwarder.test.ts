@@ -39,10 +39,10 @@ const candidate: BlockCandidateV1 = {
   powHash: "00".repeat(32), blockHash: "aa".repeat(32), main: true, aux: [], address: "donate", worker: "", difficulty: 128, receivedAt: 1,
 };
 
-function forwarder(prefix: string, over: { url?: string; spool?: string; session?: string; timeoutMs?: number } = {}) {
+function forwarder(prefix: string, over: { url?: string; spool?: string; session?: string; timeoutMs?: number; waitReplicas?: number; waitTimeout?: number } = {}) {
   const capture = captureLog();
   const f = new Forwarder({
-    redis: { url: over.url ?? redis.url, prefix },
+    redis: { url: over.url ?? redis.url, prefix, ...(over.waitReplicas ? { wait_replicas: over.waitReplicas, wait_timeout: over.waitTimeout ?? 0.1 } : {}) },
     edge: "eu1",
     session: over.session,
     spoolDir: over.spool ?? join(dir, prefix),
@@ -232,5 +232,59 @@ describe("Forwarder", () => {
     expect(all).toEqual([...range(300), ...range(300)]);
     const records = got.flatMap((b) => b.records);
     expect(records.slice(300)).toEqual(records.slice(0, 300));
+  });
+
+  describe("with redis.wait_replicas: 1", () => {
+    test("no replica: records still reach the stream at once; copies are kept, sent again after a reconnect and spooled at stop", async () => {
+      const spool = join(dir, "w1-spool");
+      const { f, lines } = forwarder("w1:", { spool, session: "0000aaaa", waitReplicas: 1 });
+      await f.start();
+      for (let i = 1; i <= 200; i++) f.share(fields(i));
+      await f.flush();
+      // The primary has them (the core credits them now); the replicas never confirmed them.
+      expect(seqs(await batches("w1:"))).toEqual(range(200));
+      expect(await f.drained(300)).toBe(false);
+      expect(lines.some((l) => l.includes("replicas are not confirming writes"))).toBe(true);
+      // A new connection (a failover would be one): what the old one wrote unconfirmed goes again.
+      f.link.client.disconnect(true);
+      for (let i = 0; i < 200 && seqs(await batches("w1:")).length < 400; i++) await Bun.sleep(20);
+      expect(seqs(await batches("w1:"))).toEqual([...range(200), ...range(200)]);
+      expect(lines.some((l) => /200 writes the replicas had not confirmed are sent again|writes the replicas had not confirmed are sent again/.test(l))).toBe(true);
+      // Stop: still unconfirmed, so spooled; the next start (same spool) sends them once more.
+      await f.stop();
+      expect(f.spooledRecords).toBeGreaterThan(0);
+      const again = forwarder("w1:", { spool, session: "0000bbbb" });
+      await again.f.start();
+      expect(await again.f.drained(5000)).toBe(true);
+      await again.f.stop();
+      const all = seqs(await batches("w1:"));
+      expect(all.slice(0, 400)).toEqual([...range(200), ...range(200)]);
+      expect(new Set(all.slice(400))).toEqual(new Set(range(200)));
+    });
+
+    test("with a replica online, WAIT confirms and nothing is kept", async () => {
+      const port = freePort();
+      await redis.client.config("SET", "repl-diskless-sync-delay", "0"); // sync the replica at once
+      const replicaDir = mkdtempSync(join(dir, "replica-"));
+      const replica = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", replicaDir, "--replicaof", "127.0.0.1", String(redis.port)], { stdout: "ignore", stderr: "ignore" });
+      try {
+        for (let i = 0; i < 800 && !(await redis.client.info("replication")).includes("state=online"); i++) await Bun.sleep(25);
+        expect(await redis.client.info("replication")).toContain("state=online");
+        // A generous WAIT: on a busy machine even an online replica can take over 100 ms to answer.
+        const { f, lines } = forwarder("w2:", { waitReplicas: 1, waitTimeout: 5 });
+        await f.start();
+        const cand = f.candidate({ ...candidate, blockHash: "cc".repeat(32) });
+        for (let i = 1; i <= 300; i++) f.share(fields(i));
+        await cand;
+        expect(await f.drained(5000)).toBe(true);
+        await f.stop();
+        expect(seqs(await batches("w2:"))).toEqual(range(300));
+        expect(f.spooledRecords).toBe(0);
+        expect(lines.some((l) => l.includes("not confirming"))).toBe(false);
+      } finally {
+        replica.kill("SIGKILL");
+        await replica.exited;
+      }
+    }, 30_000);
   });
 });

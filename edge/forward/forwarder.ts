@@ -18,6 +18,17 @@
  * (HSET, SETEX with a day's TTL), so replaying an hour of them late buys nothing and would share
  * the spool's disk and ordering with shares, which do matter.
  *
+ * Replication (redis.wait_replicas > 0, the default with Sentinel): every XADD pipeline ends with
+ * WAIT. A primary acknowledges a write before its replica has it, and Sentinel may promote that
+ * replica, so a batch or candidate the replicas have not confirmed is kept in memory (`retained`)
+ * after it reached the stream: it flows to the core at once either way. While anything is retained
+ * writes skip the WAIT (their copies are retained too) and a lone WAIT every CONFIRM_EVERY_MS
+ * releases them all once the replicas caught up; when the connection changes first (a failover),
+ * they are spooled and sent again. The core counts each record
+ * once, so a batch that did survive is only deduplicated. Retained copies are bounded
+ * (MAX_RETAINED_BYTES; past it the oldest are dropped, logged as an error: a failover then could
+ * lose them) and spooled at stop.
+ *
  * Outage: when a share write fails or times out, or the link is down, the failed batches and all
  * later ones are appended to the share spool (keeping their order) and the edge keeps serving.
  * When the link is up the replay loop sends the spool, in order, candidates first, and deletes a
@@ -30,6 +41,7 @@ import type { RedisOptions } from "ioredis";
 import type { RedisConfig } from "../../shared/config/schema.ts";
 import { agentRecordCodec, candidateCodec, contractNames, type AgentRecordV1, MESSAGE_FIELD, ShareBatchWriter, type BlockCandidateV1, type ContractNames, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
+import { replicaWait, type ReplicaWait } from "../../shared/redis.ts";
 import { RedisLink } from "./link.ts";
 import { Spool } from "./spool.ts";
 
@@ -59,6 +71,20 @@ const MAX_RETRY_MS = 10_000;
 const SPOOL_SYNC_MS = 1000;
 /** Agent XADDs in flight before new records are dropped (Redis slow, not down). */
 const MAX_AGENT_INFLIGHT = 256;
+/** Written but not confirmed by the replicas, kept in memory at most this much (then the oldest go). */
+const MAX_RETAINED_BYTES = 64 * 1024 * 1024;
+/**
+ * While copies are retained, writes go without WAIT (a WAIT blocks the connection for its timeout
+ * when no replica answers, which would throttle every write) and a lone WAIT this often asks
+ * whether the replicas caught up.
+ */
+const CONFIRM_EVERY_MS = 5000;
+
+/** A payload the primary acknowledged and the replicas have not confirmed yet. */
+interface Retained {
+  readonly candidate: boolean;
+  readonly payload: Uint8Array;
+}
 
 export function randomSession(): string {
   return crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
@@ -90,6 +116,16 @@ export class Forwarder {
   private readonly retryMs: number;
   private agentInflight = 0;
   private agentFailing = false;
+  private readonly wait: ReplicaWait | undefined;
+  private retained: Retained[] = [];
+  private retainedBytes = 0;
+  /** The link epoch the retained payloads were written in. */
+  private retainedEpoch = 0;
+  private retainWarned = false;
+  private confirmTimer: ReturnType<typeof setInterval> | undefined;
+  private confirming = false;
+  /** Retained payloads dropped at the memory bound (each one unprotected against a failover). */
+  retainedDropped = 0;
   /** PPAgent records Redis acknowledged / dropped (Redis unreachable, slow or failing). */
   agentSent = 0;
   agentDropped = 0;
@@ -105,6 +141,7 @@ export class Forwarder {
     this.retryMs = opts.retryMs ?? 250;
     this.writer = new ShareBatchWriter(this.edge, this.session);
     this.link = new RedisLink(opts.redis, `edge:${this.edge}:forward`, opts.log, opts.overrides);
+    this.wait = replicaWait(opts.redis);
     const countRecords = (b: Uint8Array) => (b.length >= 4 ? b[2]! | (b[3]! << 8) : 0);
     this.shareSpool = new Spool(join(opts.spoolDir, "shares.spool"), { fsync: "interval", countRecords, log: opts.log });
     this.candidateSpool = new Spool(join(opts.spoolDir, "candidates.spool"), { fsync: "every", countRecords: () => 0, log: opts.log });
@@ -115,8 +152,13 @@ export class Forwarder {
     this.shareSpool.open();
     this.candidateSpool.open();
     this.sharesSpooling = this.shareSpool.pendingFrames > 0;
-    this.link.onUp(() => this.kick());
+    this.link.onUp(() => {
+      // A new connection (a failover, say): what the old one wrote unconfirmed is sent again.
+      if (this.retained.length > 0 && this.retainedEpoch !== this.link.epoch) this.respoolRetained("the connection changed before the replicas confirmed");
+      this.kick();
+    });
     this.syncTimer = setInterval(() => this.shareSpool.sync(), SPOOL_SYNC_MS);
+    if (this.wait) this.confirmTimer = setInterval(() => void this.confirmRetained(), CONFIRM_EVERY_MS);
     await this.link.waitUp(waitMs);
     this.kick();
   }
@@ -180,13 +222,14 @@ export class Forwarder {
     let failure = "redis unreachable";
     if (this.link.up && this.candidateSpool.pendingFrames === 0) {
       for (let attempt = 1; attempt <= CANDIDATE_TRIES && this.link.up; attempt++) {
-        try {
-          await this.link.timed(this.link.client.xadd(this.names.candidateStream, "*", MESSAGE_FIELD, text), this.timeoutMs, "XADD candidate");
-          return;
-        } catch (e) {
-          failure = (e as Error).message;
-          if (attempt < CANDIDATE_TRIES) await this.pause(this.retryMs * attempt);
-        }
+        const payload = new TextEncoder().encode(text);
+        const epoch = this.link.epoch;
+        const wait = this.writeWait();
+        const acked = await this.link.xaddAll(this.names.candidateStream, [payload], this.timeoutMs, wait);
+        if (typeof acked === "number") return this.settled([payload], true, epoch, wait);
+        if (acked.unconfirmed) return this.retain([payload], true, epoch);
+        failure = acked.error;
+        if (attempt < CANDIDATE_TRIES) await this.pause(this.retryMs * attempt);
       }
     }
     this.candidateSpool.append(new TextEncoder().encode(text));
@@ -232,14 +275,16 @@ export class Forwarder {
   async drained(ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
     await this.flush();
-    while (this.sharesSpooling || this.candidateSpool.pendingFrames > 0 || this.queue.length > 0 || this.inflight) {
+    while (this.sharesSpooling || this.candidateSpool.pendingFrames > 0 || this.queue.length > 0 || this.inflight || this.retained.length > 0) {
       if (Date.now() > deadline) return false;
+      // Ask the replicas now rather than at the next timer tick.
+      if (this.retained.length > 0 && !this.inflight) await this.confirmRetained();
       await Bun.sleep(10);
     }
     return true;
   }
 
-  /** Final flush (to Redis, else the spool), then closes the spools and the connection. */
+  /** Final flush (to Redis, else the spool; unconfirmed copies to the spool too), then closes the spools and the connection. */
   async stop(): Promise<void> {
     await this.flush();
     this.stopped = true;
@@ -247,6 +292,11 @@ export class Forwarder {
     await this.replaying;
     if (this.timer) clearTimeout(this.timer);
     clearInterval(this.syncTimer);
+    clearInterval(this.confirmTimer);
+    if (this.retained.length > 0) {
+      await this.confirmRetained();
+      if (this.retained.length > 0) this.respoolRetained("stopping before the replicas confirmed");
+    }
     this.shareSpool.close();
     this.candidateSpool.close();
     this.link.close();
@@ -282,17 +332,105 @@ export class Forwarder {
         break;
       }
       const batches = this.queue.splice(0, PIPELINE_BATCHES);
-      const acked = await this.link.xaddAll(this.names.shareStream, batches, this.timeoutMs);
-      if (typeof acked !== "number") this.spoolFrom(batches.slice(acked.acked), acked.error);
+      const epoch = this.link.epoch;
+      const wait = this.writeWait();
+      const acked = await this.link.xaddAll(this.names.shareStream, batches, this.timeoutMs, wait);
+      if (typeof acked === "number") this.settled(batches, false, epoch, wait);
+      else if (acked.unconfirmed) this.retain(batches, false, epoch);
+      // With WAIT, batches the primary took are not confirmed either: all go to the spool.
+      else this.spoolFrom(this.wait ? batches : batches.slice(acked.acked), acked.error);
     }
   }
 
-  /** Enters spooling: `failed` then every queued batch go to the spool, in order, synchronously. */
+  /** Enters spooling: retained copies, `failed`, then every queued batch go to the spool, in order, synchronously. */
   private spoolFrom(failed: Uint8Array[], reason: string): void {
     if (!this.sharesSpooling) this.log.warn(`share records spooled to ${this.shareSpool.path} until Redis takes writes again (${reason})`);
+    this.respoolRetained(reason);
     this.sharesSpooling = true;
     for (const b of failed) this.shareSpool.append(b);
     for (const b of this.queue.splice(0)) this.shareSpool.append(b);
+    this.kick();
+  }
+
+  /** Keeps payloads the primary took until the replicas confirm them (see the module note). */
+  private retain(payloads: Uint8Array[], candidate: boolean, epoch: number): void {
+    if (this.retained.length > 0 && this.retainedEpoch !== epoch) this.respoolRetained("the connection changed before the replicas confirmed");
+    if (epoch !== this.link.epoch) {
+      // Written on a connection that is already gone: send again.
+      for (const payload of payloads) this.retained.push({ candidate, payload });
+      this.respoolRetained("the connection changed before the replicas confirmed");
+      return;
+    }
+    if (!this.retainWarned) this.log.warn(`Redis replicas are not confirming writes (WAIT ${this.wait?.replicas}); keeping copies of what the primary took until they do`);
+    this.retainWarned = true;
+    this.retainedEpoch = epoch;
+    for (const payload of payloads) {
+      this.retained.push({ candidate, payload });
+      this.retainedBytes += payload.length;
+    }
+    let dropped = 0;
+    while (this.retainedBytes > MAX_RETAINED_BYTES && this.retained.length > 1) {
+      const r = this.retained.shift()!;
+      this.retainedBytes -= r.payload.length;
+      dropped++;
+    }
+    if (dropped > 0) {
+      if (this.retainedDropped === 0) this.log.error(`no replica has confirmed writes for ${MAX_RETAINED_BYTES >> 20} MiB: unconfirmed copies are being dropped, and a failover now could lose those records`);
+      this.retainedDropped += dropped;
+    }
+  }
+
+  /** The WAIT a write carries: none while copies are retained (see CONFIRM_EVERY_MS). */
+  private writeWait(): ReplicaWait | undefined {
+    return this.retained.length > 0 ? undefined : this.wait;
+  }
+
+  /** Every XADD of a write was acknowledged: confirmed if it carried the WAIT, else retained too. */
+  private settled(payloads: Uint8Array[], candidate: boolean, epoch: number, wait: ReplicaWait | undefined): void {
+    if (wait || !this.wait) this.confirmed(epoch);
+    else this.retain(payloads, candidate, epoch);
+  }
+
+  /** A WAIT on connection `epoch` succeeded: everything retained from it is replicated. */
+  private confirmed(epoch: number): void {
+    if (this.retained.length === 0 || epoch !== this.retainedEpoch) return;
+    this.retained = [];
+    this.retainedBytes = 0;
+    if (this.retainWarned) this.log.notice("Redis replicas confirm writes again");
+    this.retainWarned = false;
+  }
+
+  /** A lone WAIT for what is retained (the timer, and stop). */
+  private async confirmRetained(): Promise<void> {
+    if (!this.wait || this.confirming || this.retained.length === 0 || !this.link.up) return;
+    this.confirming = true;
+    const epoch = this.link.epoch;
+    try {
+      if (await this.link.confirmed(this.wait)) this.confirmed(epoch);
+    } catch {
+      // Redis is away: the link's close sends them again.
+    } finally {
+      this.confirming = false;
+    }
+  }
+
+  /** Retained copies go to their spools, to be sent again (the core drops what it already counted). */
+  private respoolRetained(reason: string): void {
+    if (this.retained.length === 0) return;
+    const all = this.retained;
+    this.retained = [];
+    this.retainedBytes = 0;
+    let shares = 0;
+    for (const r of all) {
+      if (r.candidate) this.candidateSpool.append(r.payload);
+      else {
+        this.shareSpool.append(r.payload);
+        shares++;
+      }
+    }
+    if (shares > 0) this.sharesSpooling = true;
+    this.log.warn(`${all.length} writes the replicas had not confirmed are sent again (${reason})`);
+    this.retainWarned = false;
     this.kick();
   }
 
@@ -347,10 +485,16 @@ export class Forwarder {
         if (!spool.drained) spool.quarantine();
         return undefined;
       }
-      const acked = await this.link.xaddAll(stream, frames.map((f) => f.payload), this.timeoutMs);
-      const n = typeof acked === "number" ? acked : acked.acked;
+      const epoch = this.link.epoch;
+      const wait = this.writeWait();
+      const payloads = frames.map((f) => f.payload);
+      const acked = await this.link.xaddAll(stream, payloads, this.timeoutMs, wait);
+      if (typeof acked === "number") this.settled(payloads, spool === this.candidateSpool, epoch, wait);
+      else if (acked.unconfirmed) this.retain(payloads, spool === this.candidateSpool, epoch);
+      // With WAIT, a failed pipeline confirmed none of its frames: they stay in the spool.
+      const n = typeof acked === "number" || acked.unconfirmed ? frames.length : this.wait ? 0 : acked.acked;
       for (let i = 0; i < n; i++) spool.ack(frames[i]!);
-      if (typeof acked !== "number") return acked.error;
+      if (typeof acked !== "number" && !acked.unconfirmed) return acked.error;
     }
   }
 }

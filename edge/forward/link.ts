@@ -10,7 +10,7 @@ import type { RedisOptions } from "ioredis";
 import type { RedisConfig } from "../../shared/config/schema.ts";
 import { MESSAGE_FIELD } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
-import { connectRedis, type RedisClient } from "../../shared/redis.ts";
+import { connectRedis, type RedisClient, type ReplicaWait } from "../../shared/redis.ts";
 
 export const LINK_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false };
 
@@ -22,8 +22,17 @@ export class RedisTimeoutError extends Error {
   }
 }
 
+/**
+ * What a pipeline of XADDs did: all acknowledged (and confirmed by the replicas, when a WAIT was
+ * asked for) → their count; else how many the primary acknowledged and why it stopped.
+ * `unconfirmed`: every XADD was acknowledged but the replicas did not confirm them in time.
+ */
+export type XaddResult = number | { readonly acked: number; readonly error: string; readonly unconfirmed?: true };
+
 export class RedisLink {
   readonly client: RedisClient;
+  /** Counts connections: a WAIT confirms only the writes sent on its own connection. */
+  epoch = 0;
   private upNow = false;
   private everUp = false;
   private closing = false;
@@ -93,12 +102,13 @@ export class RedisLink {
    * XADDs `payloads` to `stream` in one pipeline (one round trip, in order): the number Redis
    * acknowledged, or how many it acknowledged before the first failure and why.
    */
-  async xaddAll(stream: string, payloads: readonly Uint8Array[], timeoutMs: number): Promise<number | { acked: number; error: string }> {
+  async xaddAll(stream: string, payloads: readonly Uint8Array[], timeoutMs: number, wait?: ReplicaWait): Promise<XaddResult> {
     const p = this.client.pipeline();
     for (const b of payloads) p.xadd(stream, "*", MESSAGE_FIELD, Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    if (wait) p.call("WAIT", wait.replicas, wait.timeoutMs);
     let res: [Error | null, unknown][] | null;
     try {
-      res = await this.timed(p.exec(), timeoutMs, `XADD ${payloads.length} to ${stream}`);
+      res = await this.timed(p.exec(), timeoutMs + (wait?.timeoutMs ?? 0), `XADD ${payloads.length} to ${stream}`);
     } catch (e) {
       return { acked: 0, error: (e as Error).message };
     }
@@ -107,7 +117,18 @@ export class RedisLink {
       if (!reply) return { acked: i, error: "pipeline discarded" };
       if (reply[0]) return { acked: i, error: reply[0].message };
     }
+    if (wait) {
+      const reply = res?.[payloads.length];
+      const n = reply && !reply[0] ? Number(reply[1]) : 0;
+      if (n < wait.replicas) return { acked: payloads.length, error: `WAIT: expected ${wait.replicas} replicas to confirm within ${wait.timeoutMs} ms, got ${reply?.[0]?.message ?? n}`, unconfirmed: true };
+    }
     return payloads.length;
+  }
+
+  /** WAIT alone: true when the replicas confirmed every write this connection sent before it. */
+  async confirmed(wait: ReplicaWait): Promise<boolean> {
+    const n = await this.timed(this.client.call("WAIT", wait.replicas, wait.timeoutMs), wait.timeoutMs + 2000, "WAIT");
+    return Number(n) >= wait.replicas;
   }
 
   close(): void {
@@ -119,6 +140,7 @@ export class RedisLink {
     if (up === this.upNow) return;
     this.upNow = up;
     if (up) {
+      this.epoch++;
       if (this.everUp) this.log.notice("redis reachable again");
       else this.log.info("redis connected");
       this.everUp = true;

@@ -22,13 +22,14 @@
  * (strings) converts to the same form and shares every step after it.
  */
 import { bytesToHex, hashMeetsTarget, readU32LE } from "../../shared/bitcoin/index.ts";
-import { ShareResult, type BlockCandidateV1 } from "../../shared/contract/index.ts";
+import { JobType, ShareResult, type BlockCandidateV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import { createJsShareKernel, SHARE_FLAG, targetFlags, type ShareKernel } from "../../shared/pow/index.ts";
 import type { ShareFields } from "../forward/index.ts";
 import type { PreparedJob } from "../jobs/index.ts";
 import type { RawSubmit, ShareChecker, ShareVerdict, SubmitContext, SubmitParams } from "../ports.ts";
 import { buildCandidate } from "./candidate.ts";
+import type { DuplicateTable } from "./duplicate-file.ts";
 import { ShareKeys } from "./duplicates.ts";
 import { hexBytesInto, MAX_NTIME_AHEAD_SECONDS, parseHexU32 } from "./params.ts";
 import { isAsyncPow, isSha256dPow, type PowLookup } from "./pow.ts";
@@ -98,6 +99,8 @@ export class EdgeShareChecker implements ShareChecker {
   private readonly raw: RawSubmit = { jobId: "", source: new Uint8Array(MAX_EXTRANONCE2_TEXT), extranonce2Start: 0, extranonce2End: 0, ntime: -1, nonce: -1, versionBits: 0 };
   private readonly warned = new Set<string>();
   private powFailing = false;
+  /** Keys a previous run of this edge saved at its drain, by `jobmanager\0id`, until that job is first looked up. */
+  private readonly restored = new Map<string, DuplicateTable>();
   private readonly rec: ShareFields = { result: 0, difficulty: 1, time: 0, jobmanager: "", jobId: "", currency: "", algo: "", port: "", address: "", worker: "", aux: NO_AUX };
 
   constructor(private readonly opts: ShareCheckerOptions) {
@@ -213,11 +216,34 @@ export class EdgeShareChecker implements ShareChecker {
     let keys = this.accepted.get(job);
     if (!keys) {
       this.dropEnded();
-      this.accepted.set(job, (keys = new ShareKeys(job.work.extranonce1Size + job.work.extranonce2Size)));
+      const bytes = job.work.extranonce1Size + job.work.extranonce2Size;
+      // By the core's job id: the edge's own ids are a per-process counter.
+      const saved = this.restored.get(`${job.job.jobmanager}\0${job.job.id}`);
+      this.restored.delete(`${job.job.jobmanager}\0${job.job.id}`);
+      keys = saved && saved.extranonceBytes === bytes ? ShareKeys.restore(bytes, saved.keys) : new ShareKeys(bytes);
+      // A flush job ends every job before it: keys saved for those can never be needed.
+      if (!saved && job.job.type === JobType.flush) this.restored.clear();
+      this.accepted.set(job, keys);
     }
     this.keysJob = job;
     this.keys = keys;
     return keys;
+  }
+
+  /** The duplicate keys of every job still current, for a draining edge to save (duplicate-file.ts). */
+  duplicateTables(): DuplicateTable[] {
+    const out: DuplicateTable[] = [];
+    for (const [job, keys] of this.accepted) {
+      const found = this.opts.jobs.find(job.job.jobmanager, job.id);
+      if (found === "unknown" || found.stale || keys.size === 0) continue;
+      out.push({ jobmanager: job.job.jobmanager, id: job.job.id, extranonceBytes: keys.extranonceBytes, keys: keys.exportKeys() });
+    }
+    return out;
+  }
+
+  /** Keys a previous run saved: each applies when its job is first looked up. */
+  restoreDuplicateTables(tables: readonly DuplicateTable[]): void {
+    for (const t of tables) this.restored.set(`${t.jobmanager}\0${t.id}`, t);
   }
 
   /** Jobs holding duplicate keys (an ended job's go at the second new job's first lookup after it ended). */

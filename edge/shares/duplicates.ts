@@ -38,6 +38,37 @@ export class ShareKeys {
     return this.count;
   }
 
+  /** The stored keys, `words()` u32 each, in insertion order (a draining edge saves them, see checker.ts). */
+  exportKeys(): Uint32Array {
+    return this.keys.slice(0, this.count * this.words);
+  }
+
+  /** Words per key for `extranonceBytes`. */
+  static wordsFor(extranonceBytes: number): number {
+    return ((extranonceBytes + 3) >>> 2) + 3;
+  }
+
+  /** A table holding `keys` (from `exportKeys` of a table of the same extranonce size). */
+  static restore(extranonceBytes: number, keys: Uint32Array): ShareKeys {
+    const t = new ShareKeys(extranonceBytes);
+    for (let off = 0; off + t.words <= keys.length; off += t.words) {
+      t.key.set(keys.subarray(off, off + t.words));
+      const h = t.fingerprint(t.key) >>> 0;
+      t.print = h;
+      const mask = t.entries.length - 1;
+      let at = h & mask;
+      let dup = false;
+      for (let e = t.entries[at]!; e !== EMPTY; at = (at + 1) & mask, e = t.entries[at]!) {
+        if (t.prints[at] === h && t.sameKey(e - 1)) {
+          dup = true;
+          break;
+        }
+      }
+      if (!dup) t.insert(-1 - at);
+    }
+    return t;
+  }
+
   /**
    * Looks a share up: its extranonces are `slot[0, extranonceBytes)`. Returns a slot index ≥ 0 when
    * the share is already here, else a negative number that `insert` takes to add it.

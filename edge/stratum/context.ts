@@ -70,6 +70,8 @@ export interface PortContext {
   readonly clock: Clock;
   /** Uniform in [0, 1): the keepalive seed. */
   readonly random: () => number;
+  /** Asynchronous share checks not settled yet (a draining edge waits for them before its final flush). */
+  checksInFlight: number;
   /** A session completed authorize. */
   onAuthorized(s: Session): void;
   /** A session's idle flag changed. */

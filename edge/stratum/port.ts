@@ -6,8 +6,8 @@
 import { difficultyRange, type DifficultyRange } from "../../shared/config/difficulty.ts";
 import type { EdgeView } from "../../shared/config/edge-view.ts";
 import type { ResolvedStratum } from "../../shared/config/load.ts";
+import type { EdgeClientV1, EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import { RateWindow } from "../../shared/hashrate/rate-window.ts";
-import type { EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { EdgeJob, Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
 import type { VardiffSettings } from "../vardiff/state.ts";
@@ -16,8 +16,9 @@ import { rememberAddressChecks } from "./address-cache.ts";
 import { allowedVersionMask, portCoins, usernameRules, vardiffSettings } from "./port-settings.ts";
 import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
 import { Session } from "./session.ts";
+import { RECONNECT_LINE } from "./replies.ts";
 import { renewExtranonce1 } from "./set-extranonce.ts";
-import { buildPortStatus } from "./status.ts";
+import { buildPortStatus, clientEntries, portAlgo } from "./status.ts";
 import type { LineHandler, Transport } from "./transport.ts";
 import type { UsernameRules } from "./username.ts";
 
@@ -63,6 +64,7 @@ export class StratumPort implements PortContext {
     keepalivePushes: 0,
   };
   readonly sessions = new Set<Session>();
+  checksInFlight = 0;
   authed = 0;
   idle = 0;
   lastJob: EdgeJob | undefined;
@@ -213,6 +215,30 @@ export class StratumPort implements PortContext {
 
   status(now: number, withClients: boolean): EdgePortStatusV1 {
     return buildPortStatus(this, this.config, now, withClients);
+  }
+
+  /** Authorized clients, one at a time (status.ts). */
+  clients(now = this.clock.now()): Iterable<EdgeClientV1> {
+    return clientEntries(this, portAlgo(this, this.config).hashesPerShare, now);
+  }
+
+  /**
+   * The start of a drain (a stopping edge): no new connections, and every subscribed client is
+   * asked to reconnect (client.reconnect), so it moves to another edge or comes back after the
+   * restart; a client still in its handshake is closed. Shares submitted meanwhile are still
+   * checked and forwarded. Returns how many clients were asked.
+   */
+  drain(): number {
+    this.tcp?.stop(false);
+    let asked = 0;
+    for (const s of [...this.sessions]) {
+      if (s.transport.closed) continue;
+      if (s.subscribed) {
+        s.send(RECONNECT_LINE);
+        asked++;
+      } else s.transport.close("edge draining");
+    }
+    return asked;
   }
 
   stop(): void {

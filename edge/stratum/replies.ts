@@ -46,6 +46,13 @@ export function subscribeReply(id: string, extranonce1Hex: string, extranonce2Si
   return `{"id": ${id}, "result": [[["mining.set_difficulty", "${extranonce1Hex}"], ["mining.notify", "${extranonce1Hex}"]], "${extranonce1Hex}", ${extranonce2Size}], "error": null}\n`;
 }
 
+/**
+ * `client.reconnect` without params: reconnect to the same host and port (cgminer, bfgminer,
+ * pooler's cpuminer and ASIC firmwares take it so), which behind DNS or a load balancer reaches
+ * another edge, or this one once it is back.
+ */
+export const RECONNECT_LINE = '{"params":[],"id":null,"method":"client.reconnect"}\n';
+
 /** A difficulty as a JSON number (fractions allowed; cpuminer and ASIC firmwares parse both forms). */
 export function difficultyJson(difficulty: number): string {
   return JSON.stringify(difficulty);

@@ -91,10 +91,16 @@ function resolveJob(s: Session, jobId: string): void {
 function answer(s: Session, id: string, verdict: ShareVerdict | Promise<ShareVerdict>, difficulty: number, issued: boolean, now: number): void {
   if (isPromise(verdict)) {
     const slot = s.reserve(id, now);
+    const ctx = s.ctx;
+    ctx.checksInFlight++;
     verdict.then(
-      (v) => finish(s, id, v, difficulty, issued, now, slot),
+      (v) => {
+        ctx.checksInFlight--;
+        finish(s, id, v, difficulty, issued, now, slot);
+      },
       (e: unknown) => {
-        s.ctx.log.error("stratum: share check failed", { error: e, worker: s.name });
+        ctx.checksInFlight--;
+        ctx.log.error("stratum: share check failed", { error: e, worker: s.name });
         finish(s, id, BROKEN, difficulty, issued, now, slot);
       },
     );

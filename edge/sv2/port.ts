@@ -55,6 +55,8 @@ export interface Sv2Port {
   readonly channels: number;
   /** Adds this listener's connections and channels to its v1 port's status. */
   addStatus(status: EdgePortStatusV1, withClients: boolean): void;
+  /** Open channels as client-list entries (marked sv2), for the status and the edge's client-list key. */
+  clients(): Iterable<EdgeClientV1>;
   sweep(now: number): void;
   renewExtranonce1(): void;
   /** Sends Reconnect (same host and port: the miner comes back, e.g. to another worker process) and closes everything. */
@@ -159,13 +161,17 @@ export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
       status.clients += connections.size;
       status.authed += channels;
       let idle = 0;
-      const list: EdgeClientV1[] | undefined = withClients ? (status.clientList ??= []) : undefined;
+      for (const c of connections) for (const ch of c.session?.channels.values() ?? []) if (ch.idle) idle++;
+      if (withClients) (status.clientList ??= []).push(...this.clients());
+      status.idle += idle;
+      status.sv2Clients = (status.sv2Clients ?? 0) + channels;
+    },
+    *clients() {
       for (const c of connections) {
         const s = c.session;
         if (!s) continue;
         for (const ch of s.channels.values()) {
-          if (ch.idle) idle++;
-          list?.push({
+          yield {
             extranonce1: ch.extranonce1Hex,
             address: ch.address,
             worker: ch.worker,
@@ -178,11 +184,9 @@ export function startSv2Port(opts: Sv2PortOptions): Sv2Port {
             acceptedDifficulty: ch.acceptedDifficulty,
             jobIds: 0,
             protocol: "sv2",
-          });
+          };
         }
       }
-      status.idle += idle;
-      status.sv2Clients = (status.sv2Clients ?? 0) + channels;
     },
     sweep(now) {
       const idleMs = port.cfg.idle_worker_threshold * 1000;

@@ -75,7 +75,7 @@ describe("edge-config", () => {
     expect(view.coins.LTC).toMatchObject({ algo: "scrypt", network: "litecoin", merged: ["DOGE"], hashesPerShare: 65536 });
     expect(view.aux.DOGE?.algo).toBe("scrypt");
     expect(view.stratum.main).toMatchObject({ jobmanager: "LTC", reporter: undefined, listenPort: 3333 });
-    expect(view.edges).toEqual({ eu1: { ports: ["main"], public_host: "eu1.example.com", workers: 1 } });
+    expect(view.edges).toEqual({ eu1: { ports: ["main"], public_host: "eu1.example.com", workers: 1, client_list_interval: 30 } });
     expect(view.coreOnlyKeys).toEqual([]);
   });
 

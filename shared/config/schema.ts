@@ -242,6 +242,12 @@ const edge = z.strictObject({
    * instead of the core's credentials, and `bun run redis-acl` prints its least-privilege rules.
    */
   redis: z.strictObject({ username: z.string().regex(/^[A-Za-z0-9_.:-]+$/), password: z.string().min(16) }).optional(),
+  /**
+   * Seconds between writes of the edge's client list (the monitor's /clients/ views) to its own
+   * Redis key; the heartbeat itself (every 5 s) carries per-port figures only. An edge with fewer
+   * than 1000 clients writes it with every heartbeat.
+   */
+  client_list_interval: seconds.default(30),
 });
 
 const poolReportConfig = z.strictObject({
@@ -306,6 +312,13 @@ const redis = z
     tls: redisTls.optional(),
     /** Prefix of the stream and key names the edges and the core use between them. */
     prefix: z.string().regex(/^[A-Za-z0-9:_-]*$/).default("pp:"),
+    /**
+     * Replicas that must confirm (WAIT) an edge's share batches and block candidates before the
+     * edge forgets its copy; default 1 with `sentinel`, else 0 (no waiting).
+     */
+    wait_replicas: z.number().int().min(0).max(16).optional(),
+    /** Seconds one WAIT may take before the write counts as not yet confirmed (default 1). */
+    wait_timeout: seconds.optional(),
   })
   .prefault({});
 

@@ -9,11 +9,12 @@ describe("Redis ACL users", () => {
 
   test("an edge: its ports' jobs read-only, records append-only, its own status and id keys, the id pool; nothing else", () => {
     expect(aclFileLine(eu1)).toBe(
-      `user edge-eu1 reset on ${hash("pw-0123456789abcdef")} resetchannels -@all +ping +info +client|setname +select ` +
+      `user edge-eu1 reset on ${hash("pw-0123456789abcdef")} resetchannels -@all +ping +info +client|setname +select +wait ` +
         "(%R~x:jobs:LTC %R~x:job:LTC %R~x:jobs:sha_multi %R~x:job:sha_multi +xread +xrevrange +get) " +
         "(%W~x:shares %W~x:candidates %W~x:agent +xadd) " +
         "(~x:edge:eu1 ~x:edge:eu1/* +set +del) " +
         "(~x:edge-bans:eu1 ~x:edge-bans:eu1/* +set +del) " +
+        "(~x:edge-clients:eu1 ~x:edge-clients:eu1/* +set +del) " +
         "(%R~x:ban-lifts +xread +xrevrange) " +
         "(~x:edge-name:eu1 ~x:edge-name:eu1/* +get +set) " +
         "(~x:edge-id:* +get +set +eval +pexpire +del)",

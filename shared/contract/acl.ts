@@ -59,6 +59,8 @@ export function edgeAclUser(o: EdgeAclOptions): AclUser {
       "resetchannels",
       "-@all",
       ...CONNECTION,
+      // Share batches and candidates wait for a replica before the edge drops its copy (edge/forward/link.ts).
+      "+wait",
       selector(
         o.jobmanagers.flatMap((jm) => [`%R~${n.jobStream(jm)}`, `%R~${n.latestJob(jm)}`]),
         ["+xread", "+xrevrange", "+get"],
@@ -67,6 +69,7 @@ export function edgeAclUser(o: EdgeAclOptions): AclUser {
       selector(self(n.edgeStatus), ["+set", "+del"]),
       // Its bans for the monitor, and the operator's lifts (edge/forward/bans.ts).
       selector(self(n.edgeBans), ["+set", "+del"]),
+      selector(self(n.edgeClients), ["+set", "+del"]),
       selector([`%R~${n.banLiftStream}`], ["+xread", "+xrevrange"]),
       selector(self(n.edgeIdByName), ["+get", "+set"]),
       selector([`~${n.edgeIdLease(0).replace(/0$/, "*")}`], ["+get", "+set", "+eval", "+pexpire", "+del"]),

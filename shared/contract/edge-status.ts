@@ -1,6 +1,8 @@
 /**
  * @module Edge heartbeats: each edge writes its status under a key with a TTL; the core's monitor
- * aggregates the live ones. Clients are listed so the monitor can serve PowerPool's /clients/ views.
+ * aggregates the live ones. Clients are listed so the monitor can serve PowerPool's /clients/ views:
+ * since issue 16 in their own key (`edgeClients`, EdgeClientsV1, written every few beats) rather than
+ * in `clientList`, which edges before it filled on every beat and which the core still reads.
  */
 import { z } from "zod";
 import { hex, jsonCodec, name } from "./json-codec.ts";
@@ -50,6 +52,7 @@ const port = z.object({
   lastJobAt: z.number().nullable(),
   /** Connections reset by the peer before the edge set them up, since it started (optional: older edges do not send it). */
   resetBeforeSetup: z.number().int().nonnegative().optional(),
+  /** Filled by edges before issue 16 (and by in-process status reads); newer edges' heartbeats leave it out. */
   clientList: z.array(client).optional(),
   /** Optional: open Stratum V2 channels, included in `authed` (their connections in `clients`). */
   sv2Clients: z.number().int().nonnegative().optional(),
@@ -72,3 +75,17 @@ export type EdgeStatusV1 = z.output<typeof status>;
 export type EdgePortStatusV1 = z.output<typeof port>;
 export type EdgeClientV1 = z.output<typeof client>;
 export const edgeStatusCodec = jsonCodec("edge status", EDGE_STATUS_VERSION, status);
+
+export const EDGE_CLIENTS_VERSION = 1;
+
+const clients = z.object({
+  v: z.literal(EDGE_CLIENTS_VERSION),
+  edge: name,
+  /** The edge process's session (its status record's): a list from an earlier run of the edge is ignored. */
+  session: hex(4),
+  time: z.number().nonnegative(),
+  ports: z.array(z.object({ key: name, clients: z.array(client) })),
+});
+
+export type EdgeClientsV1 = z.output<typeof clients>;
+export const edgeClientsCodec = jsonCodec("edge clients", EDGE_CLIENTS_VERSION, clients);

@@ -7,7 +7,7 @@ export { ContractError } from "./error.ts";
 export type { JsonCodec } from "./json-codec.ts";
 export { jobCodec, JobType, JOB_VERSION, type JobV1, type AuxTargetV1 } from "./job.ts";
 export { candidateCodec, CANDIDATE_VERSION, type BlockCandidateV1 } from "./candidate.ts";
-export { edgeStatusCodec, EDGE_STATUS_VERSION, type EdgeStatusV1, type EdgePortStatusV1, type EdgeClientV1 } from "./edge-status.ts";
+export { edgeStatusCodec, EDGE_STATUS_VERSION, edgeClientsCodec, EDGE_CLIENTS_VERSION, type EdgeStatusV1, type EdgePortStatusV1, type EdgeClientV1, type EdgeClientsV1 } from "./edge-status.ts";
 export {
   edgeBansCodec,
   banLiftCodec,

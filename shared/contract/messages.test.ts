@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { agentRecordCodec, type AgentRecordV1 } from "./agent-record.ts";
 import { auxWorkCodec, type AuxWorkV1 } from "./aux-work.ts";
 import { candidateCodec, type BlockCandidateV1 } from "./candidate.ts";
-import { edgeStatusCodec, type EdgeStatusV1 } from "./edge-status.ts";
+import { edgeClientsCodec, edgeStatusCodec, type EdgeClientsV1, type EdgeStatusV1 } from "./edge-status.ts";
 import { ContractError } from "./error.ts";
 import { jobCodec, type JobV1 } from "./job.ts";
 import type { JsonCodec } from "./json-codec.ts";
@@ -115,6 +115,8 @@ roundTrip("block candidate", candidateCodec, candidate, [
   ["a share id of 0", (m) => ({ ...m, shareSeq: 0 }), /block candidate: shareSeq:/],
 ]);
 roundTrip("edge status", edgeStatusCodec, status, [["a negative client count", (m) => ({ ...m, ports: [{ ...(m.ports as object[])[0], clients: -1 }] }), /edge status: ports.0.clients:/]]);
+const clientList: EdgeClientsV1 = { v: 1, edge: "eu1/0", session: "0badcafe", time: 2, ports: [{ key: "main", clients: status.ports[0]!.clientList! }] };
+roundTrip("edge clients", edgeClientsCodec, clientList, [["a session that is not 4 bytes of hex", (m) => ({ ...m, session: "xyz" }), /edge clients: session:/]]);
 roundTrip("aux work", auxWorkCodec, auxWork, [["a missing chain id", (m) => ({ ...m, chainId: undefined }), /aux work: chainId:/]]);
 roundTrip("agent record", agentRecordCodec, agent, [["an unknown type", (m) => ({ ...m, type: "fan" }), /agent record: type:/]]);
 

@@ -4,7 +4,7 @@ import { contractNames } from "./names.ts";
 
 test("every name carries the prefix and names are distinct", () => {
   const n = contractNames("pp:");
-  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1"), n.reporterOutbox("legacy"), n.reporterDrainLease("legacy"), n.edgeBans("eu1"), n.banLiftStream];
+  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeClients("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1"), n.reporterOutbox("legacy"), n.reporterDrainLease("legacy"), n.edgeBans("eu1"), n.banLiftStream];
   for (const name of all) expect(name.startsWith("pp:")).toBe(true);
   expect(new Set(all).size).toBe(all.length);
   expect(n.edgeStatus("eu1")).toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
@@ -12,6 +12,8 @@ test("every name carries the prefix and names are distinct", () => {
   // The monitor's SCAN for heartbeats must not pick up ban records, nor the other way round.
   expect(n.edgeBans("eu1")).not.toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
   expect(n.edgeStatus("eu1")).not.toMatch(new RegExp(`^${n.edgeBansPattern.replace("*", ".*")}$`));
+  // The monitor SCANs the status pattern: a client list must not look like a status record.
+  expect(n.edgeClients("eu1")).not.toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
 });
 
 test("consumer groups are distinct; reporter groups share their prefix and never collide with the core's", () => {

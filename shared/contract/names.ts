@@ -29,6 +29,11 @@ export interface ContractNames {
   readonly edgeBansPattern: string;
   /** Ban lifts, core (monitor) → edges; capped, read by every edge without a group. */
   readonly banLiftStream: string;
+  /**
+   * An edge's client list (EdgeClientsV1), with a TTL, written less often than its status so the
+   * heartbeat stays small however many miners the edge serves; the monitor merges the two.
+   */
+  edgeClients(edge: string): string;
   /** Lease on a numeric edge id (the extranonce1 prefix); holds the owner's name and session. */
   edgeIdLease(id: number): string;
   /** An edge's last id, so a restarted edge gets the same prefix back when it is free. */
@@ -69,6 +74,7 @@ export function contractNames(prefix: string): ContractNames {
     edgeBans: (edge) => `${prefix}edge-bans:${edge}`,
     edgeBansPattern: `${prefix}edge-bans:*`,
     banLiftStream: `${prefix}ban-lifts`,
+    edgeClients: (edge) => `${prefix}edge-clients:${edge}`,
     edgeIdLease: (id) => `${prefix}edge-id:${id}`,
     edgeIdByName: (edge) => `${prefix}edge-name:${edge}`,
     deadLetter: (kind) => `${prefix}dead:${kind}`,

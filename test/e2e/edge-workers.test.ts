@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { JobPublisher } from "../../core/jobs/publisher.ts";
-import { contractNames, edgeStatusCodec, type EdgeStatusV1, type JobV1 } from "../../shared/contract/index.ts";
+import { contractNames, edgeClientsCodec, edgeStatusCodec, type EdgeStatusV1, type JobV1 } from "../../shared/contract/index.ts";
 import { spec16Job } from "../../shared/contract/testing.ts";
 import { createLogger } from "../../shared/log.ts";
 import { DIFF1_SHA256D } from "../../shared/pow/index.ts";
@@ -68,10 +68,18 @@ describe("bun run edge with workers: 2", () => {
     return pid === undefined || pid === not ? undefined : pid;
   }
 
+  /** Each worker's status with its client list (its own key since issue 16) merged in, as the monitor does. */
   async function statuses(): Promise<EdgeStatusV1[]> {
     const keys = (await redis.client.keys(`${names.edgeStatus("eu1")}/*`)).sort();
     const values = await Promise.all(keys.map((k) => redis.client.get(k)));
-    return values.filter((v): v is string => v !== null).map((v) => edgeStatusCodec.decode(v));
+    const out: EdgeStatusV1[] = [];
+    for (const e of values.filter((v): v is string => v !== null).map((v) => edgeStatusCodec.decode(v))) {
+      const raw = await redis.client.get(names.edgeClients(e.edge));
+      const list = raw === null ? undefined : edgeClientsCodec.decode(raw);
+      const lists = new Map(list?.session === e.session ? list.ports.map((p) => [p.key, p.clients]) : []);
+      out.push({ ...e, ports: e.ports.map((p) => ({ ...p, clientList: lists.get(p.key) ?? [] })) });
+    }
+    return out;
   }
 
   /** Connects, handshakes, mines and submits one share; returns the miner after its share was accepted. */
@@ -145,7 +153,7 @@ monitor: {enabled: false}
 
     const st = await until("both workers' status records to count every miner", async () => {
       const s = await statuses();
-      const clients = s.map((e) => e.ports.reduce((a, p) => a + p.clients, 0));
+      const clients = s.map((e) => e.ports.reduce((a, p) => a + (p.clientList?.length ?? 0), 0));
       return s.length === 2 && clients.reduce((a, b) => a + b, 0) === MINERS ? s : undefined;
     });
     expect(st.map((e) => e.edge)).toEqual(["eu1/0", "eu1/1"]);
