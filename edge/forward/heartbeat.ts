@@ -107,7 +107,9 @@ export class Heartbeat {
     const { forwarder: f, lease, log } = this.opts;
     if (!f.link.up) return;
     try {
-      await f.link.timed(f.link.client.del(f.names.edgeStatus(f.edge), f.names.edgeClients(f.edge)), 2000, "DEL edge status");
+      // One key per DEL: an edge's ACL user has each key in its own selector, and a command must fit one.
+      await f.link.timed(f.link.client.del(f.names.edgeStatus(f.edge)), 2000, "DEL edge status");
+      await f.link.timed(f.link.client.del(f.names.edgeClients(f.edge)), 2000, "DEL edge client list");
       await f.link.timed(lease.release(), 2000, "release edge id");
     } catch (e) {
       log.warn(`heartbeat: could not clear the status or lease at shutdown (${(e as Error).message}); they expire by TTL`);
