@@ -10,7 +10,7 @@
  * edge-id lease, status record and share session) and spools under `.spool/<edge>/<i>`, while the
  * config (ports, public host) is the edge's; its listeners share the ports with SO_REUSEPORT.
  */
-import type { Config } from "../shared/config/load.ts";
+import type { EdgeView } from "../shared/config/edge-view.ts";
 import type { Logger } from "../shared/log.ts";
 import { startPow, type PowRuntime } from "../shared/pow/index.ts";
 import { EdgeExtranonce1Allocator, EdgeIdLease, Forwarder, Heartbeat } from "./forward/index.ts";
@@ -44,7 +44,7 @@ export interface RunningEdge {
 }
 
 /** The algorithms an edge's ports mine (a switcher's ports mine every coin it switches between). */
-export function edgeAlgorithms(config: Config, ports: readonly string[]): string[] {
+export function edgeAlgorithms(config: EdgeView, ports: readonly string[]): string[] {
   const algos = new Set<string>();
   for (const key of ports) {
     const jm = config.stratum[key]?.jobmanager ?? "";
@@ -61,7 +61,7 @@ export function edgeAlgorithms(config: Config, ports: readonly string[]): string
   return [...algos];
 }
 
-export async function startEdge(config: Config, name: string, log: Logger, opts: EdgeOptions = {}): Promise<RunningEdge> {
+export async function startEdge(config: EdgeView, name: string, log: Logger, opts: EdgeOptions = {}): Promise<RunningEdge> {
   const ports = edgePorts(config, name);
   for (const line of describeEdge(config, name)) log.info(line);
 
@@ -88,7 +88,7 @@ export async function startEdge(config: Config, name: string, log: Logger, opts:
 }
 
 async function serve(
-  config: Config,
+  config: EdgeView,
   name: string,
   self: string,
   log: Logger,

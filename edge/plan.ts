@@ -1,11 +1,11 @@
 /** @module What an edge runs for a config, as log lines: the start-up summary an operator reads. */
-import type { Config } from "../shared/config/load.ts";
+import type { EdgeView } from "../shared/config/edge-view.ts";
 
-export function edgePorts(cfg: Config, edge: string): string[] {
+export function edgePorts(cfg: EdgeView, edge: string): string[] {
   return cfg.edges[edge]?.ports ?? Object.keys(cfg.stratum);
 }
 
-export function describeEdge(cfg: Config, edge: string): string[] {
+export function describeEdge(cfg: EdgeView, edge: string): string[] {
   const lines: string[] = [];
   for (const key of edgePorts(cfg, edge)) {
     const s = cfg.stratum[key];

@@ -6,7 +6,7 @@
  *   … heartbeat: stratum.status.ports() …
  *   stratum.stop();
  */
-import type { Config } from "../shared/config/load.ts";
+import type { EdgeView } from "../shared/config/edge-view.ts";
 import type { EdgePortStatusV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { AgentServer, type AgentSink } from "./agent/index.ts";
@@ -17,7 +17,7 @@ import { sweepPeriodMs } from "./stratum/port-settings.ts";
 import { StratumPort } from "./stratum/port.ts";
 
 export interface EdgeStratumOptions {
-  readonly config: Config;
+  readonly config: EdgeView;
   /** Stratum port keys this edge serves (`edgePorts(config, edgeName)` from plan.ts). */
   readonly ports: readonly string[];
   readonly feed: JobFeed;

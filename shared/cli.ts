@@ -4,13 +4,14 @@
  */
 import { parseArgs } from "node:util";
 import { addressChecker } from "./config/addresses.ts";
-import { loadConfigFile, type Config } from "./config/load.ts";
+import type { EdgeView } from "./config/edge-view.ts";
+import { loadConfigFile, loadEdgeConfigFile, type Config } from "./config/load.ts";
 import { dumpConfig } from "./config/mask.ts";
 import { ConfigError } from "./config/problems.ts";
 import { createLogger, type Logger } from "./log.ts";
 
-export interface ProcessArgs {
-  readonly config: Config;
+export interface ProcessArgs<C extends EdgeView = Config> {
+  readonly config: C;
   readonly name: string | undefined;
   readonly log: Logger;
 }
@@ -20,8 +21,14 @@ const USAGE = {
   edge: "usage: bun run edge -c <config.yml> --name <edge> [--dump-config] [-s <server-number>]",
 };
 
-/** Parses argv and loads the config; prints problems and exits 2 on any mistake. Never returns on --dump-config. */
-export async function startProcess(kind: "core" | "edge", argv: string[]): Promise<ProcessArgs> {
+/**
+ * Parses argv and loads the config; prints problems and exits 2 on any mistake. Never returns on
+ * --dump-config. The core validates the full config; an edge its edge view (shared/config/edge-view.ts),
+ * which may leave out every core-only setting.
+ */
+export async function startProcess(kind: "core", argv: string[]): Promise<ProcessArgs<Config>>;
+export async function startProcess(kind: "edge", argv: string[]): Promise<ProcessArgs<EdgeView>>;
+export async function startProcess(kind: "core" | "edge", argv: string[]): Promise<ProcessArgs<EdgeView>> {
   let values: { config?: string; name?: string; "dump-config"?: boolean; "server-number"?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -47,9 +54,10 @@ export async function startProcess(kind: "core" | "edge", argv: string[]): Promi
   const offset = values["server-number"] === undefined ? 0 : Number(values["server-number"]);
   if (!Number.isInteger(offset) || offset < 0) fail(`-s expects a whole number, got ${JSON.stringify(values["server-number"])}`);
 
-  let config: Config;
+  let config: EdgeView;
   try {
-    config = await loadConfigFile(values.config, { addresses: addressChecker, serverNumberOffset: offset });
+    const opts = { addresses: addressChecker, serverNumberOffset: offset };
+    config = kind === "core" ? await loadConfigFile(values.config, opts) : await loadEdgeConfigFile(values.config, opts);
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
@@ -64,10 +72,14 @@ export async function startProcess(kind: "core" | "edge", argv: string[]): Promi
     process.exit(0);
   }
   const log = createLogger(kind === "edge" ? `edge.${values.name}` : "core", config.logging);
+  if (kind === "edge" && config.coreOnlyKeys?.length) {
+    log.warn(`${config.file} holds core-only secrets this edge does not use (${config.coreOnlyKeys.join(", ")}): give edges a config from \`bun run edge-config\``);
+  }
   return { config, name: values.name, log };
 }
 
-function fail(message: string): never {
+/** Prints `message` and exits 2: the commands' answer to a mistake in arguments or config. */
+export function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(2);
 }

@@ -2,6 +2,8 @@
  * @module Redis connections from the config: one server by URL, Sentinel, or Cluster — ioredis
  * handles all three, so pools scale out by changing the config, not the code.
  */
+import { readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
 import Redis, { Cluster, Command, type RedisOptions } from "ioredis";
 import type { RedisConfig } from "./config/schema.ts";
 
@@ -23,14 +25,43 @@ export function connectRedis(cfg: RedisConfig, opts: ConnectOptions): RedisClien
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     ...opts.overrides,
   };
+  const tls = redisTlsOptions(cfg.tls);
   if (cfg.sentinel) {
     const s = cfg.sentinel;
-    return new Redis({ ...base, sentinels: s.sentinels, name: s.name, password: s.password, sentinelPassword: s.sentinel_password, db: s.db });
+    // With `tls`, both the sentinels and the servers they name are spoken to over TLS.
+    const secure: RedisOptions = tls ? { tls, sentinelTLS: tls, enableTLSForSentinelMode: true } : {};
+    return new Redis({ ...base, ...secure, sentinels: s.sentinels, name: s.name, username: s.username, password: s.password, sentinelUsername: s.sentinel_username, sentinelPassword: s.sentinel_password, db: s.db });
   }
   if (cfg.cluster) {
-    return new Cluster(cfg.cluster.nodes, { redisOptions: { ...base, password: cfg.cluster.password }, enableAutoPipelining: true });
+    return new Cluster(cfg.cluster.nodes, { redisOptions: { ...base, ...(tls ? { tls } : {}), password: cfg.cluster.password }, enableAutoPipelining: true });
   }
-  return new Redis(cfg.url ?? "redis://127.0.0.1:6379/0", base);
+  // A rediss:// url turns TLS on by itself; `tls` adds the CA and client certificate.
+  return new Redis(cfg.url ?? "redis://127.0.0.1:6379/0", tls ? { ...base, tls } : base);
+}
+
+/**
+ * Node TLS options from `redis.tls` (issue 20): PEM files read at connect time, so a renewed
+ * certificate is picked up by the next process start. Verification is never turned off.
+ */
+export function redisTlsOptions(t: RedisConfig["tls"]): ConnectionOptions | undefined {
+  if (!t) return undefined;
+  const read = (what: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`redis.tls.${what}: expected a readable PEM file, got ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  const out: ConnectionOptions = { rejectUnauthorized: true };
+  const ca = read("ca_file", t.ca_file);
+  const cert = read("cert_file", t.cert_file);
+  const key = read("key_file", t.key_file);
+  if (ca) out.ca = ca;
+  if (cert) out.cert = cert;
+  if (key) out.key = key;
+  if (t.server_name) out.servername = t.server_name;
+  return out;
 }
 
 /**

@@ -3,12 +3,13 @@
  * the address networks usernames are checked against, vardiff settings and the timer period.
  */
 import { coinNetwork } from "../../shared/config/addresses.ts";
-import type { Config, ResolvedCoin, ResolvedStratum } from "../../shared/config/load.ts";
+import type { EdgeCoinView, EdgeView } from "../../shared/config/edge-view.ts";
+import type { ResolvedStratum } from "../../shared/config/load.ts";
 import type { VardiffSettings } from "../vardiff/state.ts";
 import { addressValidator, type UsernameRules } from "./username.ts";
 
 /** The coins a port's jobmanager can hand out work for: the coin itself, or a switcher's coins. */
-export function portCoins(cfg: Config, s: ResolvedStratum): ResolvedCoin[] {
+export function portCoins(cfg: EdgeView, s: ResolvedStratum): EdgeCoinView[] {
   const coin = cfg.coins[s.jobmanager];
   if (coin) return [coin];
   return (cfg.switchers[s.jobmanager]?.jobmanagers ?? []).flatMap((k) => cfg.coins[k] ?? []);
@@ -18,12 +19,12 @@ export function portCoins(cfg: Config, s: ResolvedStratum): ResolvedCoin[] {
  * Bits every coin of the port lets miners roll: a switching port may move a miner to any of its
  * coins without renegotiating, so it offers only the bits all of them allow.
  */
-export function allowedVersionMask(coins: readonly ResolvedCoin[]): number {
+export function allowedVersionMask(coins: readonly EdgeCoinView[]): number {
   if (coins.length === 0) return 0;
   return coins.reduce((m, c) => (m & c.version_mask) >>> 0, 0xffffffff);
 }
 
-export function usernameRules(coins: readonly ResolvedCoin[], s: ResolvedStratum): UsernameRules {
+export function usernameRules(coins: readonly EdgeCoinView[], s: ResolvedStratum): UsernameRules {
   return {
     isValidAddress: addressValidator(
       coins.map((c) => coinNetwork(c.network)),

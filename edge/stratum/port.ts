@@ -4,7 +4,8 @@
  * edge/server.ts, so this folder never imports edge/listener (imports run listener → stratum).
  */
 import { difficultyRange, type DifficultyRange } from "../../shared/config/difficulty.ts";
-import type { Config, ResolvedStratum } from "../../shared/config/load.ts";
+import type { EdgeView } from "../../shared/config/edge-view.ts";
+import type { ResolvedStratum } from "../../shared/config/load.ts";
 import type { EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { EdgeJob, Extranonce1Allocator, JobFeed, ShareChecker } from "../ports.ts";
@@ -21,7 +22,7 @@ import type { LineHandler, Transport } from "./transport.ts";
 import type { UsernameRules } from "./username.ts";
 
 export interface StratumPortOptions {
-  readonly config: Config;
+  readonly config: EdgeView;
   readonly key: string;
   readonly feed: JobFeed;
   readonly checker: ShareChecker;
@@ -73,7 +74,7 @@ export class StratumPort implements PortContext {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly config: Config,
+    private readonly config: EdgeView,
     opts: StratumPortOptions,
   ) {
     const cfg = config.stratum[opts.key];

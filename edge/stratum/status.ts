@@ -1,9 +1,9 @@
 /** @module A port's live figures in the contract's shape (EdgePortStatusV1), for the edge heartbeat and the monitor. */
-import type { Config } from "../../shared/config/load.ts";
+import type { EdgeView } from "../../shared/config/edge-view.ts";
 import type { EdgeClientV1, EdgePortStatusV1 } from "../../shared/contract/index.ts";
 import type { StratumPort } from "./port.ts";
 
-export function buildPortStatus(port: StratumPort, config: Config, now: number, withClients: boolean): EdgePortStatusV1 {
+export function buildPortStatus(port: StratumPort, config: EdgeView, now: number, withClients: boolean): EdgePortStatusV1 {
   const job = port.lastJob?.job;
   const coin = config.coins[job?.coin ?? port.jobmanager];
   const algo = job?.algo ?? coin?.algo ?? "unknown";

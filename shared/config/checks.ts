@@ -4,20 +4,21 @@
  */
 import { BUILTIN_ALGORITHMS } from "../pow/algorithms.ts";
 import { closest, type ConfigProblem } from "./problems.ts";
-import type { PoolConfig } from "./schema.ts";
+import type { EdgePoolConfig } from "./schema.ts";
 
 /** Address checks are injected so this module stays free of the Bitcoin code it would otherwise import. */
 export interface AddressChecker {
   /** Known network names, for `coins.X.network`. */
   readonly networkNames: readonly string[];
   /** Returns an error text when `address` is not a valid payout address on `network`. */
-  check(address: string, network: PoolConfig["coins"][string]["network"]): string | undefined;
+  check(address: string, network: EdgePoolConfig["coins"][string]["network"]): string | undefined;
 }
 
 /** Names per keyed section; by default the config's own. A salvaged config passes the file's names. */
 export type SectionNames = Record<"coins" | "aux" | "switchers" | "stratum" | "reporters", readonly string[]>;
 
-export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: SectionNames): ConfigProblem[] {
+/** Checks a core config or an edge one (whose coins may omit what only the core reads). */
+export function checkConfig(cfg: EdgePoolConfig, addresses: AddressChecker, names?: SectionNames): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const ref = (path: string, kind: string, name: string, known: readonly string[]) => {
     if (known.includes(name)) return true;
@@ -66,7 +67,7 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: 
     ref(`${base}.algo`, "algorithm", c.algo, algoNames);
     if (typeof c.network === "string" && !addresses.networkNames.includes(c.network)) {
       ref(`${base}.network`, "network", c.network, addresses.networkNames);
-    } else {
+    } else if (c.pool_address !== undefined) {
       const why = addresses.check(c.pool_address, c.network);
       if (why) out.push({ path: `${base}.pool_address`, expected: `a valid address for network ${typeof c.network === "string" ? c.network : "(custom)"} (${why})`, found: JSON.stringify(c.pool_address) });
     }
@@ -81,7 +82,7 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: 
         out.push({ path: `${base}.merged[${i}]`, expected: `an aux chain whose proof of work is ${parentPow} like this coin's (${m} checks ${auxPow})`, found: JSON.stringify(m) });
       }
     }
-    checkCoinservers(`${base}.coinservs`, c.coinservs, out);
+    checkCoinservers(`${base}.coinservs`, c.coinservs ?? [], out);
   }
 
   for (const [key, a] of Object.entries(cfg.aux)) {
@@ -91,7 +92,7 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: 
     if (a.payout.method === "createauxblock" && !a.payout.address) {
       out.push({ path: `${base}.payout.address`, expected: "a payout address (createauxblock needs one)" });
     }
-    checkCoinservers(`${base}.coinservs`, a.coinservs, out);
+    checkCoinservers(`${base}.coinservs`, a.coinservs ?? [], out);
   }
 
   for (const [key, s] of Object.entries(cfg.switchers)) {
@@ -165,6 +166,7 @@ export function checkConfig(cfg: PoolConfig, addresses: AddressChecker, names?: 
   const r = cfg.redis;
   const modes = [r.url, r.sentinel, r.cluster].filter((x) => x !== undefined).length;
   if (modes > 1) out.push({ path: "redis", expected: "only one of url, sentinel or cluster", found: `${modes} of them` });
+  checkRedisSecurity(cfg, out);
   return out;
 }
 
@@ -174,5 +176,21 @@ function checkCoinservers(path: string, servers: readonly { address: string; por
     const id = `${s.address}:${s.port}`;
     if (seen.has(id)) out.push({ path: `${path}[${i}]`, expected: "a coinserver not listed twice", found: id });
     seen.add(id);
+  }
+}
+
+/** Issue 20: TLS settings that cannot take effect, and edges' Redis users (one each, never shared). */
+function checkRedisSecurity(cfg: EdgePoolConfig, out: ConfigProblem[]): void {
+  const r = cfg.redis;
+  if (r.tls && r.url?.startsWith("redis://")) out.push({ path: "redis.tls", expected: "a rediss:// url (redis.tls configures TLS, which redis:// does not use)", found: "redis://" });
+  if (r.tls && (r.tls.cert_file === undefined) !== (r.tls.key_file === undefined)) {
+    out.push({ path: `redis.tls.${r.tls.cert_file === undefined ? "cert_file" : "key_file"}`, expected: "the client certificate and its key together" });
+  }
+  const users = new Map<string, string>();
+  for (const [key, e] of Object.entries(cfg.edges)) {
+    if (!e.redis) continue;
+    const prior = users.get(e.redis.username);
+    if (prior) out.push({ path: `edges.${key}.redis.username`, expected: `a Redis user of this edge alone (edges.${prior} has it)`, found: JSON.stringify(e.redis.username) });
+    else users.set(e.redis.username, key);
   }
 }

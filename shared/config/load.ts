@@ -7,7 +7,8 @@ import type { z } from "zod";
 import { BUILTIN_ALGORITHMS, type AlgorithmInfo } from "../pow/algorithms.ts";
 import { checkConfig, type AddressChecker, type SectionNames } from "./checks.ts";
 import { ConfigError, problemsFromIssues, type ConfigProblem } from "./problems.ts";
-import { configSchema, entrySchemas, sectionSchemas, type AuxConfig, type CoinConfig, type PoolConfig, type StratumConfig } from "./schema.ts";
+import { configSchema, edgeConfigSchema, edgeEntrySchemas, entrySchemas, sectionSchemas, type AuxConfig, type CoinConfig, type EdgePoolConfig, type PoolConfig, type StratumConfig } from "./schema.ts";
+import { coreOnlyKeysIn, edgeView, type EdgeView } from "./edge-view.ts";
 
 export interface ResolvedCoin extends CoinConfig {
   readonly key: string;
@@ -59,12 +60,36 @@ export interface LoadOptions {
 }
 
 export async function loadConfigFile(file: string, opts: LoadOptions): Promise<Config> {
+  return parseConfig(await readConfigText(file), file, opts);
+}
+
+/**
+ * An edge's config (`bun run edge`): the edge view of the file, which may omit everything only the
+ * core reads (coinservers, reporters, monitor, datagrams). A full pool config is accepted too; what
+ * it holds that the edge must not is listed in `coreOnlyKeys` (the edge warns) and is not kept.
+ */
+export async function loadEdgeConfigFile(file: string, opts: LoadOptions): Promise<EdgeView> {
+  return parseEdgeConfig(await readConfigText(file), file, opts);
+}
+
+async function readConfigText(file: string): Promise<string> {
   const f = Bun.file(file);
   if (!(await f.exists())) throw new ConfigError(file, [{ path: "", expected: "a readable YAML file", found: "no such file" }]);
-  return parseConfig(await f.text(), file, opts);
+  return f.text();
 }
 
 export function parseConfig(text: string, file: string, opts: LoadOptions): Config {
+  return resolve(validate(text, file, opts, "core"), file, opts.serverNumberOffset ?? 0);
+}
+
+export function parseEdgeConfig(text: string, file: string, opts: LoadOptions): EdgeView {
+  const parsed = validate(text, file, opts, "edge");
+  // resolve() only copies coinservs and pool_address, which the edge view then drops.
+  return edgeView(resolve(parsed as PoolConfig, file, opts.serverNumberOffset ?? 0), coreOnlyKeysIn(parsed));
+}
+
+/** The file's YAML with `defaults:` merged in: what the schema validates (edge-config strips it). */
+export function readYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -72,24 +97,30 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
       doc.errors.map((e) => ({ path: "", expected: "valid YAML", found: `${e.code} at line ${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}` })),
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  const merged = applyDefaults(raw);
-  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  return applyDefaults(doc.toJS({ maxAliasCount: 100 }) ?? {});
+}
+
+function validate(text: string, file: string, opts: LoadOptions, role: "core"): PoolConfig;
+function validate(text: string, file: string, opts: LoadOptions, role: "edge"): EdgePoolConfig;
+function validate(text: string, file: string, opts: LoadOptions, role: "core" | "edge"): EdgePoolConfig {
+  const merged = readYaml(text, file);
+  const schema = role === "core" ? configSchema : edgeConfigSchema;
+  const parsed = schema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     // Shape mistakes first, then the reference mistakes among the entries that did parse, so one
     // run lists everything.
-    const problems = problemsFromIssues(parsed.error.issues, (p) => keysAt(configSchema, p));
-    const salvaged = salvage(merged);
+    const problems = problemsFromIssues(parsed.error.issues, (p) => keysAt(schema, p));
+    const salvaged = salvage(merged, role === "core" ? entrySchemas : edgeEntrySchemas);
     if (salvaged) problems.push(...checkConfig(salvaged.config, opts.addresses, salvaged.names));
     throw new ConfigError(file, problems);
   }
   const problems: ConfigProblem[] = checkConfig(parsed.data, opts.addresses);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return resolve(parsed.data, file, opts.serverNumberOffset ?? 0);
+  return parsed.data;
 }
 
 /** The entries of a broken file that parse on their own, with every entry's name (valid or not). */
-function salvage(raw: unknown): { config: PoolConfig; names: SectionNames } | undefined {
+function salvage(raw: unknown, schemas: typeof entrySchemas | typeof edgeEntrySchemas): { config: EdgePoolConfig; names: SectionNames } | undefined {
   if (!isPlain(raw)) return undefined;
   const out: Record<string, unknown> = {};
   for (const [section, schema] of Object.entries(sectionSchemas)) {
@@ -97,7 +128,7 @@ function salvage(raw: unknown): { config: PoolConfig; names: SectionNames } | un
     out[section] = r.success ? r.data : (schema as z.ZodType).parse(undefined);
   }
   const names = {} as Record<keyof typeof entrySchemas, string[]>;
-  for (const [section, schema] of Object.entries(entrySchemas) as [keyof typeof entrySchemas, z.ZodType][]) {
+  for (const [section, schema] of Object.entries(schemas) as [keyof typeof entrySchemas, z.ZodType][]) {
     const entries = isPlain(raw[section]) ? raw[section] : {};
     names[section] = Object.keys(entries);
     const ok: Record<string, unknown> = {};
@@ -107,7 +138,7 @@ function salvage(raw: unknown): { config: PoolConfig; names: SectionNames } | un
     }
     out[section] = ok;
   }
-  return { config: out as PoolConfig, names };
+  return { config: out as EdgePoolConfig, names };
 }
 
 /** PowerPool-style `defaults:` — per-kind values deep-merged under every entry of that kind. */

@@ -174,6 +174,11 @@ const edge = z.strictObject({
    * `bun run edge` a supervisor of that many workers; 0 means one per CPU core.
    */
   workers: z.number().int().min(0).max(256).default(1),
+  /**
+   * This edge's own Redis ACL user (issue 20): `bun run edge-config` puts it in the edge's config
+   * instead of the core's credentials, and `bun run redis-acl` prints its least-privilege rules.
+   */
+  redis: z.strictObject({ username: z.string().regex(/^[A-Za-z0-9_.:-]+$/), password: z.string().min(16) }).optional(),
 });
 
 const poolReportConfig = z.strictObject({
@@ -206,6 +211,17 @@ const reporter = z.discriminatedUnion("type", [
 
 const sentinelNode = z.strictObject({ host, port });
 
+/** TLS to Redis (issue 20): PEM files; a `rediss://` url or, with Sentinel, TLS to sentinels and servers alike. */
+const redisTls = z.strictObject({
+  /** CA certificate(s) the server's certificate must chain to; default: the system's. */
+  ca_file: z.string().min(1).optional(),
+  /** Client certificate and key, for servers that require one (`tls-auth-clients yes`). */
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  /** Name checked against the server's certificate when it differs from the host connected to. */
+  server_name: z.string().min(1).optional(),
+});
+
 const redis = z
   .strictObject({
     /** A single server: redis://[:password@]host:port/db (rediss:// for TLS). */
@@ -215,11 +231,16 @@ const redis = z
         name: z.string().min(1),
         sentinels: z.array(sentinelNode).min(1),
         password: z.string().optional(),
+        /** The servers' ACL user (with `password`); default: Redis's `default` user. */
+        username: z.string().min(1).optional(),
         sentinel_password: z.string().optional(),
+        /** The sentinels' ACL user (with `sentinel_password`), if they have users (`bun run redis-acl --for sentinel`). */
+        sentinel_username: z.string().min(1).optional(),
         db: z.number().int().min(0).default(0),
       })
       .optional(),
     cluster: z.strictObject({ nodes: z.array(sentinelNode).min(1), password: z.string().optional() }).optional(),
+    tls: redisTls.optional(),
     /** Prefix of the stream and key names the edges and the core use between them. */
     prefix: z.string().regex(/^[A-Za-z0-9:_-]*$/).default("pp:"),
   })
@@ -298,3 +319,17 @@ export type CoinserverConfig = z.output<typeof coinserver>;
 export type RedisConfig = z.output<typeof redis>;
 export type VardiffConfig = z.output<typeof vardiff>;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+// ── Edge view (issue 20) ────────────────────────────────────────────────────────────────────────
+// An edge validates its config with this schema: the same as the core's, except that what only the
+// core reads may be left out, so an edge's config need not hold coinserver credentials
+// (`bun run edge-config` writes one; shared/config/edge-view.ts says what an edge keeps).
+const edgeCoin = coin.partial({ pool_address: true, coinservs: true });
+const edgeAux = aux.partial({ coinservs: true });
+
+export const edgeConfigSchema = configSchema.extend({
+  coins: z.record(componentKey, edgeCoin).default({}),
+  aux: z.record(componentKey, edgeAux).default({}),
+});
+export type EdgePoolConfig = z.output<typeof edgeConfigSchema>;
+export const edgeEntrySchemas = { ...entrySchemas, coins: edgeCoin, aux: edgeAux } as const;

@@ -1,0 +1,39 @@
+import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { aclFileLine, aclPassword, aclSetUserLine, coreAclUser, edgeAclUser, sentinelAclUser } from "./acl.ts";
+
+const hash = (p: string) => `#${createHash("sha256").update(p).digest("hex")}`;
+
+describe("Redis ACL users", () => {
+  const eu1 = edgeAclUser({ user: "edge-eu1", password: "pw-0123456789abcdef", edge: "eu1", jobmanagers: ["LTC", "sha_multi"], prefix: "x:" });
+
+  test("an edge: its ports' jobs read-only, records append-only, its own status and id keys, the id pool; nothing else", () => {
+    expect(aclFileLine(eu1)).toBe(
+      `user edge-eu1 reset on ${hash("pw-0123456789abcdef")} resetchannels -@all +ping +info +client|setname +select ` +
+        "(%R~x:jobs:LTC %R~x:job:LTC %R~x:jobs:sha_multi %R~x:job:sha_multi +xread +xrevrange +get) " +
+        "(%W~x:shares %W~x:candidates %W~x:agent +xadd) " +
+        "(~x:edge:eu1 ~x:edge:eu1/* +set +del) " +
+        "(~x:edge-name:eu1 ~x:edge-name:eu1/* +get +set) " +
+        "(~x:edge-id:* +get +set +eval +pexpire +del)",
+    );
+  });
+
+  test("ACL SETUSER lines quote selectors (they hold spaces); passwords never appear", () => {
+    const line = aclSetUserLine(eu1);
+    expect(line.startsWith("ACL SETUSER edge-eu1 reset on #")).toBe(true);
+    expect(line).toContain(' "(%W~x:shares %W~x:candidates %W~x:agent +xadd)" ');
+    expect(line.includes("pw-0123456789abcdef")).toBe(false);
+  });
+
+  test("the core: every key and channel, every command but the dangerous ones", () => {
+    expect(aclFileLine(coreAclUser("core", "c"))).toBe(`user core reset on ${hash("c")} ~* &* +@all -@dangerous +ping +info +client|setname +select`);
+    expect(aclPassword(undefined)).toBe("nopass");
+  });
+
+  test("a sentinel user: find the master, replicas and sentinels, hear of a switch; nothing else", () => {
+    expect(aclFileLine(sentinelAclUser("edge-eu1", "s"))).toBe(
+      `user edge-eu1 reset on ${hash("s")} resetchannels &+switch-master -@all +ping +client|setname ` +
+        "+sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|slaves +sentinel|replicas +subscribe",
+    );
+  });
+});

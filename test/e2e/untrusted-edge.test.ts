@@ -1,0 +1,319 @@
+/**
+ * Edges you do not have to trust (issue 20 §1–2), end to end: a pool config holding every kind of
+ * secret; `bun run redis-acl` makes the Redis users and `bun run edge-config` the edge's config from
+ * it; a real redis-server 7 speaks only TLS (client certificates required; optional in the Sentinel
+ * variant, whose pool config has a CA file only) with those ACL users;
+ * the core runs in this process as its own user, the edge as a real `bun run edge` process from the
+ * generated file as its own user (directly: two workers, eu1/0 and eu1/1; through a TLS Sentinel:
+ * one process); a bcoin regtest node is the coinserver. A miner on the edge finds
+ * a block (every share is one on regtest), bcoin takes it and the accounting credits it. Then the
+ * edge's credentials are tried as an attacker who took the edge would: NOPERM for everything
+ * outside its rules.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Redis from "ioredis";
+import { startCore, type RunningCore } from "../../core/app.ts";
+import type { BlockResult } from "../../core/blocks/index.ts";
+import { base58CheckEncode, bytesToRpcHex, concatBytes, sha256d } from "../../shared/bitcoin/index.ts";
+import { addressChecker } from "../../shared/config/addresses.ts";
+import { parseConfig } from "../../shared/config/load.ts";
+import { createLogger } from "../../shared/log.ts";
+import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
+import { readAccounting } from "../helpers/ledger.ts";
+import { buildHeader, TestMiner } from "../helpers/miner.ts";
+import { freePort } from "../helpers/redis.ts";
+import { makeCerts, startTlsRedis, startTlsSentinel, type TestCerts, type TlsRedis, type TlsSentinel } from "../helpers/redis-tls.ts";
+import { notableLines, untilWith } from "../helpers/until.ts";
+
+const root = join(import.meta.dir, "..", "..");
+const POOL_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
+const MINER = { address: base58CheckEncode(concatBytes(Uint8Array.of(0x3c), new Uint8Array(20).fill(0x44))), worker: "rig1" };
+const DIFF = 1e-8;
+const PREFIX = "ue:";
+const EU1 = { user: "edge-eu1", password: "eu1-redis-password-9f8e7d6c" };
+const US1 = { user: "edge-us1", password: "us1-redis-password-1a2b3c4d" };
+const CORE = { user: "core", password: "core-redis-password-5e6f7a8b" };
+const DATAGRAM_SECRET = "datagram-secret-77aa";
+/** The core's password on the sentinels (Sentinel variant). */
+const CORE_SENTINEL_PASSWORD = "core-sentinel-password-c0ffee";
+
+const logLines: string[] = [];
+const log = createLogger("ue", { level: "info", format: "text", components: {}, write: (l) => logLines.push(l) });
+const until = untilWith(() => notableLines(logLines), { ms: 60_000 });
+
+/** Runs one of the package's commands (`bun scripts/…`) and returns its stdout; throws with its stderr on failure. */
+function run(script: string, ...args: string[]): { stdout: string; stderr: string } {
+  const p = Bun.spawnSync([process.execPath, join(root, script), ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`${script} ${args.join(" ")} exited ${p.exitCode}: ${p.stderr.toString()}`);
+  return { stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+for (const mode of ["url", "sentinel"] as const) {
+  describe(`an edge without core secrets, on least-privilege Redis over TLS (${mode === "url" ? "rediss:// url" : "Sentinel, TLS to sentinels and servers"})`, () => {
+    const workers = mode === "url" ? 2 : 1;
+    const selves = workers === 1 ? ["eu1"] : ["eu1/0", "eu1/1"];
+    let dir: string;
+    let certs: TestCerts;
+    let node: BcoinNode;
+    let redis: TlsRedis;
+    let sentinel: TlsSentinel | undefined;
+    let core: RunningCore;
+    let edge: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
+    let edgeYaml = "";
+    let aclNotes = "";
+    let coinserverPassword = "";
+    const edgeOutput: string[] = [];
+    const blocks: BlockResult[] = [];
+    let stratumPort = 0;
+    let miner: TestMiner | undefined;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "pp-untrusted-edge-"));
+      certs = makeCerts(dir);
+      node = await startBcoin();
+      await node.mine(1);
+      const cs = node.coinserver({ name: "bcoin-regtest" });
+      coinserverPassword = cs.password;
+      const redisPort = freePort();
+      const sentinelPort = freePort();
+      stratumPort = freePort();
+      // Directly: client certificates required; through Sentinel: optional, and the pool has none (CA only).
+      const authClients = mode === "url" ? "yes" : "optional";
+      const tls = mode === "url" ? `{ca_file: ${certs.ca}, cert_file: ${certs.clientCert}, key_file: ${certs.clientKey}}` : `{ca_file: ${certs.ca}}`;
+      // Through Sentinel the edge is one process; directly, two workers (identities eu1/0, eu1/1).
+      const redisTarget =
+        mode === "url"
+          ? `url: "rediss://${CORE.user}:${CORE.password}@127.0.0.1:${redisPort}/0"`
+          : `sentinel: {name: ppmaster, sentinels: [{host: 127.0.0.1, port: ${sentinelPort}}], username: ${CORE.user}, password: ${CORE.password}, sentinel_username: ${CORE.user}, sentinel_password: ${CORE_SENTINEL_PASSWORD}}`;
+      const pool = `
+pool:
+  procname: untrusted
+  datagram: {enabled: false, secret: ${DATAGRAM_SECRET}}
+  term_timeout: 20
+coins:
+  BTC:
+    algo: sha256d
+    network: bcoin-regtest
+    pool_address: ${POOL_ADDRESS}
+    coinservs:
+      - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}
+    block_poll: 0.2
+stratum:
+  main: {address: 127.0.0.1, port: ${stratumPort}, start_difficulty: ${DIFF}, minimum_manual_diff: 1.0e-9, vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}}
+edges:
+  eu1: {workers: ${workers}, redis: {username: ${EU1.user}, password: ${EU1.password}}}
+  us1: {redis: {username: ${US1.user}, password: ${US1.password}}}
+reporters:
+  redis: {type: redis, chain: 1}
+redis: {${redisTarget}, prefix: "${PREFIX}", tls: ${tls}}
+monitor: {enabled: true, address: 127.0.0.1, port: ${freePort()}}
+logging: {level: info}
+`;
+      writeFileSync(join(dir, "pool.yml"), pool);
+      const acl = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"));
+      aclNotes = acl.stderr;
+      writeFileSync(join(dir, "users.acl"), acl.stdout);
+      redis = await startTlsRedis({ certs, aclfile: join(dir, "users.acl"), port: redisPort, authClients });
+      if (mode === "sentinel") {
+        const users = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"), "--for", "sentinel").stdout;
+        sentinel = await startTlsSentinel({ certs, masterPort: redisPort, name: "ppmaster", port: sentinelPort, users, authClients });
+      }
+
+      edgeYaml = run("scripts/edge-config.ts", "-c", join(dir, "pool.yml"), "--edge", "eu1").stdout;
+      writeFileSync(join(dir, "eu1.yml"), edgeYaml);
+
+      core = await startCore(parseConfig(pool, "pool.yml", { addresses: addressChecker }), log.child("core"), { consumer: "ue-core", monitor: { port: 0 } });
+      core.onBlock((b) => blocks.push(b));
+
+      edge = Bun.spawn([process.execPath, join(root, "edge/main.ts"), "-c", join(dir, "eu1.yml"), "--name", "eu1"], { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+      for (const stream of [edge.stdout, edge.stderr]) {
+        void (async () => {
+          for await (const chunk of stream) for (const l of new TextDecoder().decode(chunk).split("\n")) if (l) edgeOutput.push(l), logLines.push(`[edge] ${l}`);
+        })();
+      }
+      await until("the edge process to serve miners", () => edgeOutput.filter((l) => l.includes("is serving miners")).length >= workers || (edge!.exitCode !== null && Promise.reject(new Error(`edge exited ${edge!.exitCode}: ${edgeOutput.join("\n")}`))));
+    }, 120_000);
+
+    afterAll(async () => {
+      miner?.[Symbol.dispose]();
+      if (edge && edge.exitCode === null) {
+        edge.kill("SIGTERM");
+        await edge.exited;
+      }
+      await core?.stop().catch(() => {});
+      await sentinel?.stop();
+      await redis?.stop();
+      await node?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("the generated edge config holds no secret of the pool config", () => {
+      for (const [what, secret] of Object.entries({ coinserverPassword, core: CORE.password, coreOnSentinels: CORE_SENTINEL_PASSWORD, otherEdge: US1.password, datagram: DATAGRAM_SECRET })) {
+        expect({ what, leaked: edgeYaml.includes(secret) }).toEqual({ what, leaked: false });
+      }
+      const body = edgeYaml.replace(/^#.*\n/gm, "");
+      for (const key of ["coinservs", "pool_address", "reporters", "monitor", "datagram", "us1"]) expect({ key, present: body.includes(key) }).toEqual({ key, present: false });
+      if (mode === "url") expect(edgeYaml).toContain(`rediss://${EU1.user}:${EU1.password}@127.0.0.1:${redis.port}/0`);
+      else {
+        expect(edgeYaml).toMatch(new RegExp(`username: ${EU1.user}\\n\\s+password: ${EU1.password}\\n`));
+        expect(edgeYaml).toMatch(new RegExp(`sentinel_username: ${EU1.user}\\n\\s+sentinel_password: ${EU1.password}\\n`));
+      }
+      // The edge warned about nothing: its file holds no core-only secret.
+      expect(edgeOutput.filter((l) => l.includes("core-only secrets"))).toEqual([]);
+      // The ACL file holds password hashes, never a password.
+      const aclFile = readFileSync(join(dir, "users.acl"), "utf8");
+      for (const p of [EU1.password, US1.password, CORE.password]) expect(aclFile.includes(p)).toBe(false);
+      expect(aclNotes).toContain("contract v2");
+    });
+
+    test("a miner on the edge finds a block through TLS Redis: bcoin takes it and the share is credited", async () => {
+      miner = await TestMiner.connect(stratumPort);
+      const user = `${MINER.address}.${MINER.worker}`;
+      expect((await miner.cpuMinerHandshake(user)).authorize.result).toBe(true);
+      const start = (await node.rpc("getblockcount")) as number;
+      let hash = "";
+      for (let attempt = 0; attempt < 5 && !hash; attempt++) {
+        const job = miner.lastJob!;
+        const share = miner.mineShare(job);
+        const reply = await miner.submit(share, { user });
+        if (reply.result === true) hash = bytesToRpcHex(sha256d(buildHeader(job, miner.extranonce1, share, miner.versionMask)));
+        else await until("a newer job after a stale answer", () => miner!.lastJob !== job);
+      }
+      expect(hash).not.toBe("");
+      const block = await until(`the block result for ${hash}`, () => blocks.find((b) => b.hash === hash));
+      expect(block).toMatchObject({ accepted: true, chain: "best", address: MINER.address, worker: MINER.worker });
+      expect(selves).toContain(block.edge);
+      expect(await node.rpc("getblockcount")).toBe(start + 1);
+      const accounted = await until("the share in the accounting", async () => {
+        const a = await readAccounting(redis.admin, { algo: "sha256d", chain: 1 });
+        return (a.sums.get(user)?.acc ?? 0) > 0 && a;
+      });
+      expect(accounted.sums.get(user)?.acc).toBe(DIFF);
+      // The core's monitor reads Redis under the core's user too.
+      for (const path of ["", "main/", "dashboard/data", "metrics"]) expect({ path, status: (await fetch(`${core.monitor!.url}${path}`)).status }).toEqual({ path, status: 200 });
+      // Neither process was refused anything it does.
+      expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
+      // The edge's (or each worker's) status record and edge id were written under its own user.
+      for (const self of selves) {
+        expect(await until(`${self}'s status record`, async () => (await redis.admin.exists(`${PREFIX}edge:${self}`)) === 1)).toBe(true);
+        expect(await redis.admin.get(`${PREFIX}edge-name:${self}`)).not.toBeNull();
+      }
+    });
+
+    describe("with the edge's Redis credentials", () => {
+      let attacker: Redis;
+      beforeAll(async () => {
+        attacker = redis.as(EU1.user, EU1.password);
+        await attacker.connect();
+        await redis.admin.set(`${PREFIX}edge:us1`, "us1's status");
+      });
+
+      const noperm = async (what: string, p: Promise<unknown>) => {
+        const err = await p.then(
+          (v) => new Error(`${what}: expected NOPERM, got ${JSON.stringify(v)}`),
+          (e: Error) => e,
+        );
+        expect({ what, error: err.message.split(" ")[0] }).toEqual({ what, error: "NOPERM" });
+      };
+
+      test("administration and enumeration are refused: FLUSHALL, FLUSHDB, CONFIG, KEYS, SCAN, ACL, BGSAVE, CLIENT, SHUTDOWN", async () => {
+        await noperm("FLUSHALL", attacker.flushall());
+        await noperm("FLUSHDB", attacker.flushdb());
+        await noperm("CONFIG GET", attacker.config("GET", "*"));
+        await noperm("CONFIG SET", attacker.config("SET", "appendonly", "no"));
+        await noperm("KEYS", attacker.keys("*"));
+        await noperm("SCAN", attacker.scan(0));
+        await noperm("ACL LIST", attacker.call("ACL", "LIST"));
+        await noperm("BGSAVE", attacker.bgsave());
+        await noperm("CLIENT LIST", attacker.client("LIST"));
+        await noperm("CLIENT KILL", attacker.client("KILL", "TYPE", "normal"));
+        await noperm("SHUTDOWN", attacker.call("SHUTDOWN"));
+        await noperm("SUBSCRIBE-free PUBLISH", attacker.publish("anything", "x"));
+        expect(await redis.admin.dbsize()).toBeGreaterThan(0);
+      });
+
+      test("SimpleCoin's and the core's keys can be neither read nor written", async () => {
+        const scKeys = await redis.admin.keys("min_*");
+        expect(scKeys.length).toBeGreaterThan(0);
+        await noperm("HGETALL a SimpleCoin one-minute key", attacker.hgetall(scKeys[0]!));
+        await noperm("HINCRBYFLOAT a SimpleCoin one-minute key", attacker.hincrbyfloat(scKeys[0]!, `${MINER.address}.${MINER.worker}`, 1e12));
+        await noperm("SET a SimpleCoin block key", attacker.set("unproc_block_BTC", "x"));
+        await noperm("RPUSH a share slice", attacker.rpush("chain_1_slice", "attacker:1000000"));
+        await noperm("GET the core's seen-set", attacker.smembers(`${PREFIX}seen:eu1:x`));
+        await noperm("XREAD the share stream", attacker.xread("STREAMS", `${PREFIX}shares`, "0"));
+        await noperm("XRANGE the candidate stream", attacker.xrange(`${PREFIX}candidates`, "-", "+"));
+        await noperm("DEL the share stream", attacker.del(`${PREFIX}shares`));
+        await noperm("XTRIM the share stream", attacker.xtrim(`${PREFIX}shares`, "MAXLEN", 0));
+        await noperm("XADD a job", attacker.xadd(`${PREFIX}jobs:BTC`, "*", "m", "forged job"));
+        await noperm("SET the latest job", attacker.set(`${PREFIX}job:BTC`, "forged job"));
+      });
+
+      test("another edge's status and edge-name keys are out of reach", async () => {
+        await noperm("GET another edge's status", attacker.get(`${PREFIX}edge:us1`));
+        await noperm("SET another edge's status", attacker.set(`${PREFIX}edge:us1`, "forged"));
+        await noperm("DEL another edge's status", attacker.del(`${PREFIX}edge:us1`));
+        await noperm("SET another edge's remembered id", attacker.set(`${PREFIX}edge-name:us1`, "7"));
+        await noperm("SET a look-alike edge's status", attacker.set(`${PREFIX}edge:eu10`, "forged"));
+        expect(await redis.admin.get(`${PREFIX}edge:us1`)).toBe("us1's status");
+      });
+
+      test("what the edge needs still works (and, until contract v2, XADD to the shared share stream)", async () => {
+        expect(await attacker.get(`${PREFIX}job:BTC`)).not.toBeNull();
+        expect(await attacker.set(`${PREFIX}edge:eu1/3`, "worker status", "PX", 1000)).toBe("OK");
+        expect(typeof (await attacker.xadd(`${PREFIX}shares`, "*", "m", "not a share batch"))).toBe("string");
+      });
+
+      if (mode === "sentinel") {
+        test("on the sentinels it may find the master and nothing else: SENTINEL SET, FAILOVER, REMOVE, CONFIG, ACL get NOPERM", async () => {
+          const s = redis.as(EU1.user, EU1.password, { port: sentinel!.port });
+          await s.connect();
+          expect(await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "ppmaster")).toEqual(["127.0.0.1", String(redis.port)]);
+          await noperm("SENTINEL SET", s.call("SENTINEL", "SET", "ppmaster", "quorum", "2"));
+          await noperm("SENTINEL FAILOVER", s.call("SENTINEL", "FAILOVER", "ppmaster"));
+          await noperm("SENTINEL REMOVE", s.call("SENTINEL", "REMOVE", "ppmaster"));
+          await noperm("SENTINEL CONFIG", s.call("SENTINEL", "CONFIG", "GET", "*"));
+          await noperm("SENTINEL MONITOR", s.call("SENTINEL", "MONITOR", "evil", "127.0.0.1", "1", "1"));
+          await noperm("ACL LIST", s.call("ACL", "LIST"));
+        });
+      }
+
+      if (mode === "url") {
+        test("without a client certificate the server refuses the TLS connection", async () => {
+          const nocert = redis.as(EU1.user, EU1.password, { clientCert: false });
+          const err = await nocert
+            .connect()
+            .then(
+              () => nocert.ping(),
+              (e: Error) => e,
+            )
+            .catch((e: Error) => e);
+          // The server drops the handshake (the same user with the certificate is connected above).
+          expect((err as Error).message).toMatch(/closed|reset|handshake|certificate/i);
+        });
+      } else {
+        test("client certificates optional: without one, the password still decides", async () => {
+          const wrong = redis.as(EU1.user, "not-the-password", { clientCert: false });
+          const errors: string[] = [];
+          wrong.on("error", (e: Error) => errors.push(e.message));
+          expect(await wrong.connect().then(() => "connected", () => "refused")).toBe("refused");
+          expect(errors.some((m) => m.startsWith("WRONGPASS"))).toBe(true);
+          const right = redis.as(EU1.user, EU1.password, { clientCert: false });
+          await right.connect();
+          expect(await right.ping()).toBe("PONG");
+          await noperm("FLUSHALL without a certificate", right.flushall());
+        });
+      }
+    });
+
+    test("the edge stops cleanly under its own user: exit 0, its status records and edge-id leases removed", async () => {
+      edge!.kill("SIGTERM");
+      expect(await edge!.exited).toBe(0);
+      for (const self of selves) expect(await redis.admin.exists(`${PREFIX}edge:${self}`)).toBe(0);
+      expect(await redis.admin.keys(`${PREFIX}edge-id:*`)).toEqual([]);
+      expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
+    });
+  });
+}
