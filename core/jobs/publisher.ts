@@ -15,6 +15,7 @@ import { Cluster } from "ioredis";
 import { contractNames, jobCodec, MESSAGE_FIELD, type ContractNames, type JobV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
+import { fencedTx } from "../leader/fence.ts";
 
 export const DEFAULT_JOB_STREAM_MAXLEN = 2000;
 const MAX_QUEUED = 64;
@@ -119,7 +120,8 @@ export class JobPublisher {
       await this.o.redis.set(key, encoded);
       return;
     }
-    const replies = await this.o.redis.multi().xadd(stream, "MAXLEN", "~", maxLen, "*", MESSAGE_FIELD, encoded).set(key, encoded).exec();
+    // fencedTx: a MULTI, or under a leader fence one script that refuses a deposed core's job.
+    const replies = await fencedTx(this.o.redis).call("XADD", stream, "MAXLEN", "~", maxLen, "*", MESSAGE_FIELD, encoded).call("SET", key, encoded).exec();
     if (replies === null) throw new Error(`MULTI for ${stream}: expected replies, got an aborted transaction`);
     for (const [err] of replies) if (err) throw err;
   }

@@ -1,0 +1,160 @@
+/**
+ * The leader lease, the fence and the supervisor against a private redis-server: a deposed epoch's
+ * scripts, transactions and job publications write nothing; a clean stop hands the lease over.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Redis from "ioredis";
+import { defineScript } from "../accounting/scripts.ts";
+import { contractNames } from "../../shared/contract/index.ts";
+import { captureLog } from "../../test/helpers/log-capture.ts";
+import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
+import { untilWith } from "../../test/helpers/until.ts";
+import { buildJob } from "../jobs/build-job.ts";
+import { JobIdAllocator } from "../jobs/job-ids.ts";
+import { JobPublisher } from "../jobs/publisher.ts";
+import { jobSettings } from "../jobs/settings.ts";
+import { parseTemplate } from "../jobs/template.ts";
+import { rawTemplate } from "../jobs/testing.ts";
+import { attachFence, fencedTx, isFenced } from "./fence.ts";
+import { LeaderLease, leaderKeys } from "./lease.ts";
+import { CoreSupervisor, type Leadership } from "./supervisor.ts";
+
+let redis: PrivateRedis;
+const conns: Redis[] = [];
+const until = untilWith(() => "", { ms: 10_000 });
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const c of conns) c.disconnect();
+  await redis?.stop();
+});
+
+/** A fresh connection with a fence at `epoch` on `key`. */
+function fenced(key: string, epoch: number): Redis {
+  const c = new Redis(redis.url, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+  attachFence(c, { key, epoch });
+  conns.push(c);
+  return c;
+}
+
+describe("fence", () => {
+  test("a script runs under the current epoch and writes nothing under a deposed one", async () => {
+    await redis.client.set("f1:epoch", "1");
+    const c = fenced("f1:epoch", 1);
+    const run = defineScript(c, "ppTestWrite", "redis.call('RPUSH', KEYS[1], unpack(ARGV)) return #ARGV");
+    expect(await run(["f1:list"], ["a", "b"])).toBe(2);
+    await redis.client.incr("f1:epoch");
+    const err = await run(["f1:list"], ["c"]).catch((e: unknown) => e);
+    expect(isFenced(err)).toBe(true);
+    expect(String(err)).toContain("epoch 1 is no longer the leader (current: 2)");
+    expect(await redis.client.lrange("f1:list", 0, -1)).toEqual(["a", "b"]);
+  });
+
+  test("a fenced transaction answers like EXEC (big variadic commands split), and writes nothing once deposed", async () => {
+    await redis.client.set("f2:epoch", "7");
+    const c = fenced("f2:epoch", 7);
+    await redis.client.xgroup("CREATE", "f2:s", "g", "0", "MKSTREAM");
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await redis.client.xadd("f2:s", "*", "m", String(i)))!);
+    await redis.client.xreadgroup("GROUP", "g", "c1", "STREAMS", "f2:s", ">");
+    const many = Array.from({ length: 4500 }, (_, i) => `m${i}`);
+    const out = await fencedTx(c).call("RPUSH", "f2:list", ...many).call("XACK", "f2:s", "g", ...ids).call("HSET", "f2:h", "a", "1").call("GET", "f2:none").exec();
+    expect(out).toEqual([
+      [null, 4500],
+      [null, 5],
+      [null, 1],
+      [null, ""],
+    ]);
+    expect(await redis.client.lrange("f2:list", 0, -1)).toEqual(many);
+    // A command Redis refuses is reported in its place, as EXEC does.
+    const bad = await fencedTx(c).call("HSET", "f2:list", "x", "1").call("SET", "f2:k", "v").exec();
+    expect(bad?.[0]?.[0]).toBeInstanceOf(Error);
+    expect(bad?.[1]).toEqual([null, "OK"]);
+
+    await redis.client.incr("f2:epoch");
+    const err = await fencedTx(c).call("SET", "f2:k", "deposed").call("DEL", "f2:list").exec().catch((e: unknown) => e);
+    expect(isFenced(err)).toBe(true);
+    expect(await redis.client.get("f2:k")).toBe("v");
+    expect(await redis.client.llen("f2:list")).toBe(4500);
+  });
+
+  test("a deposed core's job publisher publishes nothing", async () => {
+    const { log, lines } = captureLog();
+    await redis.client.set("f3:epoch", "3");
+    const c = fenced("f3:epoch", 2);
+    const pub = new JobPublisher({ redis: c, prefix: "f3:", log, retryMs: 50 });
+    const settings = jobSettings(
+      { key: "A", currency: "BTC", algo: "sha256d", network: "bitcoin", pool_address: "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", rules: ["segwit"], coinbase_tag: "", version_mask: 0, diff1: 1n, pow_block_hash: false },
+      { extranonce_serv_size: 4, extranonce_size: 4 },
+    );
+    const job = buildJob(parseTemplate(rawTemplate()), settings, new JobIdAllocator().next(), 0).stored.job;
+    const published = pub.publish(job);
+    await until("the publisher to report the refusal", () => lines.some((l) => l.includes("FENCED")));
+    await pub.stop(100);
+    expect(await published).toBe(false);
+    const names = contractNames("f3:");
+    expect(await redis.client.exists(names.jobStream("A"), names.latestJob("A"))).toBe(0);
+  });
+});
+
+describe("lease", () => {
+  test("one holder at a time; every new holder gets a higher epoch; renew and release only by the holder", async () => {
+    const keys = leaderKeys("l1:");
+    const a = new LeaderLease(redis.client, keys, "a", 5000);
+    const b = new LeaderLease(redis.client, keys, "b", 5000);
+    expect(await a.acquire()).toEqual({ kind: "acquired", epoch: 1 });
+    expect(await b.acquire()).toEqual({ kind: "held", holder: "a", epoch: 1 });
+    expect(await b.renew(1)).toBe(false);
+    await b.release(1);
+    expect(await a.renew(1)).toBe(true);
+    await a.release(1);
+    expect(await b.acquire()).toEqual({ kind: "acquired", epoch: 2 });
+    expect(await a.renew(1)).toBe(false);
+    expect(await b.holder()).toEqual({ id: "b", epoch: 2 });
+    expect(await a.currentEpoch()).toBe(2);
+  });
+});
+
+describe("supervisor", () => {
+  test("the standby takes over when the leader stops, at a higher epoch; the status keys name both roles", async () => {
+    const { log } = captureLog();
+    const started: { id: string; epoch: number; stopped: boolean }[] = [];
+    const make = (id: string) =>
+      new CoreSupervisor({
+        redis: redis.client,
+        prefix: "s1:",
+        id,
+        timing: { ttlMs: 1000, renewMs: 100 },
+        log,
+        async start(l: Leadership) {
+          const rec = { id, epoch: l.fence.epoch, stopped: false };
+          started.push(rec);
+          expect(await l.isLeader()).toBe(true);
+          return {
+            async stop() {
+              rec.stopped = true;
+            },
+          };
+        },
+      });
+    const a = make("a");
+    a.start();
+    await until("a to lead", () => a.state.role === "active");
+    const b = make("b");
+    b.start();
+    const status = async (id: string) => JSON.parse((await redis.client.get(`s1:core:status:${id}`)) ?? "null") as { role: string; epoch: number | null } | null;
+    await until("b's standby status", async () => (await status("b"))?.role === "standby");
+    expect(await status("a")).toMatchObject({ role: "active", epoch: 1 });
+
+    await a.stop();
+    await until("b to lead", () => b.state.role === "active");
+    expect(started.map((s) => [s.id, s.epoch, s.stopped])).toEqual([
+      ["a", 1, true],
+      ["b", 2, false],
+    ]);
+    expect(await status("a")).toBeNull();
+    await b.stop();
+  });
+});
