@@ -8,7 +8,9 @@ import { Cluster } from "ioredis";
 import { auxWorkCodec, contractNames, edgeStatusCodec, type AuxWorkV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
-import type { RedisView, RedisViewSource } from "./types.ts";
+import { leaderKeys, parseLease } from "../leader/lease.ts";
+import type { CoreStatusRecord } from "../leader/supervisor.ts";
+import type { CoresView, RedisView, RedisViewSource } from "./types.ts";
 
 export interface RedisViewOptions {
   readonly redis: RedisClient;
@@ -79,7 +81,23 @@ export class RedisViewReader implements RedisViewSource {
       const raw = await this.o.redis.get(names.auxWork(key));
       aux[key] = decodeAux(raw);
     }
-    return { edges, aux, readAt: Date.now(), error: null, undecodable };
+    return { edges, aux, readAt: Date.now(), error: null, undecodable, cores: await this.readCores() };
+  }
+
+  private async readCores(): Promise<CoresView> {
+    const keys = leaderKeys(this.o.prefix);
+    const raw = await this.o.redis.get(keys.lease);
+    const cores: CoreStatusRecord[] = [];
+    for (const key of await scanKeys(this.o.redis, keys.statusPattern)) {
+      const v = await this.o.redis.get(key);
+      if (v === null) continue;
+      try {
+        cores.push(JSON.parse(v) as CoreStatusRecord);
+      } catch {
+        this.o.log.debug(`monitor: skipped a core status that is not JSON: ${key}`);
+      }
+    }
+    return { leader: raw === null ? null : parseLease(raw), cores };
   }
 }
 

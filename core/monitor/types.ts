@@ -7,6 +7,7 @@ import type { AuxBlockResult, AuxChainStatus } from "../aux/index.ts";
 import type { BlockConsumerStatus, BlockResult } from "../blocks/index.ts";
 import type { PoolStatus, TipWatcherStatus } from "../coinserver/index.ts";
 import type { IngestStatus } from "../ingest/index.ts";
+import type { CoreStatusRecord } from "../leader/supervisor.ts";
 import type { JobEvent, JobManagerStatus } from "../jobs/index.ts";
 import type { NotifyCounters } from "../notify/index.ts";
 import type { StatsSnapshot } from "../stats/index.ts";
@@ -50,6 +51,15 @@ export interface RedisView {
   readonly error: string | null;
   /** Heartbeats that did not decode (another version, a foreign writer). */
   readonly undecodable: number;
+  /** Active/standby cores (core/leader/): the lease holder and every core's status key; absent before the first read. */
+  readonly cores?: CoresView;
+}
+
+export interface CoresView {
+  /** The lease holder and its epoch, or null when no core holds the lease (a takeover under way). */
+  readonly leader: { readonly id: string; readonly epoch: number } | null;
+  /** Every core with a live status key: the active one and the standbys. */
+  readonly cores: readonly CoreStatusRecord[];
 }
 
 export interface RedisViewSource {

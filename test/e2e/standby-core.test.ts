@@ -70,6 +70,8 @@ describe("active/standby cores: real core processes, an edge, bcoin regtest", ()
   /** Block hashes of accepted block shares, with the job they were mined on. */
   const blockShares: { hash: string; job: MinerJob; at: number }[] = [];
   let mining = false;
+  /** The monitor's port in the config; core n listens on monitorPort + n (`-s n`). */
+  let monitorPort = 0;
   let loops: Promise<void>[] = [];
 
   const allLines = () => [...lines, ...cores.flatMap((c) => c.out.map((l) => `[core ${c.n}] ${l}`))];
@@ -156,6 +158,7 @@ describe("active/standby cores: real core processes, an edge, bcoin regtest", ()
     await node.mine(1);
     dir = mkdtempSync(join(tmpdir(), "pp-standby-"));
     const cs = node.coinserver({ name: "bcoin" });
+    monitorPort = freePort();
     const text = `
 pool:
   procname: sb
@@ -182,7 +185,7 @@ edges:
 reporters:
   redis: {type: redis, chain: 1}
 redis: {url: "${redis.url}", prefix: "${PREFIX}"}
-monitor: {port: ${freePort()}}
+monitor: {port: ${monitorPort}}
 `;
     file = join(dir, "pool.yml");
     writeFileSync(file, text);
@@ -286,6 +289,15 @@ monitor: {port: ${freePort()}}
     expect(ids.filter((id) => id.startsWith(bPrefix))).toEqual([]);
     expect((await leader())?.pid).toBe(c.proc.pid);
     expect(miners.map((m) => m.closed)).toEqual([false, false]);
+    // The active core's monitor names the leader, its epoch and the standby.
+    const metrics = await (await fetch(`http://127.0.0.1:${monitorPort + 2}/metrics`)).text();
+    const leaderNow = (await leader())!;
+    expect(metrics).toMatch(new RegExp(`powerpool_core_leader_epoch\\{core="[^"]*:${c.proc.pid}"\\} ${leaderNow.epoch}`));
+    expect(metrics).toMatch(new RegExp(`powerpool_core_up\\{core="[^"]*:${b.proc.pid}",host="[^"]*",role="standby"\\} 1`));
+    expect(metrics).toContain("powerpool_core_standbys 1");
+    const coresJson = (await (await fetch(`http://127.0.0.1:${monitorPort + 2}/cores/`)).json()) as { leader: { id: string; epoch: number }; cores: { id: string; role: string }[] };
+    expect(coresJson.leader.epoch).toBe(leaderNow.epoch);
+    expect(coresJson.cores.find((x) => x.id.endsWith(`:${c.proc.pid}`))?.role).toBe("active");
     // Whatever core 1 had in hand when it woke was refused or left pending for core 2 (core/leader/fence.test.ts
     // shows the refusals one by one): nothing is missing and nothing counted twice.
     await expectExactAccounting();
