@@ -22,7 +22,8 @@ import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.
 import { createCoinserverPool, createTipWatcher, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
 import { startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
-import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from "./jobs/index.ts";
+import { createJobManager, JobIdAllocator, JobPublisher, type JobManager, type StoredJob } from "./jobs/index.ts";
+import { decodeStoredJob, jobArchiveKey } from "./jobs/job-archive.ts";
 import { attachFence } from "./leader/fence.ts";
 import type { Leadership } from "./leader/supervisor.ts";
 import { MonitorTracker, startMonitor, type MonitorOptions, type RunningMonitor } from "./monitor/index.ts";
@@ -109,7 +110,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   const reporters = await startReporters(config, { redis, consumer, log: log.child("reporters"), ...(opts.celery ? { celery: opts.celery } : {}) });
   // Every found block (main and aux): the accounting records it, then the reporters of its ports get it.
   const blockAccounting = { recordBlock: withReporters(accounting.recordBlock, reporters), stats: accounting.stats, waitForShare: accounting.waitForShare };
-  const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish") });
+  // With standbys, each job's rebuild data goes to Redis with it, so the next leader can still submit blocks found on it.
+  const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish"), ...(takeover ? { archiveTtlMs: JOB_ARCHIVE_TTL_MS } : {}) });
   const ids = new JobIdAllocator();
   const listeners = new Set<(r: BlockResult) => void>();
   const tracker = config.monitor.enabled ? new MonitorTracker() : null;
@@ -145,7 +147,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     );
     tracker?.watchJobs(coin.key, jobs);
     await jobs.start();
-    const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks") });
+    const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks"), ...(takeover ? { archive: (id: string) => loadArchivedJob(redis, config.redis.prefix, id) } : {}) });
     submitter.subscribe((r) => {
       void recordFoundBlock(blockAccounting, mainBlockRecord(r), { share: { edge: r.edge, session: r.session, seq: r.shareSeq }, submitMs: r.shareToSubmitMs }, clog);
       for (const l of listeners) l(r);
@@ -214,6 +216,14 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
       await stopParts();
     },
   };
+}
+
+/** How long a job's rebuild data stays in Redis: far longer than any candidate takes to reach a core. */
+const JOB_ARCHIVE_TTL_MS = 15 * 60_000;
+
+async function loadArchivedJob(redis: RedisClient, prefix: string, jobId: string): Promise<StoredJob | undefined> {
+  const raw = await redis.get(jobArchiveKey(prefix, jobId));
+  return raw === null ? undefined : decodeStoredJob(raw);
 }
 
 /** A main-chain block result as the accounting records it. */

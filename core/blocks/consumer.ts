@@ -148,6 +148,7 @@ export class BlockConsumer {
     const entries = parseReadGroup(reply);
     if (from !== null) this.pendingFrom = entries.length > 0 ? entries[entries.length - 1]!.id : null;
     for (const e of entries) {
+      if (this.handling.has(e.id)) continue;
       const p = this.handle(e).finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
     }

@@ -10,6 +10,7 @@ import { captureLog } from "../../test/helpers/log-capture.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { untilWith } from "../../test/helpers/until.ts";
 import { buildJob } from "../jobs/build-job.ts";
+import { decodeStoredJob, jobArchiveKey } from "../jobs/job-archive.ts";
 import { JobIdAllocator } from "../jobs/job-ids.ts";
 import { JobPublisher } from "../jobs/publisher.ts";
 import { jobSettings } from "../jobs/settings.ts";
@@ -80,22 +81,37 @@ describe("fence", () => {
     expect(await redis.client.llen("f2:list")).toBe(4500);
   });
 
+  const settings = jobSettings(
+    { key: "A", currency: "BTC", algo: "sha256d", network: "bitcoin", pool_address: "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", rules: ["segwit"], coinbase_tag: "", version_mask: 0, diff1: 1n, pow_block_hash: false },
+    { extranonce_serv_size: 4, extranonce_size: 4 },
+  );
+  const ids = new JobIdAllocator();
+
+  test("the current leader's job goes out with its archive, which rebuilds the same stored job", async () => {
+    const { log } = captureLog();
+    await redis.client.set("f4:epoch", "5");
+    const pub = new JobPublisher({ redis: fenced("f4:epoch", 5), prefix: "f4:", log, archiveTtlMs: 60_000 });
+    const { stored } = buildJob(parseTemplate(rawTemplate()), settings, ids.next(), 0);
+    expect(await pub.publish(stored.job, stored)).toBe(true);
+    const raw = await redis.client.get(jobArchiveKey("f4:", stored.job.id));
+    expect(decodeStoredJob(raw!)).toEqual(stored);
+    expect(await redis.client.pttl(jobArchiveKey("f4:", stored.job.id))).toBeGreaterThan(50_000);
+    await pub.stop();
+  });
+
   test("a deposed core's job publisher publishes nothing", async () => {
     const { log, lines } = captureLog();
     await redis.client.set("f3:epoch", "3");
     const c = fenced("f3:epoch", 2);
-    const pub = new JobPublisher({ redis: c, prefix: "f3:", log, retryMs: 50 });
-    const settings = jobSettings(
-      { key: "A", currency: "BTC", algo: "sha256d", network: "bitcoin", pool_address: "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", rules: ["segwit"], coinbase_tag: "", version_mask: 0, diff1: 1n, pow_block_hash: false },
-      { extranonce_serv_size: 4, extranonce_size: 4 },
-    );
-    const job = buildJob(parseTemplate(rawTemplate()), settings, new JobIdAllocator().next(), 0).stored.job;
-    const published = pub.publish(job);
+    const pub = new JobPublisher({ redis: c, prefix: "f3:", log, retryMs: 50, archiveTtlMs: 60_000 });
+    const { stored } = buildJob(parseTemplate(rawTemplate()), settings, ids.next(), 0);
+    const job = stored.job;
+    const published = pub.publish(job, stored);
     await until("the publisher to report the refusal", () => lines.some((l) => l.includes("FENCED")));
     await pub.stop(100);
     expect(await published).toBe(false);
     const names = contractNames("f3:");
-    expect(await redis.client.exists(names.jobStream("A"), names.latestJob("A"))).toBe(0);
+    expect(await redis.client.exists(names.jobStream("A"), names.latestJob("A"), jobArchiveKey("f3:", job.id))).toBe(0);
   });
 });
 

@@ -249,6 +249,8 @@ monitor: {port: ${monitorPort}}
     expect(miners.map((m) => m.closed)).toEqual([false, false]);
     await expectExactAccounting();
     expect(b.out.join("\n")).toContain(`took the leader lease at epoch ${now.epoch}`);
+    // Candidates on core 0's jobs that core 1 took over were rebuilt from the job archive, not lost.
+    expect(b.out.filter((l) => l.includes("LOST"))).toEqual([]);
   }, 180_000);
 
   test("SIGSTOP of the active core until a standby takes over, then SIGCONT: the woken core's writes are refused and it stands by", async () => {
@@ -301,5 +303,6 @@ monitor: {port: ${monitorPort}}
     // Whatever core 1 had in hand when it woke was refused or left pending for core 2 (core/leader/fence.test.ts
     // shows the refusals one by one): nothing is missing and nothing counted twice.
     await expectExactAccounting();
+    expect(cores.flatMap((x) => x.out.filter((l) => l.includes("LOST")))).toEqual([]);
   }, 180_000);
 });
