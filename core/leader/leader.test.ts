@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { defineScript } from "../accounting/scripts.ts";
+import { coreAclUser } from "../../shared/contract/acl.ts";
 import { contractNames } from "../../shared/contract/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
@@ -130,6 +131,37 @@ describe("lease", () => {
     expect(await a.renew(1)).toBe(false);
     expect(await b.holder()).toEqual({ id: "b", epoch: 2 });
     expect(await a.currentEpoch()).toBe(2);
+  });
+});
+
+describe("the core's Redis ACL user (shared/contract/acl.ts)", () => {
+  test("covers the leader keys and every command the lease, the fence and the takeover use", async () => {
+    const user = coreAclUser("core-acl-test", "pw-acl");
+    await redis.client.call("ACL", "SETUSER", user.name, ...user.rules);
+    const c = new Redis(redis.url, { username: user.name, password: "pw-acl", maxRetriesPerRequest: null });
+    conns.push(c);
+    const keys = leaderKeys("acl:");
+    const lease = new LeaderLease(c, keys, "core-a", 5000);
+    const got = await lease.acquire();
+    expect(got.kind).toBe("acquired");
+    const epoch = got.kind === "acquired" ? got.epoch : 0;
+    expect(await lease.renew(epoch)).toBe(true);
+    attachFence(c, { key: keys.epoch, epoch });
+    await c.xgroup("CREATE", "acl:s", "g", "0", "MKSTREAM");
+    await c.xadd("acl:s", "*", "m", "1");
+    expect(await c.call("XAUTOCLAIM", "acl:s", "g", "core-a", 0, "0-0")).toBeArray();
+    const run = defineScript(c, "ppAclTest", "return redis.call('SET', KEYS[1], ARGV[1])");
+    expect(await run(["acl:k"], ["v"])).toBe("OK");
+    expect(await fencedTx(c).call("SET", keys.status("core-a"), "{}", "PX", 1000).exec()).toEqual([[null, "OK"]]);
+    const found: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await c.scan(cursor, "MATCH", keys.statusPattern);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== "0");
+    expect(found).toEqual([keys.status("core-a")]);
+    await lease.release(epoch);
   });
 });
 
