@@ -6,7 +6,8 @@
  * acks, so share ingestion traffic on the core's main connection cannot delay a block. Consumer
  * group `blockGroup`, created from the stream's start, so candidates written while no core ran are
  * still submitted. At start the entries this consumer name left pending (a crash mid-submit) are
- * read first. Each candidate is handled as soon as it arrives, concurrently with others, and acked
+ * read first, and every 5 s entries other consumers left pending are claimed (XAUTOCLAIM): after
+ * 30 s idle, or at once when this core holds the leader lease (core/leader/). Each candidate is handled as soon as it arrives, concurrently with others, and acked
  * once handled, whatever the outcome: a malformed one is logged and acked, never retried forever.
  */
 import type Redis from "ioredis";
