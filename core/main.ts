@@ -43,6 +43,12 @@ const supervisor = new CoreSupervisor({
     log.error(`core could not start: ${e.message}`);
     process.exit(1);
   },
+  // A deposed core whose parts hang on an unreachable Redis: exit, and let systemd start a clean standby.
+  stopTimeoutMs: config.pool.term_timeout * 1000,
+  onStopTimeout() {
+    log.error("exiting: the deposed core could not stop cleanly (systemd restarts it as a standby)");
+    process.exit(1);
+  },
 });
 supervisor.start();
 stop = async () => {

@@ -98,9 +98,13 @@ export class BlockConsumer {
   /** Stops reading, then waits up to `timeoutMs` for submissions in flight (unfinished ones stay pending). */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
+    // A read queued while the connection was down never settles once disconnect() ends its
+    // reconnecting (ioredis): do not wait for it. Whatever it held stays pending for the leader.
+    const readerUp = this.reader.status === "ready";
     this.reader.disconnect();
-    if (this.loop) await this.loop;
-    await Promise.race([Promise.all(this.inFlight), Bun.sleep(timeoutMs)]);
+    const deadline = Bun.sleep(timeoutMs);
+    if (this.loop) await Promise.race([this.loop, readerUp ? deadline : Bun.sleep(200)]);
+    await Promise.race([Promise.all(this.inFlight), deadline]);
     this.writer.disconnect();
     this.state = "stopped";
   }

@@ -96,8 +96,11 @@ export class StreamConsumer {
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopping = true;
     this.backoff.wake();
+    // A read queued while the connection was down never settles once disconnect() ends its
+    // reconnecting (ioredis): do not wait for it then. Unfinished entries stay pending.
+    const readerUp = this.reader.status === "ready";
     this.reader.disconnect();
-    if (this.loop) await Promise.race([this.loop, Bun.sleep(timeoutMs)]);
+    if (this.loop) await Promise.race([this.loop, Bun.sleep(readerUp ? timeoutMs : Math.min(timeoutMs, 200))]);
     this.state = "stopped";
   }
 

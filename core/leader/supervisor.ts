@@ -60,6 +60,10 @@ export interface SupervisorOptions<T extends { stop(): Promise<void> }> {
   start(leadership: Leadership): Promise<T>;
   /** The core failed to start (a broken config, a port taken): the lease is released first. Default: stand by again. */
   readonly onStartFailed?: (e: Error) => void;
+  /** A stepping-down core gets this long to stop (default 15 s) before `onStopTimeout`. */
+  readonly stopTimeoutMs?: number;
+  /** The core did not stop in time (its writes are fenced, but parts may still run). Default: stand by anyway. */
+  readonly onStopTimeout?: () => void;
 }
 
 export class CoreSupervisor<T extends { stop(): Promise<void> }> {
@@ -174,7 +178,7 @@ export class CoreSupervisor<T extends { stop(): Promise<void> }> {
       const current = await withTimeout(this.lease.currentEpoch(), this.o.timing.renewMs);
       return current === epoch;
     } catch {
-      // Redis does not answer: the lease renewed within the TTL still stands (a block submitted twice is harmless).
+      // Redis does not answer in time: the lease renewed within the TTL still stands (a block submitted twice is harmless).
       return true;
     }
   }
@@ -190,8 +194,19 @@ export class CoreSupervisor<T extends { stop(): Promise<void> }> {
       await this.activation;
       const core = this.running;
       this.running = null;
+      const stopMs = this.o.stopTimeoutMs ?? 15_000;
       try {
-        await core?.stop();
+        const stopped = await withTimeout(core?.stop() ?? Promise.resolve(), stopMs).then(
+          () => true,
+          (e: Error) => {
+            if (!e.message.startsWith("no answer")) throw e;
+            return false;
+          },
+        );
+        if (!stopped) {
+          this.o.log.error(`core ${this.o.id}: the core did not stop within ${stopMs} ms; its writes are fenced`);
+          this.o.onStopTimeout?.();
+        }
       } catch (e) {
         this.o.log.error(`core stop failed: ${(e as Error).message}`);
       }
@@ -221,7 +236,7 @@ export class CoreSupervisor<T extends { stop(): Promise<void> }> {
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

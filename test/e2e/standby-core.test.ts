@@ -72,13 +72,15 @@ describe("active/standby cores: real core processes, an edge, bcoin regtest", ()
   let mining = false;
   /** The monitor's port in the config; core n listens on monitorPort + n (`-s n`). */
   let monitorPort = 0;
+  let proxy: Proxy;
+  let proxiedFile: string;
   let loops: Promise<void>[] = [];
 
   const allLines = () => [...lines, ...cores.flatMap((c) => c.out.map((l) => `[core ${c.n}] ${l}`))];
   const until = untilWith(() => notableLines(allLines(), 30), { ms: 60_000, everyMs: 50 });
 
-  function startCoreProcess(n: number): CoreProcess {
-    const proc = Bun.spawn([process.execPath, join(root, "core/main.ts"), "-c", file, "-s", String(n)], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  function startCoreProcess(n: number, configFile = file): CoreProcess {
+    const proc = Bun.spawn([process.execPath, join(root, "core/main.ts"), "-c", configFile, "-s", String(n)], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
     const out: string[] = [];
     for (const stream of [proc.stdout, proc.stderr]) {
       void (async () => {
@@ -189,6 +191,10 @@ monitor: {port: ${monitorPort}}
 `;
     file = join(dir, "pool.yml");
     writeFileSync(file, text);
+    // The same config with Redis behind a TCP proxy the test can cut (a partition).
+    proxy = await startProxy(Number(new URL(redis.url).port));
+    proxiedFile = join(dir, "pool-proxied.yml");
+    writeFileSync(proxiedFile, text.replace(redis.url, `redis://127.0.0.1:${proxy.port}/0`));
     const config = parseConfig(text, file, { addresses: addressChecker });
     edge = await startEdge(config, "e2e", log.child("edge"), { spoolDir: dir, listenPorts: { main: 0 }, hostname: "127.0.0.1", powWorkers: 1 });
   }, 60_000);
@@ -201,6 +207,7 @@ monitor: {port: ${monitorPort}}
       c.proc.kill("SIGKILL");
     }
     await Promise.all(cores.map((c) => c.proc.exited));
+    proxy?.stop();
     await edge?.stop().catch(() => {});
     await node?.stop();
     await redis?.stop();
@@ -305,4 +312,114 @@ monitor: {port: ${monitorPort}}
     await expectExactAccounting();
     expect(cores.flatMap((x) => x.out.filter((l) => l.includes("LOST")))).toEqual([]);
   }, 180_000);
+
+  test("the active core loses Redis (a partition): a standby takes over, the cut-off core steps down and, reconnected, writes nothing", async () => {
+    const [, b, c] = cores;
+    // Core 3 reaches Redis through the proxy; it becomes the leader once cores 1 and 2 stop cleanly.
+    const d = startCoreProcess(3, proxiedFile);
+    await until("core 3 to stand by", async () => (await statusOf(d))?.role === "standby");
+    b!.proc.kill("SIGTERM");
+    expect(await b!.proc.exited).toBe(0);
+    c!.proc.kill("SIGTERM");
+    expect(await c!.proc.exited).toBe(0);
+    await until("core 3 to take the lease", async () => (await leader())?.pid === d.proc.pid);
+    await until("core 3 to be active", async () => (await statusOf(d))?.role === "active");
+    const e = startCoreProcess(4);
+    await until("core 4 to stand by", async () => (await statusOf(e))?.role === "standby");
+    const count = blockShares.length;
+    await startMining();
+    await until("blocks under core 3", () => blockShares.length >= count + 2);
+
+    const cutAt = Date.now();
+    proxy.cut();
+    await until("core 4 to take the lease", async () => (await leader())?.pid === e.proc.pid);
+    await until("core 4 to be active", async () => (await statusOf(e))?.role === "active");
+    console.log(`takeover after a partition: core 4 active ${Date.now() - cutAt} ms`);
+    await until("core 3 to step down", () => d.out.some((l) => l.includes("stepping down")));
+    const seen = miners.map((m) => m.lastJob);
+    await until("a job from core 4 at every miner", () => miners.every((m, i) => m.lastJob !== seen[i]));
+    const after = blockShares.length;
+    await until("blocks under core 4", () => blockShares.length >= after + 2);
+
+    // The partition heals: core 3's queued writes reach Redis and are refused; it stands by.
+    proxy.restore();
+    await until("core 3 to stand by again", async () => (await statusOf(d))?.role === "standby");
+    await Bun.sleep(1000);
+    await stopMining();
+    expect((await leader())?.pid).toBe(e.proc.pid);
+    expect(miners.map((m) => m.closed)).toEqual([false, false]);
+    await expectExactAccounting();
+    expect(cores.flatMap((x) => x.out.filter((l) => l.includes("LOST")))).toEqual([]);
+  }, 180_000);
 });
+
+interface Proxy {
+  readonly port: number;
+  /** Drops every connection and refuses new ones. */
+  cut(): void;
+  restore(): void;
+  stop(): void;
+}
+
+/** A TCP proxy to 127.0.0.1:`target` (a test simulator of a network partition, nothing more). */
+async function startProxy(target: number): Promise<Proxy> {
+  type Pair = { upstream: import("bun").Socket<undefined> | null; pending: Uint8Array[] };
+  let open = true;
+  const clients = new Set<import("bun").Socket<Pair>>();
+  const server = Bun.listen<Pair>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(client) {
+        if (!open) {
+          client.end();
+          return;
+        }
+        clients.add(client);
+        client.data = { upstream: null, pending: [] };
+        void Bun.connect({
+          hostname: "127.0.0.1",
+          port: target,
+          socket: {
+            data: (_s, d) => void client.write(d),
+            close: () => void client.end(),
+            error: () => void client.end(),
+          },
+        }).then(
+          (up) => {
+            client.data.upstream = up;
+            for (const p of client.data.pending.splice(0)) up.write(p);
+          },
+          () => client.end(),
+        );
+      },
+      data(client, d) {
+        if (client.data.upstream) client.data.upstream.write(d);
+        else client.data.pending.push(new Uint8Array(d));
+      },
+      close(client) {
+        clients.delete(client);
+        client.data?.upstream?.end();
+      },
+    },
+  });
+  const cut = () => {
+    open = false;
+    for (const c of clients) {
+      c.data.upstream?.terminate();
+      c.terminate();
+    }
+    clients.clear();
+  };
+  return {
+    port: server.port,
+    cut,
+    restore() {
+      open = true;
+    },
+    stop() {
+      cut();
+      server.stop(true);
+    },
+  };
+}
