@@ -52,7 +52,7 @@ export function createAgentHandler(o: AgentHandlerOptions): (entries: RawEntry[]
     }
     if (ids.length === 0) return;
     const tx = fencedTx(o.redis);
-    for (const [command, ...args] of commands) tx.call(command!, ...args);
+    for (const [command, ...args] of commands) tx.call(command, ...args);
     tx.call("XACK", o.target.stream, o.target.group, ...ids);
     const results = await tx.exec();
     const ack = results?.[results.length - 1];
