@@ -1,20 +1,25 @@
 /**
- * Active/standby cores (issue 16 §1) with real processes: two or three `bun run core` children on
- * one config (each with its own `-s`, so their monitors do not share a port), an edge in this
+ * Active/standby cores (issue 16 §1) with real processes: `bun run core` children on
+ * one config (up to five over the run, each with its own `-s`, so their monitors do not share a port), an edge in this
  * process, a private Redis and a bcoin regtest node, and two miners submitting shares throughout.
  *
  * 1. SIGKILL the active core under load: a standby takes the lease, the miners keep their
  *    connections, blocks found on the new core's jobs reach bcoin and are recorded, and every
  *    accepted share is credited exactly once (what was pending with the dead core is claimed).
- * 2. SIGSTOP the active core until a standby has taken over, then SIGCONT: the woken core's writes
- *    are refused (it logs FENCED, publishes no job, credits nothing twice), and it stands by again.
+ * 2. SIGSTOP the active core until a standby has taken over, then SIGCONT: whatever the woken core
+ *    tries is refused (no job of it is published, nothing credited twice), and it stands by again.
+ * 3. Cut the active core off from Redis (a TCP proxy, the only simulator here): a standby takes
+ *    over, the cut-off core steps down, and after the partition heals it stands by.
+ * In all three, no block candidate is LOST: the new leader rebuilds its predecessor's jobs from Redis.
  *
  * Shares: difficulty 1e-10 (target above 2^256, so any hash is a share) mined to miss bcoin's
  * regtest target (2^255) — not blocks — except every BLOCK_EVERY-th share, mined as a block.
- * Takeover times are printed, not asserted (2 shared, noisy cores).
+ *
+ * Takeover times are printed, not asserted (2 shared, noisy cores). E2E_LOG=1 prints every log
+ * line; E2E_CORE_LOGS=/tmp/x writes core n's output to /tmp/x-n.log.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEdge, type RunningEdge } from "../../edge/app.ts";
@@ -91,7 +96,7 @@ describe("active/standby cores: real core processes, an edge, bcoin regtest", ()
           const parts = rest.split("\n");
           rest = parts.pop() ?? "";
           out.push(...parts);
-          if (process.env.E2E_CORE_LOGS) require("node:fs").appendFileSync(`${process.env.E2E_CORE_LOGS}-${n}.log`, parts.map((p) => `${p}\n`).join(""));
+          if (process.env.E2E_CORE_LOGS) appendFileSync(`${process.env.E2E_CORE_LOGS}-${n}.log`, parts.map((p) => `${p}\n`).join(""));
           if (process.env.E2E_LOG) for (const p of parts) process.stderr.write(`[core ${n}] ${p}\n`);
         }
       })();
