@@ -205,4 +205,26 @@ describe("supervisor", () => {
     expect(await status("a")).toBeNull();
     await b.stop();
   });
+
+  test("a lease already in its name (an acquire that timed out but ran) is adopted, not waited out", async () => {
+    const { log } = captureLog();
+    const lease = new LeaderLease(redis.client, leaderKeys("s2:"), "late", 60_000);
+    const got = await lease.acquire();
+    const epochs: number[] = [];
+    const sup = new CoreSupervisor({
+      redis: redis.client,
+      prefix: "s2:",
+      id: "late",
+      timing: { ttlMs: 60_000, renewMs: 100 },
+      log,
+      async start(l: Leadership) {
+        epochs.push(l.fence.epoch);
+        return { stop: async () => {} };
+      },
+    });
+    sup.start();
+    await until("the supervisor to lead", () => sup.state.role === "active");
+    expect(epochs).toEqual([got.epoch]);
+    await sup.stop();
+  });
 });

@@ -134,6 +134,8 @@ export class CoreSupervisor<T extends { stop(): Promise<void> }> {
     if (this.role === "standby" && this.transition === null) {
       const r = await withTimeout(this.lease.acquire(), renewMs);
       if (r.kind === "acquired") this.activate(r.epoch);
+      // Ours already: an earlier acquire that timed out here was executed by Redis after all.
+      else if (r.holder === this.o.id) this.activate(r.epoch);
       else if (r.holder !== this.lastHolder) {
         this.lastHolder = r.holder;
         this.o.log.info(`core ${r.holder} is the leader (epoch ${r.epoch}); standing by`);
