@@ -24,7 +24,7 @@ export function buildMetrics(view: View): string {
   const cores = view.redisView.cores;
   if (cores) {
     w.gauge("powerpool_core_leader_epoch", "Epoch of the leader lease (grows by one at every takeover); absent while no core holds it.", cores.leader ? [s({ core: cores.leader.id }, cores.leader.epoch)] : []);
-    w.gauge("powerpool_core_up", "Cores with a live status key, by role (active, starting, standby, stopping).", cores.cores.map((c) => s({ core: c.id, host: c.host, role: c.role }, 1)));
+    w.gauge("powerpool_core_up", "Cores with a live status key, by role (active, starting, standby, stopping; lost: claims to lead without the lease, i.e. dead or deposed).", cores.cores.map((c) => s({ core: c.id, host: c.host, role: c.role }, 1)));
     w.gauge("powerpool_core_standbys", "Cores standing by to take over.", [s({}, cores.cores.filter((c) => c.role === "standby").length)]);
   }
   w.gauge("powerpool_edge_up", "Edges with a live heartbeat (their status key has not expired).", edges.map((e) => s({ edge: e.edge, public_host: e.publicHost ?? "" }, 1)));

@@ -87,17 +87,20 @@ export class RedisViewReader implements RedisViewSource {
   private async readCores(): Promise<CoresView> {
     const keys = leaderKeys(this.o.prefix);
     const raw = await this.o.redis.get(keys.lease);
-    const cores: CoreStatusRecord[] = [];
+    const leader = raw === null ? null : parseLease(raw);
+    const cores: CoresView["cores"][number][] = [];
     for (const key of await scanKeys(this.o.redis, keys.statusPattern)) {
       const v = await this.o.redis.get(key);
       if (v === null) continue;
       try {
-        cores.push(JSON.parse(v) as CoreStatusRecord);
+        const rec = JSON.parse(v) as CoreStatusRecord;
+        const claimsLead = rec.role === "active" || rec.role === "starting";
+        cores.push(claimsLead && leader?.id !== rec.id ? { ...rec, role: "lost" } : rec);
       } catch {
         this.o.log.debug(`monitor: skipped a core status that is not JSON: ${key}`);
       }
     }
-    return { leader: raw === null ? null : parseLease(raw), cores };
+    return { leader, cores };
   }
 }
 

@@ -58,8 +58,12 @@ export interface RedisView {
 export interface CoresView {
   /** The lease holder and its epoch, or null when no core holds the lease (a takeover under way). */
   readonly leader: { readonly id: string; readonly epoch: number } | null;
-  /** Every core with a live status key: the active one and the standbys. */
-  readonly cores: readonly CoreStatusRecord[];
+  /**
+   * Every core with a live status key: the active one and the standbys. A core whose key says it
+   * leads but which does not hold the lease shows as `lost` (it died, or was deposed and has not
+   * noticed yet); its key expires 3 lease TTLs after its last write.
+   */
+  readonly cores: readonly (Omit<CoreStatusRecord, "role"> & { readonly role: CoreStatusRecord["role"] | "lost" })[];
 }
 
 export interface RedisViewSource {

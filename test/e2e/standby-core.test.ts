@@ -244,6 +244,11 @@ monitor: {port: ${monitorPort}}
     const activeAt = Date.now();
     const now = (await leader())!;
     expect(now.epoch).toBeGreaterThan(first.epoch);
+    // The new leader's monitor: it leads at the new epoch; the killed core's key (not yet expired) shows it lost.
+    const view = (await (await fetch(`http://127.0.0.1:${monitorPort + 1}/cores/`)).json()) as { leader: { id: string; epoch: number }; cores: { id: string; role: string }[] };
+    expect(view.leader).toMatchObject({ epoch: now.epoch, id: expect.stringMatching(new RegExp(`:${b.proc.pid}$`)) });
+    expect(view.cores.find((x) => x.id.endsWith(`:${b.proc.pid}`))?.role).toBe("active");
+    expect(view.cores.find((x) => x.id.endsWith(`:${a.proc.pid}`))?.role).toBe("lost");
     // The first job of the new core reaches the miners.
     const seen = miners.map((m) => m.lastJob);
     await until("a job from core 1 at every miner", () => miners.every((m, i) => m.lastJob !== seen[i]));
