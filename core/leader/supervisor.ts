@@ -150,6 +150,11 @@ export class CoreSupervisor<T extends { stop(): Promise<void> }> {
   }
 
   private activate(epoch: number): void {
+    if (this.stopped) {
+      // stop() came while this acquire was in flight: hand the lease straight back.
+      void withTimeout(this.lease.release(epoch), 1000).catch(() => undefined);
+      return;
+    }
     this.epoch = epoch;
     this.lastRenewOk = Date.now();
     this.setRole("starting");
