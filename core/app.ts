@@ -9,6 +9,7 @@
  * jobs). Stop runs in reverse.
  */
 import { hostname } from "node:os";
+import { Cluster } from "ioredis";
 import type { Config } from "../shared/config/load.ts";
 import { bitsToDifficulty } from "../shared/bitcoin/index.ts";
 import { JobType, type ShareRecordV1 } from "../shared/contract/index.ts";
@@ -21,7 +22,10 @@ import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
 import { DEFAULT_INGEST_TUNING, startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
-import { createJobManager, JobIdAllocator, JobPublisher, type JobManager } from "./jobs/index.ts";
+import { createJobManager, JobIdAllocator, JobPublisher, type JobManager, type StoredJob } from "./jobs/index.ts";
+import { decodeStoredJob, jobArchiveKey } from "./jobs/job-archive.ts";
+import { attachFence } from "./leader/fence.ts";
+import type { Leadership } from "./leader/supervisor.ts";
 import { MonitorTracker, startMonitor, type MonitorOptions, type RunningMonitor } from "./monitor/index.ts";
 import { startConfiguredNotifyListener, type NotifyListener } from "./notify/index.ts";
 import { describeCore } from "./plan.ts";
@@ -64,6 +68,14 @@ export interface CoreOptions {
   readonly monitor?: Omit<MonitorOptions, "tracker">;
   /** Celery reporter timing (tests shorten the minute and the back-off). */
   readonly celery?: Partial<CeleryTuning>;
+  /**
+   * Active/standby cores (core/leader/): the lease this core was started under. Every write is then
+   * fenced by its epoch, pending stream entries of other consumers are claimed at once (the old
+   * leader's), and block submission checks leadership first. Without it the core runs alone as before.
+   */
+  readonly leadership?: Leadership;
+  /** Coinserver pools already running (a standby kept them warm); the caller owns and stops them. */
+  readonly pools?: ReadonlyMap<string, CoinserverPool>;
 }
 
 /** Refuses to start when a configured algorithm's hash library disagrees with the known vectors. */
@@ -82,6 +94,9 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
 
   const consumer = opts.consumer ?? `${hostname()}:${config.procname}`;
   const redis = connectRedis(config.redis, { name: `core:${config.procname}` });
+  // Before anything defines a script or writes: the fence travels with the connection (core/leader/fence.ts).
+  if (opts.leadership && !(redis instanceof Cluster)) attachFence(redis, opts.leadership.fence);
+  const takeover = opts.leadership !== undefined;
   // Without an error listener ioredis prints a stack trace for every failed reconnect attempt;
   // one line when the connection goes and one when it is back (commands wait meanwhile).
   let redisDown = false;
@@ -93,14 +108,15 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     if (redisDown) log.notice("redis connection back");
     redisDown = false;
   });
-  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer });
+  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover });
   // Celery reporters read the share stream themselves: they report what the accounting's per-record check passes.
   const check = createRecordCheck(config);
   const checkRecord = (r: ShareRecordV1) => check(r, Date.now(), DEFAULT_INGEST_TUNING.seenTtlSeconds * 1000);
   const reporters = await startReporters(config, { redis, consumer, log: log.child("reporters"), checkRecord, ...(opts.celery ? { celery: opts.celery } : {}) });
   // Every found block (main and aux): the accounting records it, then the reporters of its ports get it.
   const blockAccounting = { recordBlock: withReporters(accounting.recordBlock, reporters), stats: accounting.stats, waitForShare: accounting.waitForShare };
-  const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish") });
+  // With standbys, each job's rebuild data goes to Redis with it, so the next leader can still submit blocks found on it.
+  const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish"), ...(takeover ? { archiveTtlMs: JOB_ARCHIVE_TTL_MS } : {}) });
   const ids = new JobIdAllocator();
   const listeners = new Set<(r: BlockResult) => void>();
   const tracker = config.monitor.enabled ? new MonitorTracker() : null;
@@ -118,7 +134,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   aux.start();
   for (const coin of Object.values(config.coins)) {
     const clog = log.child(coin.key);
-    const pool = createCoinserverPool(coin, clog.child("coinserver"));
+    const pool = opts.pools?.get(coin.key) ?? createCoinserverPool(coin, clog.child("coinserver"));
     pool.start();
     const jobs = createJobManager(config, coin.key, { pool, publisher, log: clog.child("jobs"), ids, aux: aux.provider(coin.key) });
     jobs.subscribe((ev) =>
@@ -136,7 +152,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     );
     tracker?.watchJobs(coin.key, jobs);
     await jobs.start();
-    const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks") });
+    const submitter = new BlockSubmitter({ jobs, pool, log: clog.child("blocks"), ...(takeover ? { archive: (id: string) => loadArchivedJob(redis, config.redis.prefix, id) } : {}) });
     submitter.subscribe((r) => {
       void recordFoundBlock(blockAccounting, mainBlockRecord(r), { share: { edge: r.edge, session: r.session, seq: r.shareSeq }, submitMs: r.shareToSubmitMs }, clog);
       for (const l of listeners) l(r);
@@ -152,7 +168,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   for (const s of switchers.values()) await s.start();
 
   // Candidates name the coin they were mined for (a switching port's jobmanager is the switcher).
-  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (coin) => coins.get(coin)?.submitter, onAux: aux.onAux, log: log.child("blocks") });
+  const leader = opts.leadership;
+  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (coin) => coins.get(coin)?.submitter, onAux: aux.onAux, log: log.child("blocks"), takeover, ...(leader ? { isLeader: () => leader.isLeader() } : {}) });
   blocks.start();
   const notify = await startConfiguredNotifyListener(config, Object.fromEntries([...coins].map(([k, c]) => [k, c.watcher])), aux.notifyTargets, log.child("notify"));
 
@@ -168,7 +185,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     for (const c of coins.values()) {
       c.watcher.stop();
       c.jobs.stop();
-      c.pool.stop();
+      if (!opts.pools?.has(c.key)) c.pool.stop();
     }
     aux.stop();
     await publisher.stop();
@@ -206,6 +223,14 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
       await stopParts();
     },
   };
+}
+
+/** How long a job's rebuild data stays in Redis: far longer than any candidate takes to reach a core. */
+const JOB_ARCHIVE_TTL_MS = 15 * 60_000;
+
+async function loadArchivedJob(redis: RedisClient, prefix: string, jobId: string): Promise<StoredJob | undefined> {
+  const raw = await redis.get(jobArchiveKey(prefix, jobId));
+  return raw === null ? undefined : decodeStoredJob(raw);
 }
 
 /** A main-chain block result as the accounting records it. */

@@ -17,6 +17,7 @@
 import type Redis from "ioredis";
 import { currentBlockKey, rejectedBlockKey, unprocBlockKey } from "./keys.ts";
 import { pyFloatRepr, pyNumber, pyStr } from "./py-format.ts";
+import { fencedTx } from "../leader/fence.ts";
 import { defineScript } from "./scripts.ts";
 
 export interface BlockRecord {
@@ -90,7 +91,8 @@ export function createBlockRecorder(redis: Redis): BlockRecorder {
     try {
       if (!block.accepted) {
         const key = rejectedBlockKey(block.hash);
-        await redis.hset(key, ...fields, "reject_reason", block.rejectReason ?? "None", "time", now);
+        const [err] = (await fencedTx(redis).call("HSET", key, ...fields, "reject_reason", block.rejectReason ?? "None", "time", now).exec())?.[0] ?? [null];
+        if (err) throw err;
         return { kind: "rejected-recorded", key };
       }
       const key = unprocBlockKey(block.hash);

@@ -10,7 +10,7 @@
  */
 import type { BlockCandidateV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { JobCause, JobStore } from "../jobs/index.ts";
+import type { JobCause, JobStore, StoredJob } from "../jobs/index.ts";
 import { chainPosition, decide, type ConfirmSource } from "./confirm.ts";
 import { rebuildBlock } from "./rebuild.ts";
 import { DEFAULT_SUBMIT_POLICY, submitEverywhere, type SubmitPolicy, type SubmitPool } from "./submit.ts";
@@ -29,6 +29,8 @@ export interface BlockSubmitterOptions {
   readonly pool: SubmitPool & ConfirmSource;
   readonly log: Logger;
   readonly policy?: Partial<SubmitPolicy>;
+  /** A job this core does not hold, from Redis (core/jobs/job-archive.ts): a block on a previous leader's job. */
+  readonly archive?: (jobId: string) => Promise<StoredJob | undefined>;
 }
 
 const RECENT_HASHES = 256;
@@ -57,17 +59,26 @@ export class BlockSubmitter {
   /** Never throws for coinserver trouble; resolves null when there was nothing to submit. */
   async submit(c: BlockCandidateV1, candidateId: string): Promise<BlockResult | null> {
     const log = this.o.log;
-    const stored = this.o.jobs.store.get(c.jobId);
     const who = { hash: c.blockHash, worker: `${c.address}.${c.worker}`, edge: c.edge, candidate: candidateId };
-    if (!stored) {
-      log.error(`${c.currency} BLOCK ${c.blockHash} LOST: job ${c.jobId} is no longer held (held heights: ${this.o.jobs.store.heights().join(", ") || "none"})`, who);
-      return null;
-    }
     if (this.recent.has(c.blockHash)) {
       log.info(`${c.currency} block ${c.blockHash} already submitted; ignoring the repeat`, who);
       return null;
     }
+    // Remembered before any wait, so the same block arriving meanwhile is not submitted twice.
     this.remember(c.blockHash);
+    let stored = this.o.jobs.store.get(c.jobId);
+    if (!stored && this.o.archive) {
+      stored = await this.o.archive(c.jobId).catch((e: unknown) => {
+        log.warn(`${c.currency} block ${c.blockHash}: could not read job ${c.jobId} from the job archive: ${(e as Error).message}`, who);
+        return undefined;
+      });
+      if (stored) log.notice(`${c.currency} block ${c.blockHash}: job ${c.jobId} is not held here; rebuilt from the job archive (a previous leader's job)`, who);
+    }
+    if (!stored) {
+      this.recent.delete(c.blockHash);
+      log.error(`${c.currency} BLOCK ${c.blockHash} LOST: job ${c.jobId} is no longer held (held heights: ${this.o.jobs.store.heights().join(", ") || "none"})`, who);
+      return null;
+    }
     const height = stored.job.height;
     const block = rebuildBlock(c, stored);
     for (const p of block.problems) log.error(`${c.currency} BLOCK ${c.blockHash}:${height} does not match job ${c.jobId}: ${p}; submitting anyway, the node decides`, who);

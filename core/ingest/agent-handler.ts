@@ -8,6 +8,7 @@ import { agentRecordCodec, ContractError } from "../../shared/contract/index.ts"
 import type { Logger } from "../../shared/log.ts";
 import { planAgentWrites, type AgentCheck, type RedisCommand } from "../accounting/index.ts";
 import type { SecondCounter } from "../stats/index.ts";
+import { fencedTx } from "../leader/fence.ts";
 import { deadLetter, type DeadLetterTarget } from "./dead-letter.ts";
 import type { RawEntry } from "./stream-reply.ts";
 
@@ -50,9 +51,9 @@ export function createAgentHandler(o: AgentHandlerOptions): (entries: RawEntry[]
       o.counters?.deadLettered.incr(1);
     }
     if (ids.length === 0) return;
-    const tx = o.redis.multi();
+    const tx = fencedTx(o.redis);
     for (const [command, ...args] of commands) tx.call(command, ...args);
-    tx.xack(o.target.stream, o.target.group, ...ids);
+    tx.call("XACK", o.target.stream, o.target.group, ...ids);
     const results = await tx.exec();
     const ack = results?.[results.length - 1];
     if (!results || !ack || ack[0]) throw new Error(`agent writes: expected the MULTI to commit, got ${ack?.[0]?.message ?? "an aborted transaction"}`);

@@ -11,6 +11,7 @@
 import type Redis from "ioredis";
 import type { Logger } from "../../shared/log.ts";
 import { callBuffer } from "../../shared/redis.ts";
+import { isFenced } from "../leader/fence.ts";
 import { Backoff } from "./backoff.ts";
 import { parseAutoClaim, parseReadGroup, type RawEntry } from "./stream-reply.ts";
 
@@ -35,6 +36,13 @@ export interface ConsumerOptions {
   readonly handler: EntryHandler;
   readonly log: Logger;
   readonly tuning?: Partial<ConsumerTuning>;
+  /**
+   * The core holds the leader lease (core/leader/): every sweep claims what other consumers left
+   * pending whatever its idle time — the old leader's unfinished batch, and entries Redis handed a
+   * deposed core while it was paused — so they are applied now, not after `claimIdleMs`. Safe
+   * because the only other consumers are deposed cores, whose writes are fenced.
+   */
+  readonly takeover?: boolean;
 }
 
 export interface ConsumerStatus {
@@ -58,12 +66,14 @@ export class StreamConsumer {
   /** Where the read of our own pending entries continues; null once it is done. */
   private historyFrom: string | null = "0";
   private nextClaimAt = 0;
+  private readonly takeover: boolean;
   private state: ConsumerStatus["state"] = "starting";
   private entries = 0;
   private lastEntryAt: number | null = null;
 
   constructor(private readonly opts: ConsumerOptions) {
     this.tuning = { ...DEFAULT_CONSUMER_TUNING, ...opts.tuning };
+    this.takeover = opts.takeover ?? false;
     this.reader = opts.redis.duplicate({ connectionName: `${opts.consumer}:reader` });
     this.backoff = new Backoff(opts.log, `${opts.stream} consumer ${opts.consumer}`);
     // Without a listener ioredis prints every reconnect error; log the change of state once instead.
@@ -86,8 +96,11 @@ export class StreamConsumer {
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopping = true;
     this.backoff.wake();
+    // A read queued while the connection was down never settles once disconnect() ends its
+    // reconnecting (ioredis): do not wait for it then. Unfinished entries stay pending.
+    const readerUp = this.reader.status === "ready";
     this.reader.disconnect();
-    if (this.loop) await Promise.race([this.loop, Bun.sleep(timeoutMs)]);
+    if (this.loop) await Promise.race([this.loop, Bun.sleep(readerUp ? timeoutMs : Math.min(timeoutMs, 200))]);
     this.state = "stopped";
   }
 
@@ -104,6 +117,11 @@ export class StreamConsumer {
         this.state = "running";
       } catch (e) {
         if (this.stopping) break;
+        if (isFenced(e)) {
+          // Deposed (core/leader/): no write of this core can succeed again; the leader claims what we held.
+          this.opts.log.warn(`this core is no longer the leader: ${this.opts.stream} reads stop; the leader claims what was pending here`);
+          break;
+        }
         // Whatever we held is still pending under our name: read it again first.
         this.historyFrom = "0";
         if (e instanceof Error && e.message.startsWith("NOGROUP")) this.groupReady = false;
@@ -143,10 +161,11 @@ export class StreamConsumer {
   private async claim(): Promise<void> {
     const { stream, group, consumer } = this.opts;
     let cursor = "0-0";
+    const idle = this.takeover ? 0 : this.tuning.claimIdleMs;
     do {
-      const reply = await callBuffer(this.opts.redis, "XAUTOCLAIM", stream, group, consumer, this.tuning.claimIdleMs, cursor, "COUNT", this.tuning.count);
+      const reply = await callBuffer(this.opts.redis, "XAUTOCLAIM", stream, group, consumer, idle, cursor, "COUNT", this.tuning.count);
       const { next, entries } = parseAutoClaim(reply);
-      if (entries.length > 0) this.opts.log.info(`took over ${entries.length} entries idle for over ${this.tuning.claimIdleMs} ms (a consumer stopped mid-batch)`);
+      if (entries.length > 0) this.opts.log.info(this.takeover ? `took over ${entries.length} entries a previous leader left pending` : `took over ${entries.length} entries idle for over ${idle} ms (a consumer stopped mid-batch)`);
       await this.handle(entries);
       cursor = next;
     } while (cursor !== "0-0" && !this.stopping);

@@ -5,6 +5,7 @@
  */
 import type Redis from "ioredis";
 import { MESSAGE_FIELD } from "../../shared/contract/index.ts";
+import { fencedTx } from "../leader/fence.ts";
 import type { RawEntry } from "./stream-reply.ts";
 
 /** Dead letters kept (approximately); older ones are trimmed. */
@@ -18,12 +19,12 @@ export interface DeadLetterTarget {
 }
 
 export async function deadLetter(redis: Redis, t: DeadLetterTarget, entry: RawEntry, reason: string): Promise<void> {
-  const tx = redis.multi();
+  const tx = fencedTx(redis);
   if (!entry.deleted) {
     const message = Buffer.from(entry.message ?? new Uint8Array());
-    tx.xadd(t.deadLetter, "MAXLEN", "~", DEAD_LETTER_MAXLEN, "*", MESSAGE_FIELD, message, "source", t.stream, "id", entry.id, "reason", reason, "consumer", t.consumer, "time", String(Date.now()));
+    tx.call("XADD", t.deadLetter, "MAXLEN", "~", DEAD_LETTER_MAXLEN, "*", MESSAGE_FIELD, message, "source", t.stream, "id", entry.id, "reason", reason, "consumer", t.consumer, "time", String(Date.now()));
   }
-  tx.xack(t.stream, t.group, entry.id);
+  tx.call("XACK", t.stream, t.group, entry.id);
   const results = await tx.exec();
   const failed = results?.find(([err]) => err);
   if (!results || failed) throw new Error(`deadLetter ${entry.id}: expected the MULTI to succeed, got ${failed?.[0]?.message ?? "an aborted transaction"}`);
@@ -38,5 +39,7 @@ export async function deadLetter(redis: Redis, t: DeadLetterTarget, entry: RawEn
  */
 export async function deadLetterRecords(redis: Redis, t: DeadLetterTarget, entry: RawEntry, seqs: readonly number[], reasons: readonly string[]): Promise<void> {
   const message = Buffer.from(entry.message ?? new Uint8Array());
-  await redis.xadd(t.deadLetter, "MAXLEN", "~", DEAD_LETTER_MAXLEN, "*", MESSAGE_FIELD, message, "source", t.stream, "id", entry.id, "reason", reasons.join("\n"), "consumer", t.consumer, "time", String(Date.now()), "refused", seqs.join(","));
+  const results = await fencedTx(redis).call("XADD", t.deadLetter, "MAXLEN", "~", DEAD_LETTER_MAXLEN, "*", MESSAGE_FIELD, message, "source", t.stream, "id", entry.id, "reason", reasons.join("\n"), "consumer", t.consumer, "time", String(Date.now()), "refused", seqs.join(",")).exec();
+  const failed = results?.find(([err]) => err);
+  if (!results || failed) throw failed?.[0] ?? new Error(`deadLetterRecords ${entry.id}: expected the write to succeed, got an aborted transaction`);
 }

@@ -44,6 +44,8 @@ export interface IngestOptions {
   /** Consumer name in both groups; default `<hostname>:<pid>`. A stable name re-reads its own pending entries at once after a restart. */
   readonly consumer?: string;
   readonly tuning?: Partial<IngestTuning>;
+  /** Claim every entry other consumers left pending at once (a core that just took over: core/leader/). */
+  readonly takeover?: boolean;
 }
 
 export interface IngestStatus {
@@ -74,6 +76,7 @@ export function startIngest(o: IngestOptions): Ingest {
     consumer,
     log: log.child("shares"),
     tuning,
+    takeover: o.takeover ?? false,
     handler: createShareHandler({ redis: o.redis, accounting: o.accounting, seenKey: names.seenSet, target: shareTarget, log: log.child("shares"), stats: o.stats?.shares, counters: shareCounters, seenTtlSeconds: tuning.seenTtlSeconds, maxRecordsPerApply: tuning.maxRecordsPerApply }),
   });
   const agent = new StreamConsumer({
@@ -83,6 +86,7 @@ export function startIngest(o: IngestOptions): Ingest {
     consumer,
     log: log.child("agent"),
     tuning,
+    takeover: o.takeover ?? false,
     handler: createAgentHandler({ redis: o.redis, target: agentTarget, log: log.child("agent"), counters: agentCounters, check: o.accounting.checkAgent }),
   });
   shares.start();
@@ -139,6 +143,8 @@ export interface CoreAccountingSettings extends AccountingSettings, Omit<CoreSta
 export interface StartAccountingOptions {
   readonly consumer?: string;
   readonly tuning?: Partial<IngestTuning>;
+  /** See IngestOptions.takeover. */
+  readonly takeover?: boolean;
   /** Bounds of `waitForShare` (default 30 s, polled every 50 ms). */
   readonly shareWait?: Omit<ShareWaitOptions, "signal">;
 }

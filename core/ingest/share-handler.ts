@@ -27,7 +27,7 @@ export interface ShareHandlerOptions {
 }
 
 /** Redis answers that mean "try again later", not "this entry is bad". */
-const TRANSIENT = /^(BUSY|LOADING|READONLY|OOM|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOGROUP)/;
+const TRANSIENT = /^(FENCED|BUSY|LOADING|READONLY|OOM|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOGROUP)/;
 /** Attempts at one unit before giving up for now (each sees more records as already applied). */
 const MAX_REPLANS = 8;
 

@@ -232,7 +232,7 @@ export class JobManager implements TipListener {
     if (type === JobType.refresh) this.o.log.debug(line, fields);
     else this.o.log.info(line, fields);
     const publishStart = Date.now();
-    void this.o.publisher.publish(stored.job).then((published) => {
+    void this.o.publisher.publish(stored.job, stored).then((published) => {
       const now = Date.now();
       const ev: JobEvent = { job: stored.job, stored, cause, newBlock, published, timing: { fetchMs, buildMs, publishMs: now - publishStart, generateMs: now - started } };
       for (const l of this.listeners) {

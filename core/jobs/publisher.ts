@@ -15,6 +15,9 @@ import { Cluster } from "ioredis";
 import { contractNames, jobCodec, MESSAGE_FIELD, type ContractNames, type JobV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
+import { fencedTx } from "../leader/fence.ts";
+import type { StoredJob } from "./build-job.ts";
+import { encodeStoredJob, jobArchiveKey } from "./job-archive.ts";
 
 export const DEFAULT_JOB_STREAM_MAXLEN = 2000;
 const MAX_QUEUED = 64;
@@ -29,10 +32,14 @@ export interface JobPublisherOptions {
   readonly retryMs?: number;
   /** A write unanswered this long counts as failing (ioredis queues commands while it reconnects); default 5000 ms. */
   readonly slowMs?: number;
+  /** Keep each job's rebuild data in Redis this long (job-archive.ts: a core taking over submits blocks on its predecessor's jobs); off when absent. */
+  readonly archiveTtlMs?: number;
 }
 
 interface Pending {
   readonly job: JobV1;
+  /** The job as the core holds it, archived with the publication when `archiveTtlMs` is set. */
+  readonly stored: StoredJob | undefined;
   readonly done: (published: boolean) => void;
 }
 
@@ -48,10 +55,10 @@ export class JobPublisher {
   }
 
   /** Queues a job; resolves true once it is in Redis, false if it was superseded during an outage or stop() came first. */
-  publish(job: JobV1): Promise<boolean> {
+  publish(job: JobV1, stored?: StoredJob): Promise<boolean> {
     if (this.stopped) return Promise.resolve(false);
     return new Promise((done) => {
-      this.queue.push({ job, done });
+      this.queue.push({ job, stored, done });
       this.collapse();
       // `draining` is cleared inside drain() in the same tick its loop sees the queue empty, so a job
       // queued by a caller resumed from the last done() always finds either the loop or no loop.
@@ -89,7 +96,7 @@ export class JobPublisher {
       const slowMs = this.o.slowMs ?? SLOW_MS;
       const slow = setTimeout(() => this.fail(`no answer from Redis for ${slowMs} ms`), slowMs);
       try {
-        await this.write(head.job);
+        await this.write(head.job, head.stored);
         clearTimeout(slow);
         if (this.failing !== null) this.o.log.info(`job publishing works again`, { queued: this.queue.length - 1 });
         this.failing = null;
@@ -109,17 +116,22 @@ export class JobPublisher {
     this.failing = reason;
   }
 
-  private async write(job: JobV1): Promise<void> {
+  private async write(job: JobV1, stored: StoredJob | undefined): Promise<void> {
     const stream = this.names.jobStream(job.jobmanager);
     const key = this.names.latestJob(job.jobmanager);
     const encoded = jobCodec.encode(job);
     const maxLen = this.o.maxLen ?? DEFAULT_JOB_STREAM_MAXLEN;
+    const archive = stored && this.o.archiveTtlMs ? ([jobArchiveKey(this.o.prefix, job.id), encodeStoredJob(stored)] as const) : null;
     if (this.o.redis instanceof Cluster) {
+      if (archive) await this.o.redis.set(archive[0], archive[1], "PX", this.o.archiveTtlMs!);
       await this.o.redis.xadd(stream, "MAXLEN", "~", maxLen, "*", MESSAGE_FIELD, encoded);
       await this.o.redis.set(key, encoded);
       return;
     }
-    const replies = await this.o.redis.multi().xadd(stream, "MAXLEN", "~", maxLen, "*", MESSAGE_FIELD, encoded).set(key, encoded).exec();
+    // fencedTx: a MULTI, or under a leader fence one script that refuses a deposed core's job.
+    const tx = fencedTx(this.o.redis);
+    if (archive) tx.call("SET", archive[0], archive[1], "PX", this.o.archiveTtlMs!);
+    const replies = await tx.call("XADD", stream, "MAXLEN", "~", maxLen, "*", MESSAGE_FIELD, encoded).call("SET", key, encoded).exec();
     if (replies === null) throw new Error(`MULTI for ${stream}: expected replies, got an aborted transaction`);
     for (const [err] of replies) if (err) throw err;
   }

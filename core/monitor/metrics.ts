@@ -22,6 +22,12 @@ export function buildMetrics(view: View): string {
   w.gauge("powerpool_monitor_redis_ok", "1 when the monitor's last read of the edge heartbeats from Redis worked.", [s({}, view.redisView.error === null ? 1 : 0)]);
   w.gauge("powerpool_monitor_undecodable_heartbeats", "Edge heartbeats in Redis the monitor could not decode.", [s({}, view.redisView.undecodable)]);
 
+  const cores = view.redisView.cores;
+  if (cores) {
+    w.gauge("powerpool_core_leader_epoch", "Epoch of the leader lease (grows by one at every takeover); absent while no core holds it.", cores.leader ? [s({ core: cores.leader.id }, cores.leader.epoch)] : []);
+    w.gauge("powerpool_core_up", "Cores with a live status key, by role (active, starting, standby, stopping; lost: claims to lead without the lease, i.e. dead or deposed).", cores.cores.map((c) => s({ core: c.id, host: c.host, role: c.role }, 1)));
+    w.gauge("powerpool_core_standbys", "Cores standing by to take over.", [s({}, cores.cores.filter((c) => c.role === "standby").length)]);
+  }
   w.gauge("powerpool_edge_up", "Edges with a live heartbeat (their status key has not expired).", edges.map((e) => s({ edge: e.edge, public_host: e.publicHost ?? "" }, 1)));
   w.gauge("powerpool_edge_heartbeat_age_seconds", "Seconds since the edge wrote its heartbeat (its clock against the core's).", edges.map((e) => s({ edge: e.edge }, Math.max(0, (view.at - e.time) / 1000))));
   w.gauge("powerpool_edge_spooled_records", "Share records waiting in the edge's local spool because Redis was unreachable.", edges.map((e) => s({ edge: e.edge }, e.spooled)));

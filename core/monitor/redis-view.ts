@@ -12,7 +12,9 @@ import { Cluster } from "ioredis";
 import { auxWorkCodec, contractNames, edgeBansCodec, edgeClientsCodec, edgeStatusCodec, type AuxWorkV1, type EdgeBansV1, type EdgeClientV1, type EdgeStatusV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
-import type { RedisView, RedisViewSource } from "./types.ts";
+import { leaderKeys, parseLease } from "../leader/lease.ts";
+import type { CoreStatusRecord } from "../leader/supervisor.ts";
+import type { CoresView, RedisView, RedisViewSource } from "./types.ts";
 
 export interface RedisViewOptions {
   readonly redis: RedisClient;
@@ -120,7 +122,7 @@ export class RedisViewReader implements RedisViewSource {
       }
     }
     bans.sort((a, b) => a.edge.localeCompare(b.edge));
-    return { edges, aux, readAt: Date.now(), error: null, undecodable, bans };
+    return { edges, aux, readAt: Date.now(), error: null, undecodable, bans, cores: await this.readCores() };
   }
 
   private remember(edge: EdgeStatusV1, raw: string | null, now: number): void {
@@ -132,6 +134,25 @@ export class RedisViewReader implements RedisViewSource {
       this.lists.delete(edge.edge);
       this.o.log.debug(`monitor: skipped the client list of ${edge.edge}: ${(e as Error).message}`);
     }
+  }
+
+  private async readCores(): Promise<CoresView> {
+    const keys = leaderKeys(this.o.prefix);
+    const raw = await this.o.redis.get(keys.lease);
+    const leader = raw === null ? null : parseLease(raw);
+    const cores: CoresView["cores"][number][] = [];
+    for (const key of await scanKeys(this.o.redis, keys.statusPattern)) {
+      const v = await this.o.redis.get(key);
+      if (v === null) continue;
+      try {
+        const rec = JSON.parse(v) as CoreStatusRecord;
+        const claimsLead = rec.role === "active" || rec.role === "starting";
+        cores.push(claimsLead && leader?.id !== rec.id ? { ...rec, role: "lost" } : rec);
+      } catch {
+        this.o.log.debug(`monitor: skipped a core status that is not JSON: ${key}`);
+      }
+    }
+    return { leader, cores };
   }
 }
 

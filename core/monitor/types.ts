@@ -7,6 +7,7 @@ import type { AuxBlockResult, AuxChainStatus } from "../aux/index.ts";
 import type { BlockConsumerStatus, BlockResult } from "../blocks/index.ts";
 import type { BlockSignalsStatus, PoolStatus, TipWatcherStatus } from "../coinserver/index.ts";
 import type { IngestStatus } from "../ingest/index.ts";
+import type { CoreStatusRecord } from "../leader/supervisor.ts";
 import type { JobEvent, JobManagerStatus } from "../jobs/index.ts";
 import type { NotifyCounters } from "../notify/index.ts";
 import type { StatsSnapshot } from "../stats/index.ts";
@@ -54,6 +55,19 @@ export interface RedisView {
   readonly undecodable: number;
   /** Each live edge's bans (its edge-bans key has not expired); absent when not read. */
   readonly bans?: readonly EdgeBansV1[];
+  /** Active/standby cores (core/leader/): the lease holder and every core's status key; absent before the first read. */
+  readonly cores?: CoresView;
+}
+
+export interface CoresView {
+  /** The lease holder and its epoch, or null when no core holds the lease (a takeover under way). */
+  readonly leader: { readonly id: string; readonly epoch: number } | null;
+  /**
+   * Every core with a live status key: the active one and the standbys. A core whose key says it
+   * leads but which does not hold the lease shows as `lost` (it died, or was deposed and has not
+   * noticed yet); its key expires 3 lease TTLs after its last write.
+   */
+  readonly cores: readonly (Omit<CoreStatusRecord, "role"> & { readonly role: CoreStatusRecord["role"] | "lost" })[];
 }
 
 export interface RedisViewSource {

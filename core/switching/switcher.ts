@@ -36,7 +36,7 @@ export interface ProfitSwitcherOptions {
   /** The accounting Redis (the `<CUR>_profit` / `<CUR>_ratio` keys). */
   readonly scores: ScoreStore;
   /** The core's JobPublisher. */
-  readonly publisher: { publish(job: JobV1): Promise<boolean>; latest(jobmanager: string): Promise<JobV1 | null> };
+  readonly publisher: { publish(job: JobV1, stored?: StoredJob): Promise<boolean>; latest(jobmanager: string): Promise<JobV1 | null> };
   /** The core's JobIdAllocator (ids unique core-wide). */
   readonly ids: { next(): string; continueAfter(id: string): void };
   readonly log: Logger;
@@ -187,10 +187,12 @@ export class ProfitSwitcher {
       const child = this.children.get(a.coin);
       if (!child) continue;
       let job: JobV1;
+      let stored: StoredJob | undefined;
       if (a.kind === "forward") job = forwardJob(a.stored.job, this.o.key);
       else {
         job = switchJob(a.stored.job, this.o.key, this.o.ids.next(), this.now());
-        child.jobs.store.add({ ...a.stored, job });
+        stored = { ...a.stored, job };
+        child.jobs.store.add(stored);
         const from = a.from === null ? "nothing" : (this.children.get(a.from)?.coin.currency ?? a.from);
         const profit = (k: string | null) => (k === null ? null : (this.state.profitOf(k) ?? null));
         this.o.log.notice(`${this.o.key}: switching from ${from} to ${child.coin.currency} (${a.reason})`, {
@@ -200,7 +202,7 @@ export class ProfitSwitcher {
           previousProfit: profit(a.from),
         });
       }
-      void this.o.publisher.publish(job).then((published) => {
+      void this.o.publisher.publish(job, stored).then((published) => {
         if (!published) this.o.log.debug(`${this.o.key}: job ${job.id} of ${child.coin.currency} not published (superseded or stopping)`);
       });
     }

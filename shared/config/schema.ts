@@ -331,6 +331,11 @@ const pool = z
     /** Offsets every listening port (stratum, agent, monitor, datagram) so processes can share one file. */
     server_number: z.number().int().min(0).default(0),
     term_timeout: seconds.default(10),
+    /** Active/standby cores (core/leader/): the leader lease's lifetime and renewal interval, seconds. */
+    leader: z
+      .strictObject({ ttl: seconds.min(0.5).default(3), renew: seconds.min(0.05).default(0.5) })
+      .refine((l) => l.renew * 2 <= l.ttl, { message: "renew must be at most half of ttl (the lease is renewed well inside its lifetime)" })
+      .prefault({}),
     /** extranonce1 bytes: the edge id and a per-edge connection counter. */
     extranonce_serv_size: z.number().int().min(4).max(8).default(4),
     /** extranonce2 bytes that miners roll. */

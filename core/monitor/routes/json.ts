@@ -49,6 +49,9 @@ export function jsonRoutes(app: Hono, deps: MonitorDeps): void {
     return jsonBody(c, out);
   });
 
+  // Active/standby cores (core/leader/): the lease holder, its epoch, and every core's status.
+  app.get("/cores/", async (c) => jsonBody(c, (await loadView(deps)).redisView.cores ?? { leader: null, cores: [] }));
+
   app.get("/counters/", async (c) => {
     const view = await loadView(deps);
     const counters = view.core.accounting.status().stats.counters.map((e) => ({

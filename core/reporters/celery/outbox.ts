@@ -16,6 +16,7 @@ import type Redis from "ioredis";
 import type { Logger } from "../../../shared/log.ts";
 import { defineScript, type ScriptRunner } from "../../accounting/scripts.ts";
 import { Backoff } from "../../ingest/backoff.ts";
+import { fencedTx } from "../../leader/fence.ts";
 
 export interface OutboxOptions {
   /** The accounting Redis, which holds the outbox list. */
@@ -94,7 +95,7 @@ export class Outbox {
   push(messages: readonly string[]): void {
     if (this.stopped) {
       // A block recorded while the core shuts down: straight into the durable outbox for the next start.
-      this.o.redis.rpush(this.o.outboxKey, ...messages).catch((e: unknown) => this.o.log.error(`${messages.length} celery messages (found blocks) could not be saved to the outbox and are lost`, { error: String(e), messages: messages.join("\n") }));
+      this.save(messages).catch((e: unknown) => this.o.log.error(`${messages.length} celery messages (found blocks) could not be saved to the outbox and are lost`, { error: String(e), messages: messages.join("\n") }));
       return;
     }
     this.memory.push(...messages);
@@ -106,6 +107,14 @@ export class Outbox {
     this.listLength = Math.max(this.listLength, length);
     // Out of an idle wait, not out of a back-off pause: new tasks do not bring the broker back.
     this.wakeIdle?.();
+  }
+
+  /** RPUSH to the outbox list (refused for a deposed core: core/leader/fence.ts); the list's new length. */
+  private async save(messages: readonly string[]): Promise<number> {
+    const results = await fencedTx(this.o.redis).call("RPUSH", this.o.outboxKey, ...messages).exec();
+    const [err, length] = results?.[0] ?? [new Error("outbox RPUSH: expected a reply, got an aborted transaction"), null];
+    if (err) throw err;
+    return Number(length);
   }
 
   /** Wakes the drain loop, also out of a back-off pause (stopping). */
@@ -141,7 +150,7 @@ export class Outbox {
     this.stopped = true;
     if (this.memory.length > 0) {
       try {
-        const saved = await Promise.race([this.o.redis.rpush(this.o.outboxKey, ...this.memory), Bun.sleep(1000).then(() => null)]);
+        const saved = await Promise.race([this.save(this.memory), Bun.sleep(1000).then(() => null)]);
         if (saved === null) throw new Error("no answer from Redis");
         this.memory = [];
       } catch (e) {
@@ -173,7 +182,7 @@ export class Outbox {
     const { redis, broker, outboxKey } = this.o;
     if (this.memory.length > 0) {
       const batch = this.memory.slice();
-      this.listLength = await redis.rpush(outboxKey, ...batch);
+      this.listLength = await this.save(batch);
       this.memory.splice(0, batch.length);
     }
     this.leased = (await this.lease([this.o.leaseKey], [this.o.owner, this.tuning.leaseMs])) === 1;

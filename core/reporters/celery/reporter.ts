@@ -18,6 +18,7 @@ import { connectRedis } from "../../../shared/redis.ts";
 import type { BlockRecord } from "../../accounting/index.ts";
 import type { PoolReport } from "../../accounting/routing.ts";
 import { Backoff } from "../../ingest/backoff.ts";
+import { fencedTx } from "../../leader/fence.ts";
 import { StreamConsumer, type ConsumerTuning } from "../../ingest/index.ts";
 import type { RawEntry } from "../../ingest/stream-reply.ts";
 import type { Reporter } from "../types.ts";
@@ -206,7 +207,10 @@ export class CeleryReporter implements Reporter {
         if (records === null || records.length === 0) ackNow.push(entry.id);
         else this.aggregator.addEntry(entry.id, records, now);
       }
-      if (ackNow.length > 0) await this.o.redis.xack(this.names.shareStream, this.group, ...ackNow);
+      if (ackNow.length > 0) {
+        const [err] = (await fencedTx(this.o.redis).call("XACK", this.names.shareStream, this.group, ...ackNow).exec())?.[0] ?? [null];
+        if (err) throw err;
+      }
     });
     this.wakeTimer?.();
   }
@@ -248,9 +252,9 @@ export class CeleryReporter implements Reporter {
   /** Writes messages to the outbox and acknowledges their entries, atomically. */
   private async persist(messages: readonly string[], stream: string, ackIds: readonly string[]): Promise<void> {
     if (messages.length === 0 && ackIds.length === 0) return;
-    const tx = this.o.redis.multi();
-    if (messages.length > 0) tx.rpush(this.names.reporterOutbox(this.key), ...messages);
-    if (ackIds.length > 0) tx.xack(stream, this.group, ...ackIds);
+    const tx = fencedTx(this.o.redis);
+    if (messages.length > 0) tx.call("RPUSH", this.names.reporterOutbox(this.key), ...messages);
+    if (ackIds.length > 0) tx.call("XACK", stream, this.group, ...ackIds);
     const results = await tx.exec();
     const failed = results?.find(([err]) => err);
     if (!results || failed) throw new Error(`outbox write: expected the MULTI to commit, got ${failed?.[0]?.message ?? "an aborted transaction"}`);
