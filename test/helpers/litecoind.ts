@@ -120,6 +120,10 @@ export async function startLitecoinds(count = 2, opts: LitecoindOptions = {}): P
     await group.waitConnected(count - 1);
     // Out of initial block download (the genesis block is years old), on every node.
     const [hash] = await nodes[0]!.mine(1);
+    // Handed to every node directly too: a node still in initial block download may wait a long
+    // time for P2P relay under load (seen at 30 s+ on 2 busy cores), and the tests need all in step.
+    const raw = (await nodes[0]!.rpc("getblock", [hash, 0])) as string;
+    for (const node of nodes.slice(1)) await node.rpc("submitblock", [raw]);
     await group.waitSynced(hash!);
   } catch (e) {
     await group.stop();
