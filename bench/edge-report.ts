@@ -340,8 +340,9 @@ const READING = [
     "line, whose cost grew with its size and was billed to the edge. In its write loop the edge adds ~0.1 µs of " +
     "JavaScript per client to the ~5 µs `write()` (measured in-process at 10 k sessions); the rest of the gap is the " +
     "hop through Redis (publish → edge has the job: XREAD, the job's JSON and schema check, its bytes) and what else " +
-    "holds the edge's thread when a job lands — the heartbeat's 10 k-client record, one 20–30 ms JSON.stringify, is " +
-    "now written 500 clients per event-loop turn. On a busy machine the wall-clock ratio mostly measures the " +
+    "holds the edge's thread when a job lands — the heartbeat's 10 k-client record, once one 20–30 ms JSON.stringify, " +
+    "is now per-port figures only, and the client list goes to its own key, encoded 2000 clients per event-loop turn " +
+    "(Heartbeat below). On a busy machine the wall-clock ratio mostly measures the " +
     "scheduler; the write loops' CPU ratio beside it does not.",
   "- **Memory per idle connection**: a bare Bun socket is ~2 KiB of RSS (its `TCPSocket` object alone is ~330 B of " +
     "JS heap). The edge adds ~0.75 KiB of JS heap per idle connection: one Connection (a line framer only while a line " +
