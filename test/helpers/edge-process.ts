@@ -219,7 +219,9 @@ export class MiningRig {
         const hash = sha256d(buildHeader(job, m.extranonce1, share, m.versionMask));
         if (hashBelowTarget(hash, targetToLE32(bitsToTarget(Number.parseInt(job.nbits, 16))))) this.blocks.push(bytesToRpcHex(hash));
       } else this.rejected++;
-      if (this.o.pauseMs) await Bun.sleep(this.o.pauseMs);
+      // The pause ends early on client.reconnect or a closed connection, as a real miner reacts at once.
+      // (A client.reconnect read past by the submit's reply is caught at the top of the loop.)
+      if (this.o.pauseMs && !m.messages.some((x) => x.method === "client.reconnect")) await m.next((x) => x.method === "client.reconnect", this.o.pauseMs).catch(() => {});
     }
   }
 }
