@@ -58,6 +58,9 @@ interface Row {
   disconnected: number;
   reconnected: number;
   accepted: number;
+  rejected: number;
+  /** The rejections: stale / duplicate / low difficulty / other. */
+  why: string;
   credited: number;
   lost: number;
   doubled: number;
@@ -111,9 +114,16 @@ async function currentJob(): Promise<{ id: string; height: number } | null> {
 }
 
 const accepted = () => rigs.reduce((n, r) => n + r.rig.accepted, 0);
+const rejected = () => rigs.reduce((n, r) => n + r.rig.rejected, 0);
+/** Rejections by kind as the ledger has them (stale, duplicate, low difficulty); the rest are other errors. */
+const rejectedKinds = () => {
+  const k = { stale: 0, dup: 0, low: 0 };
+  for (const rec of ledger.shares.values()) for (const kind of ["stale", "dup", "low"] as const) k[kind] += rec[kind].length;
+  return k;
+};
 
 /** Totals at the last count, so that each row shows its own fault's part. */
-const last = { accepted: 0, credited: 0, lost: 0, doubled: 0, unansweredCredited: 0, unanswered: 0, found: 0, recA: 0, recR: 0, missing: 0 };
+const last = { accepted: 0, rejected: 0, kinds: { stale: 0, dup: 0, low: 0 }, credited: 0, lost: 0, doubled: 0, unansweredCredited: 0, unanswered: 0, found: 0, recA: 0, recR: 0, missing: 0 };
 
 /** Pauses the miners, waits for Redis to hold every accepted share (up to 60 s), counts, resumes. */
 async function count(fault: string, recovery: string, disconnected: number, reconnected: number): Promise<Row> {
@@ -165,6 +175,12 @@ async function count(fault: string, recovery: string, disconnected: number, reco
     disconnected,
     reconnected,
     accepted: accepted() - last.accepted,
+    rejected: rejected() - last.rejected,
+    why: (() => {
+      const k = rejectedKinds();
+      const [st, du, lo] = [k.stale - last.kinds.stale, k.dup - last.kinds.dup, k.low - last.kinds.low];
+      return `stale ${st}, duplicate ${du}, low ${lo}, other ${rejected() - last.rejected - st - du - lo}`;
+    })(),
     credited: credited - last.credited,
     lost: lost - last.lost,
     doubled: doubled - last.doubled,
@@ -175,7 +191,7 @@ async function count(fault: string, recovery: string, disconnected: number, reco
     recordedRejected: recR - last.recR,
     missing: missing - last.missing,
   };
-  Object.assign(last, { accepted: accepted(), credited, lost, doubled, unansweredCredited, unanswered, found: found.length, recA, recR, missing });
+  Object.assign(last, { accepted: accepted(), rejected: rejected(), kinds: rejectedKinds(), credited, lost, doubled, unansweredCredited, unanswered, found: found.length, recA, recR, missing });
   for (const r of rigs) r.rig.resume();
   say(`${fault}: ${JSON.stringify(row)}`);
   return row;
@@ -290,7 +306,9 @@ async function main(): Promise<number> {
     if (signal === "SIGTERM") say(`${name} exited ${code}; ${drained ?? "no drain line"}`);
     await Bun.sleep(AFTER_MS);
     const d = disconnections(before);
-    rows.push(await count(`edge ${signal}${signal === "SIGTERM" ? " (drain)" : ""} + restart`, `exit ${ms(at, exitAt)}, serving again ${ms(at, upAt)}, all miners back ${ms(at, backAt)}`, d.disconnected, d.reconnected));
+    // Session resume: the extranonce1 after the reconnect is the one before it.
+    const kept = mine.filter((r) => r.rig.extranonce1s.at(-1) === r.rig.extranonce1s.at(-2)).length;
+    rows.push(await count(`edge ${signal}${signal === "SIGTERM" ? " (drain)" : ""} + restart`, `exit ${ms(at, exitAt)}, serving again ${ms(at, upAt)}, all miners back ${ms(at, backAt)}; extranonce1 kept by ${kept}`, d.disconnected, d.reconnected));
   }
 
   // 4. The Redis primary, SIGKILL.
@@ -332,13 +350,14 @@ async function main(): Promise<number> {
     say(`bcoin-b height now ${await nodeB.rpc("getblockcount")}`);
   }
 
-  const cols = ["fault", "recovery", "miners disconnected / reconnected", "shares accepted", "credited", "lost", "doubled", "unanswered (of them credited)", "blocks found", "recorded accepted / rejected", "unrecorded"];
+  const cols = ["fault", "recovery", "miners disconnected / reconnected", "shares accepted (rejected)", "credited", "lost", "doubled", "unanswered (of them credited)", "blocks found", "recorded accepted / rejected", "unrecorded"];
   console.log(`\nchaos: ${MINERS} miners on 2 edges, ~${Math.round((MINERS * 1000) / SHARE_MS)} shares/s, a block every ~${BLOCK_EVERY_MS / 1000} s; 2 cores, Redis primary + replica + 3 Sentinels, 2 bcoin nodes\n`);
   console.log(`| ${cols.join(" | ")} |`);
   console.log(`| ${cols.map(() => "---").join(" | ")} |`);
   for (const r of rows) {
-    console.log(`| ${r.fault} | ${r.recovery} | ${r.disconnected} / ${r.reconnected} | ${r.accepted} | ${r.credited} | ${r.lost} | ${r.doubled} | ${r.unanswered} (${r.unansweredCredited}) | ${r.found} | ${r.recordedAccepted} / ${r.recordedRejected} | ${r.missing} |`);
+    console.log(`| ${r.fault} | ${r.recovery} | ${r.disconnected} / ${r.reconnected} | ${r.accepted} (${r.rejected}) | ${r.credited} | ${r.lost} | ${r.doubled} | ${r.unanswered} (${r.unansweredCredited}) | ${r.found} | ${r.recordedAccepted} / ${r.recordedRejected} | ${r.missing} |`);
   }
+  console.log(`\nrejected shares per fault: ${rows.map((r) => `${r.fault}: ${r.why}`).join("; ")}`);
   const bad = rows.filter((r) => r.lost !== 0 || r.doubled !== 0 || r.missing !== 0);
   console.log(bad.length === 0 ? "\nOK: no fault lost or doubled a share, every found block is recorded" : `\nFAILED: ${bad.map((r) => r.fault).join("; ")}`);
   return bad.length === 0 ? 0 : 1;
