@@ -28,7 +28,7 @@ import { startBcoin, type BcoinNode } from "../test/helpers/bcoin.ts";
 import { CoreProcess, EDGE_NAMES, EdgeProcess, MiningRig, REGTEST_ADDRESS, twoEdgeConfig, type PoolProcess } from "../test/helpers/edge-process.ts";
 import { Ledger, readAccounting } from "../test/helpers/ledger.ts";
 import { freePort } from "../test/helpers/redis.ts";
-import { SENTINEL_MASTER, startSentinelTopology, type SentinelTopology } from "../test/helpers/sentinel.ts";
+import { sentinelRedisYaml, startSentinelTopology, type SentinelTopology } from "../test/helpers/sentinel.ts";
 
 const MINERS = Number(process.env.CHAOS_MINERS ?? 2000);
 const SHARE_MS = Number(process.env.CHAOS_SHARE_MS ?? 8000);
@@ -228,7 +228,7 @@ async function main(): Promise<number> {
       difficulty: DIFF,
       procname: "chaos",
       coin: `    coinservs: [${cs(a)}, ${cs(b)}]\n    block_poll: 0.2`,
-      redis: `  sentinel:\n    name: ${SENTINEL_MASTER}\n    sentinels: [${topo.sentinels.map((s) => `{host: ${s.host}, port: ${s.port}}`).join(", ")}]\n  prefix: "${PREFIX}"\n  wait_timeout: 0.5`,
+      redis: sentinelRedisYaml(topo, PREFIX),
     }),
   );
 
