@@ -27,7 +27,7 @@ import { stratumPrevhashHex } from "../shared/bitcoin/bytes.ts";
 import { jobCodec } from "../shared/contract/index.ts";
 import { startBcoin, type BcoinNode } from "../test/helpers/bcoin.ts";
 import { CoreProcess, EDGE_NAMES, EdgeProcess, MiningRig, REGTEST_ADDRESS, twoEdgeConfig, type PoolProcess } from "../test/helpers/edge-process.ts";
-import { Ledger, readAccounting } from "../test/helpers/ledger.ts";
+import { compareAccounting, Ledger, readAccounting } from "../test/helpers/ledger.ts";
 import { freePort } from "../test/helpers/redis.ts";
 import { sentinelRedisYaml, startSentinelTopology, type SentinelTopology } from "../test/helpers/sentinel.ts";
 
@@ -134,6 +134,8 @@ async function count(fault: string, recovery: string, disconnected: number, reco
   let doubled = 0;
   let unansweredCredited = 0;
   let credited = 0;
+  /** Differences in the records of rejected shares (min_stale, min_dup, min_low against the ledger). */
+  let rejectedDiffs: string[] = [];
   const deadline = Date.now() + 60_000;
   for (;;) {
     const got = await readAccounting(await primary(), { algo: "sha256d", chain: 1 });
@@ -148,6 +150,7 @@ async function count(fault: string, recovery: string, disconnected: number, reco
       unansweredCredited += Math.min(extra, unanswered);
     }
     credited = [...got.slices.values()].reduce((a, b) => a + b, 0);
+    rejectedDiffs = compareAccounting(ledger, got).filter((d) => /^min_(stale|dup|low) /.test(d));
     if ((lost === 0 && credited >= accepted()) || Date.now() > deadline) break;
     await Bun.sleep(250);
   }
@@ -180,7 +183,8 @@ async function count(fault: string, recovery: string, disconnected: number, reco
     why: (() => {
       const k = rejectedKinds();
       const [st, du, lo] = [k.stale - last.kinds.stale, k.dup - last.kinds.dup, k.low - last.kinds.low];
-      return `stale ${st}, duplicate ${du}, low ${lo}, other ${rejected() - last.rejected - st - du - lo}`;
+      const records = rejectedDiffs.length === 0 ? "recorded as such" : `${rejectedDiffs.length} records differ: ${rejectedDiffs.slice(0, 3).join("; ")}`;
+      return `stale ${st}, duplicate ${du}, low ${lo}, other ${rejected() - last.rejected - st - du - lo} (cumulative: ${records})`;
     })(),
     credited: credited - last.credited,
     lost: lost - last.lost,
