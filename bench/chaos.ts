@@ -58,6 +58,8 @@ interface Row {
   recovery: string;
   disconnected: number;
   reconnected: number;
+  /** The most reconnects one miner made. */
+  most: number;
   accepted: number;
   rejected: number;
   /** The rejections: stale / duplicate / low difficulty / other. */
@@ -127,7 +129,7 @@ const rejectedKinds = () => {
 const last = { accepted: 0, rejected: 0, kinds: { stale: 0, dup: 0, low: 0 }, credited: 0, lost: 0, doubled: 0, unansweredCredited: 0, unanswered: 0, found: 0, recA: 0, recR: 0, missing: 0 };
 
 /** Pauses the miners, waits for Redis to hold every accepted share (up to 60 s), counts, resumes. */
-async function count(fault: string, recovery: string, disconnected: number, reconnected: number): Promise<Row> {
+async function count(fault: string, recovery: string, { disconnected, reconnected, most }: { disconnected: number; reconnected: number; most: number }): Promise<Row> {
   await Promise.all(rigs.map((r) => r.rig.pause()));
   const unansweredBy = new Map(rigs.map((r) => [r.field, r.rig.unanswered]));
   let lost = 0;
@@ -178,6 +180,7 @@ async function count(fault: string, recovery: string, disconnected: number, reco
     recovery,
     disconnected,
     reconnected,
+    most,
     accepted: accepted() - last.accepted,
     rejected: rejected() - last.rejected,
     why: (() => {
@@ -203,16 +206,18 @@ async function count(fault: string, recovery: string, disconnected: number, reco
 }
 
 /** Rigs whose connection dropped since `before` (reconnects grew, or not connected now), and how many of those are connected again. */
-function disconnections(before: Map<MiningRig, number>): { disconnected: number; reconnected: number } {
+function disconnections(before: Map<MiningRig, number>): { disconnected: number; reconnected: number; most: number } {
   let disconnected = 0;
   let reconnected = 0;
+  let most = 0;
   for (const { rig } of rigs) {
+    most = Math.max(most, rig.reconnects - before.get(rig)!);
     if (rig.reconnects > before.get(rig)! || !rig.connected) {
       disconnected++;
       if (rig.connected) reconnected++;
     }
   }
-  return { disconnected, reconnected };
+  return { disconnected, reconnected, most };
 }
 const snapshot = () => new Map(rigs.map((r) => [r.rig, r.rig.reconnects]));
 const ms = (a: number, b: number) => `${b - a} ms`;
@@ -269,7 +274,7 @@ async function main(): Promise<number> {
     live[Math.floor(Math.random() * live.length)]?.rig.forceBlock();
   }, BLOCK_EVERY_MS);
   await Bun.sleep(AFTER_MS);
-  const rows: Row[] = [await count("baseline (no fault)", "-", 0, 0)];
+  const rows: Row[] = [await count("baseline (no fault)", "-", { disconnected: 0, reconnected: 0, most: 0 })];
 
   // 1. The active core, SIGKILL.
   {
@@ -292,7 +297,7 @@ async function main(): Promise<number> {
     const lostLines = cores.flatMap((c) => c.log.split("\n").filter((l) => l.includes("LOST")));
     if (lostLines.length) say(`core log lines naming LOST candidates:\n${lostLines.join("\n")}`);
     const d = disconnections(before);
-    rows.push(await count("active core SIGKILL", `lease ${ms(at, leaseAt)}, new job ${ms(at, jobAt)}`, d.disconnected, d.reconnected));
+    rows.push(await count("active core SIGKILL", `lease ${ms(at, leaseAt)}, new job ${ms(at, jobAt)}`, d));
   }
 
   // 2 and 3. An edge: SIGTERM (drain), then the other one SIGKILL; each started again.
@@ -314,7 +319,7 @@ async function main(): Promise<number> {
     const d = disconnections(before);
     // Session resume: the extranonce1 after the reconnect is the one before it.
     const kept = mine.filter((r) => r.rig.extranonce1s.at(-1) === r.rig.extranonce1s.at(-2)).length;
-    rows.push(await count(`edge ${signal}${signal === "SIGTERM" ? " (drain)" : ""} + restart`, `exit ${ms(at, exitAt)}, serving again ${ms(at, upAt)}, all miners back ${ms(at, backAt)}; extranonce1 kept by ${kept}`, d.disconnected, d.reconnected));
+    rows.push(await count(`edge ${signal}${signal === "SIGTERM" ? " (drain)" : ""} + restart`, `exit ${ms(at, exitAt)}, serving again ${ms(at, upAt)}, all miners back ${ms(at, backAt)}; extranonce1 kept by ${kept}`, d));
   }
 
   // 4. The Redis primary, SIGKILL.
@@ -333,7 +338,7 @@ async function main(): Promise<number> {
     await topo.replicasOnline(promoted, 1, 60_000);
     await Bun.sleep(AFTER_MS);
     const d = disconnections(before);
-    rows.push(await count("Redis primary SIGKILL", `promoted ${ms(at, promotedAt)}, edges writing ${ms(at, edgesAt)}`, d.disconnected, d.reconnected));
+    rows.push(await count("Redis primary SIGKILL", `promoted ${ms(at, promotedAt)}, edges writing ${ms(at, edgesAt)}`, d));
   }
 
   // 5. The serving coinserver, SIGKILL.
@@ -351,16 +356,16 @@ async function main(): Promise<number> {
     say(`job height now ${(await currentJob())?.height}`);
     await Bun.sleep(AFTER_MS);
     const d = disconnections(before);
-    rows.push(await count("coinserver SIGKILL", `job from the other node ${ms(at, jobAt)}`, d.disconnected, d.reconnected));
+    rows.push(await count("coinserver SIGKILL", `job from the other node ${ms(at, jobAt)}`, d));
     say(`bcoin-b height now ${await nodeB.rpc("getblockcount")}`);
   }
 
-  const cols = ["fault", "recovery", "miners disconnected / reconnected", "shares accepted (rejected)", "credited", "lost", "doubled", "unanswered (of them credited)", "blocks found", "recorded accepted / rejected", "unrecorded"];
+  const cols = ["fault", "recovery", "miners disconnected / reconnected (most reconnects by one)", "shares accepted (rejected)", "credited", "lost", "doubled", "unanswered (of them credited)", "blocks found", "recorded accepted / rejected", "unrecorded"];
   console.log(`\nchaos: ${MINERS} miners on 2 edges, ~${Math.round((MINERS * 1000) / SHARE_MS)} shares/s, a block every ~${BLOCK_EVERY_MS / 1000} s; 2 cores, Redis primary + replica + 3 Sentinels, 2 bcoin nodes\n`);
   console.log(`| ${cols.join(" | ")} |`);
   console.log(`| ${cols.map(() => "---").join(" | ")} |`);
   for (const r of rows) {
-    console.log(`| ${r.fault} | ${r.recovery} | ${r.disconnected} / ${r.reconnected} | ${r.accepted} (${r.rejected}) | ${r.credited} | ${r.lost} | ${r.doubled} | ${r.unanswered} (${r.unansweredCredited}) | ${r.found} | ${r.recordedAccepted} / ${r.recordedRejected} | ${r.missing} |`);
+    console.log(`| ${r.fault} | ${r.recovery} | ${r.disconnected} / ${r.reconnected} (${r.most}) | ${r.accepted} (${r.rejected}) | ${r.credited} | ${r.lost} | ${r.doubled} | ${r.unanswered} (${r.unansweredCredited}) | ${r.found} | ${r.recordedAccepted} / ${r.recordedRejected} | ${r.missing} |`);
   }
   console.log(`\nrejected shares per fault: ${rows.map((r) => `${r.fault}: ${r.why}`).join("; ")}`);
   const bad = rows.filter((r) => r.lost !== 0 || r.doubled !== 0 || r.missing !== 0);
