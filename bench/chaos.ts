@@ -70,6 +70,8 @@ interface Row {
   unansweredCredited: number;
   unanswered: number;
   found: number;
+  /** Found blocks a running bcoin node has (submitted and kept); blocks of a dead node's chain cannot be asked about. */
+  inNode: number;
   recordedAccepted: number;
   recordedRejected: number;
   missing: number;
@@ -126,7 +128,9 @@ const rejectedKinds = () => {
 };
 
 /** Totals at the last count, so that each row shows its own fault's part. */
-const last = { accepted: 0, rejected: 0, kinds: { stale: 0, dup: 0, low: 0 }, credited: 0, lost: 0, doubled: 0, unansweredCredited: 0, unanswered: 0, found: 0, recA: 0, recR: 0, missing: 0 };
+/** Found blocks already seen in a node. */
+const seenInNode = new Set<string>();
+const last = { inNode: 0, accepted: 0, rejected: 0, kinds: { stale: 0, dup: 0, low: 0 }, credited: 0, lost: 0, doubled: 0, unansweredCredited: 0, unanswered: 0, found: 0, recA: 0, recR: 0, missing: 0 };
 
 /** Pauses the miners, waits for Redis to hold every accepted share (up to 60 s), counts, resumes. */
 async function count(fault: string, recovery: string, { disconnected, reconnected, most }: { disconnected: number; reconnected: number; most: number }): Promise<Row> {
@@ -174,6 +178,15 @@ async function count(fault: string, recovery: string, { disconnected, reconnecte
     if (missing === 0 || Date.now() > wait) break;
     await Bun.sleep(250);
   }
+  for (const h of found) {
+    if (seenInNode.has(h)) continue;
+    for (const n of nodes) {
+      if (n.running && (await n.rpc("getblockheader", [h, true]).catch(() => null)) !== null) {
+        seenInNode.add(h);
+        break;
+      }
+    }
+  }
   const unanswered = rigs.reduce((n, r) => n + r.rig.unanswered, 0);
   const row: Row = {
     fault,
@@ -195,11 +208,12 @@ async function count(fault: string, recovery: string, { disconnected, reconnecte
     unansweredCredited: unansweredCredited - last.unansweredCredited,
     unanswered: unanswered - last.unanswered,
     found: found.length - last.found,
+    inNode: seenInNode.size - last.inNode,
     recordedAccepted: recA - last.recA,
     recordedRejected: recR - last.recR,
     missing: missing - last.missing,
   };
-  Object.assign(last, { accepted: accepted(), rejected: rejected(), kinds: rejectedKinds(), credited, lost, doubled, unansweredCredited, unanswered, found: found.length, recA, recR, missing });
+  Object.assign(last, { inNode: seenInNode.size, accepted: accepted(), rejected: rejected(), kinds: rejectedKinds(), credited, lost, doubled, unansweredCredited, unanswered, found: found.length, recA, recR, missing });
   for (const r of rigs) r.rig.resume();
   say(`${fault}: ${JSON.stringify(row)}`);
   return row;
@@ -360,12 +374,12 @@ async function main(): Promise<number> {
     say(`bcoin-b height now ${await nodeB.rpc("getblockcount")}`);
   }
 
-  const cols = ["fault", "recovery", "miners disconnected / reconnected (most reconnects by one)", "shares accepted (rejected)", "credited", "lost", "doubled", "unanswered (of them credited)", "blocks found", "recorded accepted / rejected", "unrecorded"];
+  const cols = ["fault", "recovery", "miners disconnected / reconnected (most reconnects by one)", "shares accepted (rejected)", "credited", "lost", "doubled", "unanswered (of them credited)", "blocks found", "in a bcoin node", "recorded accepted / rejected", "unrecorded"];
   console.log(`\nchaos: ${MINERS} miners on 2 edges, ~${Math.round((MINERS * 1000) / SHARE_MS)} shares/s, a block every ~${BLOCK_EVERY_MS / 1000} s; 2 cores, Redis primary + replica + 3 Sentinels, 2 bcoin nodes\n`);
   console.log(`| ${cols.join(" | ")} |`);
   console.log(`| ${cols.map(() => "---").join(" | ")} |`);
   for (const r of rows) {
-    console.log(`| ${r.fault} | ${r.recovery} | ${r.disconnected} / ${r.reconnected} (${r.most}) | ${r.accepted} (${r.rejected}) | ${r.credited} | ${r.lost} | ${r.doubled} | ${r.unanswered} (${r.unansweredCredited}) | ${r.found} | ${r.recordedAccepted} / ${r.recordedRejected} | ${r.missing} |`);
+    console.log(`| ${r.fault} | ${r.recovery} | ${r.disconnected} / ${r.reconnected} (${r.most}) | ${r.accepted} (${r.rejected}) | ${r.credited} | ${r.lost} | ${r.doubled} | ${r.unanswered} (${r.unansweredCredited}) | ${r.found} | ${r.inNode} | ${r.recordedAccepted} / ${r.recordedRejected} | ${r.missing} |`);
   }
   console.log(`\nrejected shares per fault: ${rows.map((r) => `${r.fault}: ${r.why}`).join("; ")}`);
   const bad = rows.filter((r) => r.lost !== 0 || r.doubled !== 0 || r.missing !== 0);
