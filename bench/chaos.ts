@@ -314,6 +314,32 @@ async function main(): Promise<number> {
     rows.push(await count("active core SIGKILL", `lease ${ms(at, leaseAt)}, new job ${ms(at, jobAt)}`, d));
   }
 
+  // 1b. The new active core frozen (SIGSTOP) until the standby has taken over, then woken (SIGCONT):
+  // whatever it had in hand is refused by the fence, and it stands by.
+  {
+    const before = snapshot();
+    const held = (await leader())!;
+    const victim = cores.find((c) => c.pid === held.pid)!;
+    const standby = cores.find((c) => c !== victim && c.pid !== undefined)!;
+    const jobBefore = (await currentJob())!;
+    say(`fault 1b: SIGSTOP ${victim.name} (pid ${held.pid}, epoch ${held.epoch}) until ${standby.name} leads, then SIGCONT`);
+    const at = Date.now();
+    victim.pause("SIGSTOP");
+    await until("the standby to take the lease", async () => (await leader())?.pid === standby.pid, 30_000);
+    const leaseAt = Date.now();
+    await until("a job from the new leader", async () => (await currentJob())?.id.slice(0, 12) !== jobBefore.id.slice(0, 12), 30_000);
+    const jobAt = Date.now();
+    const mark = victim.log.length;
+    victim.pause("SIGCONT");
+    await until(`${victim.name} to step down`, () => victim.log.slice(mark).includes("stepping down"), 30_000, 50);
+    const downAt = Date.now();
+    await Bun.sleep(AFTER_MS);
+    const stillLeader = (await leader())?.pid === standby.pid;
+    if (!stillLeader) say(`the lease moved again after ${victim.name} woke up`);
+    const d = disconnections(before);
+    rows.push(await count("active core SIGSTOP, then SIGCONT", `lease ${ms(at, leaseAt)}, new job ${ms(at, jobAt)}; woken core stepped down ${ms(at, downAt)}`, d));
+  }
+
   // 2 and 3. An edge: SIGTERM (drain), then the other one SIGKILL; each started again.
   for (const [name, signal] of [["eu1", "SIGTERM"], ["eu2", "SIGKILL"]] as const) {
     const before = snapshot();

@@ -54,6 +54,11 @@ export class PoolProcess {
     return this.proc?.exitCode === null ? this.proc.pid : undefined;
   }
 
+  /** SIGSTOP / SIGCONT (a pause, as a long GC or a frozen VM): no waiting. */
+  pause(signal: "SIGSTOP" | "SIGCONT"): void {
+    this.proc?.kill(signal);
+  }
+
   /** Sends `signal` and waits for the exit; returns the exit code. */
   async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | null> {
     const p = this.proc;
