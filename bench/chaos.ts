@@ -7,7 +7,8 @@
  * this process, the one simulator here): mostly idle connections and a steady share rate, with a
  * block forced every few seconds.
  *
- * Faults, in order: the active core SIGKILLed; edge eu1 SIGTERMed (drain) and started again; edge
+ * Faults, in order: the active core SIGKILLed; the next active core SIGSTOPped until the standby
+ * leads, then SIGCONTed (it must step down, its writes fenced off); edge eu1 SIGTERMed (drain) and started again; edge
  * eu2 SIGKILLed and started again; the Redis primary SIGKILLed (Sentinel promotes the replica, the
  * old primary comes back as its replica); the serving coinserver SIGKILLed. After each, the miners
  * are paused until Redis has settled, and the table row compares what they were told with the
