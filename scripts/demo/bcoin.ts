@@ -37,6 +37,8 @@ export interface BcoinNode {
   mine(n: number, address?: string): Promise<string[]>;
   readonly running: boolean;
   stop(): Promise<void>;
+  /** SIGKILL (a crash, for failure tests) and wait for the exit; restart() brings it back. */
+  kill(): Promise<void>;
   /** Stops (if running) and starts again on the same port with the same key. */
   restart(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -165,6 +167,13 @@ export async function startBcoin(): Promise<BcoinNode> {
       return proc !== undefined && proc.exitCode === null;
     },
     stop,
+    kill: async () => {
+      const p = proc;
+      if (!p) return;
+      proc = undefined;
+      p.kill("SIGKILL");
+      await p.exited;
+    },
     restart: async () => {
       await stop();
       await start(true);

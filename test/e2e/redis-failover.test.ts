@@ -29,7 +29,7 @@ import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { type EdgeProcess, type MiningRig, settledAccounting, startEdgeProcesses, startRigs, stopRigsAndEdges, twoEdgeConfig, waitFor } from "../helpers/edge-process.ts";
 import { Ledger } from "../helpers/ledger.ts";
 import { freePort } from "../helpers/redis.ts";
-import { SENTINEL_MASTER, startSentinelTopology, type SentinelTopology } from "../helpers/sentinel.ts";
+import { sentinelRedisYaml, startSentinelTopology, type SentinelTopology } from "../helpers/sentinel.ts";
 
 const PREFIX = "fo:";
 /**
@@ -65,7 +65,7 @@ describe("Redis primary failover under mining load (real Sentinels)", () => {
         difficulty: DIFF,
         procname: "failover",
         coin: `    coinservs: [{address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: ${cs.name}}]\n    block_poll: 0.2`,
-        redis: `  sentinel:\n    name: ${SENTINEL_MASTER}\n    sentinels: [${topo.sentinels.map((s) => `{host: ${s.host}, port: ${s.port}}`).join(", ")}]\n  prefix: "${PREFIX}"\n  wait_timeout: 0.5`,
+        redis: sentinelRedisYaml(topo, PREFIX),
       }),
     );
     const config = await loadConfigFile(file, { addresses: addressChecker });

@@ -15,20 +15,26 @@ import { buildHeader, TestMiner } from "./miner.ts";
 
 const root = join(import.meta.dir, "../..");
 
-export class EdgeProcess {
+/**
+ * A `bun <entry> …` child (an edge or a core) whose output is kept in `log`; start() waits for its
+ * `ready` line. EdgeProcess and CoreProcess fix the entry, the arguments and the line.
+ */
+export class PoolProcess {
   log = "";
   private proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
 
   constructor(
     readonly name: string,
-    private readonly configFile: string,
+    private readonly entry: string,
+    private readonly args: readonly string[],
+    private readonly ready: string,
     private readonly cwd: string,
   ) {}
 
-  /** Starts `bun edge/main.ts -c <config> --name <name>` and waits for "is serving miners". */
+  /** Starts the process and waits for its ready line. */
   async start(timeoutMs = 60_000): Promise<void> {
     const from = this.log.length;
-    const proc = Bun.spawn([process.execPath, join(root, "edge/main.ts"), "-c", this.configFile, "--name", this.name], { cwd: this.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+    const proc = Bun.spawn([process.execPath, join(root, this.entry), ...this.args], { cwd: this.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
     this.proc = proc;
     const decoder = new TextDecoder();
     for (const stream of [proc.stdout, proc.stderr]) {
@@ -37,15 +43,20 @@ export class EdgeProcess {
       })();
     }
     const deadline = Date.now() + timeoutMs;
-    while (!this.log.slice(from).includes("is serving miners")) {
-      if (proc.exitCode !== null) throw new Error(`edge ${this.name} exited with ${proc.exitCode} while starting:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`edge ${this.name} did not start within ${timeoutMs} ms:\n${this.tail()}`);
+    while (!this.log.slice(from).includes(this.ready)) {
+      if (proc.exitCode !== null) throw new Error(`${this.name} exited with ${proc.exitCode} while starting:\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} did not start within ${timeoutMs} ms:\n${this.tail()}`);
       await Bun.sleep(50);
     }
   }
 
   get pid(): number | undefined {
     return this.proc?.exitCode === null ? this.proc.pid : undefined;
+  }
+
+  /** SIGSTOP / SIGCONT (a pause, as a long GC or a frozen VM): no waiting. */
+  pause(signal: "SIGSTOP" | "SIGCONT"): void {
+    this.proc?.kill(signal);
   }
 
   /** Sends `signal` and waits for the exit; returns the exit code. */
@@ -60,6 +71,20 @@ export class EdgeProcess {
 
   tail(n = 30): string {
     return this.log.split("\n").slice(-n).join("\n");
+  }
+}
+
+/** `bun edge/main.ts -c <config> --name <name>`, ready when it "is serving miners". */
+export class EdgeProcess extends PoolProcess {
+  constructor(name: string, configFile: string, cwd: string) {
+    super(name, "edge/main.ts", ["-c", configFile, "--name", name], "is serving miners", cwd);
+  }
+}
+
+/** `bun core/main.ts -c <config> -s <n>` (a core of an active/standby set), ready once it waits for the leader lease. */
+export class CoreProcess extends PoolProcess {
+  constructor(n: number, configFile: string, cwd: string) {
+    super(`core${n}`, "core/main.ts", ["-c", configFile, "-s", String(n)], "standing by for the leader lease", cwd);
   }
 }
 
@@ -95,6 +120,8 @@ export class MiningRig {
   private submits = 0;
   private blockNext = false;
   private running = true;
+  private held = false;
+  private inFlight = false;
   private loop: Promise<void> | undefined;
   private miner: TestMiner | undefined;
 
@@ -109,6 +136,21 @@ export class MiningRig {
     this.blockNext = true;
   }
 
+  /** Connected now (handshake done, socket open). */
+  get connected(): boolean {
+    return this.miner !== undefined && !this.miner.closed;
+  }
+
+  /** Stops submitting, and resolves once the share in flight (if any) has its reply in the ledger. */
+  async pause(): Promise<void> {
+    this.held = true;
+    while (this.inFlight) await Bun.sleep(20);
+  }
+
+  resume(): void {
+    this.held = false;
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
@@ -117,8 +159,9 @@ export class MiningRig {
 
   private async connect(): Promise<TestMiner> {
     for (;;) {
+      let m: TestMiner | undefined;
       try {
-        const m = await TestMiner.connect(this.o.port());
+        m = await TestMiner.connect(this.o.port());
         const session = this.extranonce1s.at(-1);
         const sub = await m.request("mining.subscribe", session === undefined ? ["cgminer/4.12.0"] : ["cgminer/4.12.0", session], 1);
         if (!Array.isArray(sub.result)) throw new Error(`subscribe refused: ${sub.raw}`);
@@ -128,9 +171,11 @@ export class MiningRig {
         this.extranonce1s.push(m.extranonce1);
         return m;
       } catch {
-        // The edge is restarting (refused) or went away mid-handshake: retry, as a miner does.
+        // The edge is restarting (refused) or went away mid-handshake: retry, as a miner does
+        // (spread out, so a thousand miners do not knock in step).
+        m?.close();
         if (!this.running) throw new Error("stopped");
-        await Bun.sleep(100);
+        await Bun.sleep(100 + Math.random() * 200);
       }
     }
   }
@@ -152,6 +197,10 @@ export class MiningRig {
         m = undefined;
         continue;
       }
+      if (this.held) {
+        await Bun.sleep(50);
+        continue;
+      }
       const job = m.lastJob!;
       const network = Number(DIFF1_SHA256D) / Number(bitsToTarget(Number.parseInt(job.nbits, 16)));
       const every = this.o.blockEvery;
@@ -159,11 +208,15 @@ export class MiningRig {
       this.blockNext = false;
       const share = every === undefined ? m.mineShare(job) : block ? m.mineShare(job, { difficulty: Math.max(network, job.difficulty) }) : m.mineShare(job, { below: network });
       let reply;
+      // Set in the same synchronous step as the `held` check above, so pause() cannot miss a submit.
+      this.inFlight = true;
       try {
         reply = await m.submit(share, { user: this.o.user });
       } catch {
         this.unanswered++;
         continue;
+      } finally {
+        this.inFlight = false;
       }
       this.o.ledger.reply({ address: this.o.address, worker: this.o.worker }, reply, job.difficulty);
       if (reply.result === true) {
@@ -171,7 +224,9 @@ export class MiningRig {
         const hash = sha256d(buildHeader(job, m.extranonce1, share, m.versionMask));
         if (hashBelowTarget(hash, targetToLE32(bitsToTarget(Number.parseInt(job.nbits, 16))))) this.blocks.push(bytesToRpcHex(hash));
       } else this.rejected++;
-      if (this.o.pauseMs) await Bun.sleep(this.o.pauseMs);
+      // The pause ends early on client.reconnect or a closed connection, as a real miner reacts at once.
+      // (A client.reconnect read past by the submit's reply is caught at the top of the loop.)
+      if (this.o.pauseMs && !m.messages.some((x) => x.method === "client.reconnect")) await m.next((x) => x.method === "client.reconnect", this.o.pauseMs).catch(() => {});
     }
   }
 }

@@ -47,6 +47,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/** The pool config's `redis:` body (YAML at its two-space indent) for `topo`'s Sentinels, with `prefix` and a short WAIT timeout. */
+export function sentinelRedisYaml(topo: Pick<SentinelTopology, "sentinels">, prefix: string): string {
+  return `  sentinel:\n    name: ${SENTINEL_MASTER}\n    sentinels: [${topo.sentinels.map((s) => `{host: ${s.host}, port: ${s.port}}`).join(", ")}]\n  prefix: "${prefix}"\n  wait_timeout: 0.5`;
+}
+
 export async function startSentinelTopology(): Promise<SentinelTopology> {
   const redisBin = Bun.which("redis-server");
   const sentinelBin = Bun.which("redis-sentinel") ?? redisBin;
