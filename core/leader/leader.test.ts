@@ -64,7 +64,7 @@ describe("fence", () => {
     for (let i = 0; i < 5; i++) ids.push((await redis.client.xadd(stream, "*", "m", String(i)))!);
     await redis.client.xreadgroup("GROUP", "g", "c1", "STREAMS", stream, ">");
     const many = Array.from({ length: 4500 }, (_, i) => `m${i}`);
-    const out = await fencedTx(c).call("RPUSH", "f2:list", ...many).call("XACK", "f2:s", "g", ...ids).call("HSET", "f2:h", "a", "1").call("GET", "f2:none").exec();
+    const out = await fencedTx(c).call("RPUSH", "f2:list", ...many).call("XACK", stream, "g", ...ids).call("HSET", "f2:h", "a", "1").call("GET", "f2:none").exec();
     expect(out).toEqual([
       [null, 4500],
       [null, 5],
