@@ -14,7 +14,7 @@
  *   again would only add a round trip between the block and the miners.
  * (About 240 lines: one small state machine — triggers, the serial fetch, retries — kept together.)
  */
-import { bitsToDifficulty, u32FromHex } from "../../shared/bitcoin/index.ts";
+import { bitsToDifficulty, stratumPrevhashHex, u32FromHex } from "../../shared/bitcoin/index.ts";
 import { JobType } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { NewBlockEvent, RefreshEvent, TipListener, TipSource } from "../coinserver/index.ts";
@@ -57,6 +57,8 @@ export class JobManager implements TipListener {
   /** At most one pending timer per purpose, so failing fetches never multiply their retries. */
   private readonly timers = new Map<"fetch" | "tip", ReturnType<typeof setTimeout>>();
   private last: Last | null = null;
+  /** The tip (stratum byte order) of the job published before this start: a restarted or new leader core on it does not flush. */
+  private publishedTip: string | null = null;
   private busy = false;
   private queued: JobCause | null = null;
   /** The tip a new-block event announced, until a template on it arrives. */
@@ -83,7 +85,10 @@ export class JobManager implements TipListener {
       // ioredis queues commands while Redis is away: start-up does not wait on it.
       const latest = await Promise.race([this.o.publisher.latest(this.jobmanager), Bun.sleep(LATEST_JOB_WAIT_MS).then(() => "timeout" as const)]);
       if (latest === "timeout") throw new Error(`no answer from Redis in ${LATEST_JOB_WAIT_MS} ms`);
-      if (latest) this.ids.continueAfter(latest.id);
+      if (latest) {
+        this.ids.continueAfter(latest.id);
+        this.publishedTip = latest.prevhash;
+      }
     } catch (e) {
       this.o.log.warn(`${this.jobmanager}: could not read the latest published job; ids rely on the clock alone`, { error: (e as Error).message });
     }
@@ -193,8 +198,17 @@ export class JobManager implements TipListener {
     if (!this.running) return;
     this.checkExpectedTip(t);
     const fingerprint = templateFingerprint(t);
-    const newBlock = this.last === null || t.previousblockhash !== this.last.template.previousblockhash;
-    if (!newBlock && fingerprint === this.last?.fingerprint) {
+    if (this.last === null) {
+      // The first job after a start. Miners already hold the previous core's job (a takeover, a
+      // restart): on the same tip it goes out as a push, so their shares in flight on that job
+      // still count instead of being refused as stale by a needless clean_jobs.
+      const sameTip = this.publishedTip !== null && stratumPrevhashHex(t.previousblockhash) === this.publishedTip;
+      this.publishedTip = null;
+      this.emitJob(t, fingerprint, sameTip ? JobType.push : JobType.flush, cause, started, fetchMs);
+      return;
+    }
+    const newBlock = t.previousblockhash !== this.last.template.previousblockhash;
+    if (!newBlock && fingerprint === this.last.fingerprint) {
       this.o.log.debug(`${this.jobmanager}: template unchanged (${cause}); no new job`, { height: t.height });
       return;
     }
@@ -223,8 +237,9 @@ export class JobManager implements TipListener {
     this.store.add(stored);
     this.last = { template: t, fingerprint };
     this.lastJob = stored.job;
+    // This core's first job is its first sight of the tip (stats, height), even when sent as a push.
+    const newBlock = (type === JobType.flush && cause !== "aux") || this.jobCount === 0;
     this.jobCount++;
-    const newBlock = type === JobType.flush && cause !== "aux";
     if (newBlock) this.lastNewBlockAt = Date.now();
     const buildMs = Date.now() - buildStart;
     const line = `${this.jobmanager}: ${type === JobType.flush ? "FLUSH" : type === JobType.push ? "PUSH" : "REFRESH"} job ${stored.job.id}: ${t.transactions.length} transactions, height ${t.height}`;

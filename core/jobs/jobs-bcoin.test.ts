@@ -148,10 +148,25 @@ describe("(6) job ids across a core restart", () => {
     restarted.refreshNow("start");
     const ev = await waitFor("job after restart", () => got[0]);
     restarted.stop();
-    expect(ev.job.type).toBe(0); // a fresh core has no template yet: its first job is a flush
+    // Same tip as the job published before the restart: a push (no clean_jobs), so shares in flight
+    // on that job still count; for this core it is still its first sight of the tip.
+    expect(ev.job.type).toBe(1);
+    expect(ev.newBlock).toBe(true);
     expect(before).not.toContain(ev.job.id);
     expect(before.every((id) => id < ev.job.id)).toBe(true);
     expect(new Set(before).size).toBe(before.length);
+  });
+
+  test("a core started after the tip moved flushes: miners' work on the old tip is stale", async () => {
+    await node.mine(1);
+    const again = createJobManager(cfg, "BTC", { pool, publisher, log: cap.log });
+    const got: JobEvent[] = [];
+    again.subscribe((e) => got.push(e));
+    await again.start();
+    again.refreshNow("start");
+    const ev = await waitFor("job after the tip moved", () => got[0]);
+    again.stop();
+    expect(ev).toMatchObject({ newBlock: true, job: { type: 0 } });
   });
 });
 
