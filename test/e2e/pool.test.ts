@@ -28,7 +28,8 @@ import { createLogger } from "../../shared/log.ts";
 import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { compareAccounting, Ledger, pyFloat, readAccounting as readAccountingAt, type Credit } from "../helpers/ledger.ts";
 import { buildHeader, TestMiner, type MinerJob, type Share, type StratumMessage } from "../helpers/miner.ts";
-import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { bcoinPoolYaml } from "../helpers/pool-config.ts";
+import { startRedis, type PrivateRedis } from "../helpers/redis.ts";
 
 const POOL_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
 /** A second bcoin regtest P2PKH address (version 0x3c, hash160 0x22×20), so the two miners' credit differs. */
@@ -164,35 +165,7 @@ describe("pool end to end: edge + core + Redis + bcoin regtest", () => {
     spoolDir = mkdtempSync(join(tmpdir(), "pp-e2e-spool-"));
     const cs = node.coinserver({ name: "bcoin" });
     const config: Config = parseConfig(
-      `
-pool:
-  procname: e2e
-  extranonce_serv_size: 4
-  extranonce_size: 4
-  datagram: {enabled: false}
-  events: {enabled: false}
-coins:
-  BTC:
-    algo: sha256d
-    network: bcoin-regtest
-    pool_address: ${POOL_ADDRESS}
-    coinservs:
-      - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: bcoin}
-    block_poll: 0.2
-stratum:
-  main:
-    address: 127.0.0.1
-    port: ${freePort()}
-    start_difficulty: ${CPU_DIFF}
-    minimum_manual_diff: 1.0e-9
-    vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}
-edges:
-  e2e: {}
-reporters:
-  redis: {type: redis, chain: ${CHAIN}}
-redis: {url: "${redis.url}", prefix: "e2e:"}
-monitor: {enabled: false}
-`,
+      bcoinPoolYaml({ procname: "e2e", coinserver: cs, poolAddress: POOL_ADDRESS, difficulty: CPU_DIFF, redisUrl: redis.url, prefix: "e2e:", chain: CHAIN }),
       "test.yml",
       { addresses: addressChecker },
     );

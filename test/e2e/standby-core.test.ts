@@ -31,6 +31,7 @@ import { createLogger } from "../../shared/log.ts";
 import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { compareAccounting, Ledger, readAccounting, type Credit } from "../helpers/ledger.ts";
 import { buildHeader, TestMiner, type MinerJob } from "../helpers/miner.ts";
+import { bcoinPoolYaml } from "../helpers/pool-config.ts";
 import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
 import { notableLines, untilWith } from "../helpers/until.ts";
 
@@ -166,34 +167,18 @@ describe("active/standby cores: real core processes, an edge, bcoin regtest", ()
     dir = mkdtempSync(join(tmpdir(), "pp-standby-"));
     const cs = node.coinserver({ name: "bcoin" });
     monitorPort = freePort();
-    const text = `
-pool:
-  procname: sb
-  datagram: {enabled: false}
-  events: {enabled: false}
-  leader: {ttl: 2, renew: 0.25}
-coins:
-  BTC:
-    algo: sha256d
-    network: bcoin-regtest
-    pool_address: ${POOL_ADDRESS}
-    coinservs:
-      - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: bcoin}
-    block_poll: 0.2
-stratum:
-  main:
-    address: 127.0.0.1
-    port: ${freePort()}
-    start_difficulty: ${SHARE_DIFF}
-    minimum_manual_diff: 1.0e-12
-    vardiff: {enabled: false, minimum_difficulty: 1.0e-12, maximum_difficulty: 1}
-edges:
-  e2e: {}
-reporters:
-  redis: {type: redis, chain: 1}
-redis: {url: "${redis.url}", prefix: "${PREFIX}"}
-monitor: {port: ${monitorPort}}
-`;
+    const text = bcoinPoolYaml({
+      procname: "sb",
+      coinserver: cs,
+      poolAddress: POOL_ADDRESS,
+      difficulty: SHARE_DIFF,
+      minimumDifficulty: 1.0e-12,
+      redisUrl: redis.url,
+      prefix: PREFIX,
+      chain: 1,
+      pool: "  leader: {ttl: 2, renew: 0.25}",
+      monitor: `{port: ${monitorPort}}`,
+    });
     file = join(dir, "pool.yml");
     writeFileSync(file, text);
     // The same config with Redis behind a TCP proxy the test can cut (a partition).

@@ -31,7 +31,8 @@ import { createLogger } from "../../shared/log.ts";
 import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { compareAccounting, Ledger, readAccounting } from "../helpers/ledger.ts";
 import { TestMiner } from "../helpers/miner.ts";
-import { freePort, startRedis, type PrivateRedis } from "../helpers/redis.ts";
+import { bcoinPoolYaml } from "../helpers/pool-config.ts";
+import { startRedis, type PrivateRedis } from "../helpers/redis.ts";
 import { notableLines, untilWith } from "../helpers/until.ts";
 import { Sv2TestMiner, type ChannelState, type Sv2Share } from "../helpers/sv2-miner.ts";
 
@@ -116,36 +117,17 @@ describe("Stratum V2 on the edge: handshake, standard, extended and grouped chan
     writeFileSync(join(dir, "sv2-edge.json"), certifyEdgeKey(authority, now - 60, now + 30 * 86400));
     const cs = node.coinserver({ name: "bcoin" });
     const config: Config = parseConfig(
-      `
-pool:
-  procname: e2e-sv2
-  extranonce_serv_size: 4
-  extranonce_size: 4
-  datagram: {enabled: false}
-  events: {enabled: false}
-coins:
-  BTC:
-    algo: sha256d
-    network: bcoin-regtest
-    pool_address: ${POOL_ADDRESS}
-    coinservs:
-      - {address: ${cs.address}, port: ${cs.port}, username: pool, password: "${cs.password}", name: bcoin}
-    block_poll: 0.2
-stratum:
-  main:
-    address: 127.0.0.1
-    port: ${freePort()}
-    start_difficulty: ${DIFF}
-    minimum_manual_diff: 1.0e-9
-    vardiff: {enabled: false, minimum_difficulty: 1.0e-9, maximum_difficulty: 1}
-    sv2: {enabled: true, key_file: ${join(dir, "sv2-edge.json")}}
-edges:
-  e2e: {public_host: pool.example}
-reporters:
-  redis: {type: redis, chain: ${CHAIN}}
-redis: {url: "${redis.url}", prefix: "e2e:"}
-monitor: {enabled: false}
-`,
+      bcoinPoolYaml({
+        procname: "e2e-sv2",
+        coinserver: cs,
+        poolAddress: POOL_ADDRESS,
+        difficulty: DIFF,
+        redisUrl: redis.url,
+        prefix: "e2e:",
+        chain: CHAIN,
+        port: `    sv2: {enabled: true, key_file: ${join(dir, "sv2-edge.json")}}`,
+        edge: "{public_host: pool.example}",
+      }),
       join(dir, "test.yml"),
       { addresses: addressChecker },
     );
