@@ -11,14 +11,15 @@
  * The one-minute sums are written with the shares instead of ~1 s after each minute (PowerPool's
  * in-memory buckets): the same totals, and nothing is lost or doubled when the core dies.
  */
-import { ShareResult, type ShareBatchV1, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import { ShareResult, type ShareBatch, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import { chainSharesField, chainSliceKey, currentBlockKey, minuteField, minuteKey, minuteStamp, type SimpleCoinShareType } from "./keys.ts";
 import { pyNumber } from "./py-format.ts";
 import type { ReporterTarget } from "./routing.ts";
 
 export interface PlanEntry {
   readonly id: string;
-  readonly batch: ShareBatchV1;
+  /** The proof fields of a ShareBatch's records are not needed to plan their writes. */
+  readonly batch: Pick<ShareBatch, "edge" | "session"> & { readonly records: readonly ShareRecordV1[] };
 }
 
 /** Seq ranges `[first, last]` per seen-set key, ascending and disjoint. */

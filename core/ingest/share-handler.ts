@@ -6,7 +6,7 @@
  * the unit is planned again without them: the seen-set only grows, so this ends.
  */
 import type Redis from "ioredis";
-import { ContractError, decodeShareBatch, type ShareBatchV1, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import { ContractError, decodeShareBatch, type ShareBatch, type ShareRecord } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import { planShares, type Accounting, type PlanEntry } from "../accounting/index.ts";
 import type { SecondCounter, ShareStats } from "../stats/index.ts";
@@ -110,11 +110,11 @@ export function createShareHandler(o: ShareHandlerOptions): (entries: RawEntry[]
    * batch to plan, or undefined when nothing of the entry is left (then it was dead-lettered and
    * acknowledged whole).
    */
-  async function checkRecords(entry: RawEntry, batch: ShareBatchV1): Promise<ShareBatchV1 | undefined> {
+  async function checkRecords(entry: RawEntry, batch: ShareBatch): Promise<ShareBatch | undefined> {
     const now = o.accounting.now();
     const maxAgeMs = o.seenTtlSeconds * 1000;
-    const bad: { record: ShareRecordV1; reason: string }[] = [];
-    const ok: ShareRecordV1[] = [];
+    const bad: { record: ShareRecord; reason: string }[] = [];
+    const ok: ShareRecord[] = [];
     for (const r of batch.records) {
       const reason = o.accounting.checkRecord(r, now, maxAgeMs);
       if (reason === undefined) ok.push(r);

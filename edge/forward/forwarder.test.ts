@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { candidateCodec, contractNames, decodeShareBatch, ShareResult, type BlockCandidateV1, type ShareBatchV1 } from "../../shared/contract/index.ts";
+import { candidateCodec, contractNames, decodeShareBatch, ShareResult, type BlockCandidateV1, type ShareBatch } from "../../shared/contract/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import { freePort, startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { Forwarder, type ShareFields } from "./forwarder.ts";
@@ -56,7 +56,7 @@ function forwarder(prefix: string, over: { url?: string; spool?: string; session
   return { f, ...capture };
 }
 
-async function batches(prefix: string): Promise<ShareBatchV1[]> {
+async function batches(prefix: string): Promise<ShareBatch[]> {
   const entries = await redis.client.xrangeBuffer(contractNames(prefix).shareStream, "-", "+");
   return entries.map(([, f]) => decodeShareBatch(new Uint8Array(f[1]!)));
 }
@@ -67,7 +67,7 @@ const compareIds = (a: string, b: string) => {
   const [bm = 0, bs = 0] = b.split("-").map(Number);
   return am - bm || as - bs;
 };
-const seqs = (bs: ShareBatchV1[]) => bs.flatMap((b) => b.records.map((r) => r.seq));
+const seqs = (bs: ShareBatch[]) => bs.flatMap((b) => b.records.map((r) => r.seq));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe("Forwarder", () => {
@@ -80,7 +80,7 @@ describe("Forwarder", () => {
     expect(got.length).toBeGreaterThanOrEqual(10);
     expect(got.every((b) => b.edge === "eu1" && b.session === f.session)).toBe(true);
     expect(seqs(got)).toEqual(range(1000));
-    expect(got.flatMap((b) => b.records)[41]).toEqual({ seq: 42, ...fields(42) });
+    expect(got.flatMap((b) => b.records)[41]).toMatchObject({ seq: 42, ...fields(42) });
     await f.stop();
   });
 
@@ -118,7 +118,7 @@ describe("Forwarder", () => {
     expect(xadds.slice(1)).toEqual(xadds.slice(1).map(() => names.shareStream));
     const records = (await batches("s6:")).flatMap((b) => b.records);
     expect(records.map((r) => r.seq)).toEqual(range(9));
-    expect(records[5]).toEqual({ seq: 6, ...fields(6) });
+    expect(records[5]).toMatchObject({ seq: 6, ...fields(6) });
     const [[, fl] = ["", []]] = await redis.client.xrange(names.candidateStream, "-", "+");
     expect(candidateCodec.decode(fl[1] ?? "").shareSeq).toBe(6);
     await f.stop();

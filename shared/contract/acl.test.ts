@@ -11,7 +11,8 @@ describe("Redis ACL users", () => {
     expect(aclFileLine(eu1)).toBe(
       `user edge-eu1 reset on ${hash("pw-0123456789abcdef")} resetchannels -@all +ping +info +client|setname +select +wait ` +
         "(%R~x:jobs:LTC %R~x:job:LTC %R~x:jobs:sha_multi %R~x:job:sha_multi +xread +xrevrange +get) " +
-        "(%W~x:shares %W~x:candidates %W~x:agent +xadd) " +
+        "(%W~x:shares:eu1 %W~x:shares:eu1/* %W~x:candidates:eu1 %W~x:candidates:eu1/* %W~x:agent:eu1 %W~x:agent:eu1/* +xadd) " +
+        "(%R~x:contract +get) " +
         "(~x:edge:eu1 ~x:edge:eu1/* +set +del) " +
         "(~x:edge-bans:eu1 ~x:edge-bans:eu1/* +set +del) " +
         "(~x:edge-clients:eu1 ~x:edge-clients:eu1/* +set +del) " +
@@ -24,8 +25,14 @@ describe("Redis ACL users", () => {
   test("ACL SETUSER lines quote selectors (they hold spaces); passwords never appear", () => {
     const line = aclSetUserLine(eu1);
     expect(line.startsWith("ACL SETUSER edge-eu1 reset on #")).toBe(true);
-    expect(line).toContain(' "(%W~x:shares %W~x:candidates %W~x:agent +xadd)" ');
+    expect(line).toContain(' "(%R~x:contract +get)" ');
     expect(line.includes("pw-0123456789abcdef")).toBe(false);
+  });
+
+  test("during a rolling upgrade (`legacy`) an edge may also append to the v1 shared streams", () => {
+    const legacy = edgeAclUser({ user: "edge-eu1", password: "pw-0123456789abcdef", edge: "eu1", jobmanagers: ["LTC"], prefix: "x:", legacy: true });
+    expect(aclFileLine(legacy)).toContain("(%W~x:shares %W~x:candidates %W~x:agent +xadd)");
+    expect(aclFileLine(eu1)).not.toContain("%W~x:shares ");
   });
 
   test("the core: every key and channel, every command but the dangerous ones", () => {

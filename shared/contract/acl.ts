@@ -4,21 +4,23 @@
  * command and key by key (Redis 7 selectors pair them), and nothing else:
  *
  *   jobs        XREAD, XREVRANGE on jobStream(jm); GET latestJob(jm) — for its ports' jobmanagers, read-only
- *   records     XADD to shareStream, candidateStream, agentStream — write-only (no reading them back)
+ *   records     XADD to its own edgeStream(shares|candidates|agent, edge and edge/<worker>) — write-only;
+ *               with `legacy`, also to the v1 shared streams (only while a v1 core still runs)
+ *   contract    GET contractVersion (which stream version the core reads)
  *   status      SET (PX), DEL edgeStatus(edge) and edgeStatus(edge/<worker>)
  *   edge id     GET, SET edgeIdByName(edge and edge/<worker>); GET, SET NX PX, EVAL (renew/release:
  *               GET, PEXPIRE, SET, DEL inside) on edgeIdLease(*) — the id pool is shared by design
  *   connection  PING, INFO (ioredis's ready check; Sentinel's role check), CLIENT SETNAME, SELECT
  *
  * No KEYS, SCAN, FLUSH*, CONFIG, ACL, DEBUG, pub/sub, and no other key: not SimpleCoin's, not the
- * core's, not another edge's status. Today every edge still XADDs to the one shared share stream
- * (its name is in the payload, not enforced): per-edge streams come with contract v2.
+ * core's, not another edge's status or streams. The core takes an edge's identity from the stream an
+ * entry is in, never from its payload, so these rules are what makes an edge's name its own.
  *
  * The core gets every key and channel and every command except the dangerous ones (FLUSHALL,
  * CONFIG, KEYS, DEBUG, SHUTDOWN, ACL …), INFO and CLIENT SETNAME excepted.
  */
 import { createHash } from "node:crypto";
-import { contractNames } from "./names.ts";
+import { contractNames, EDGE_STREAM_KINDS } from "./names.ts";
 
 export interface AclUser {
   readonly name: string;
@@ -44,6 +46,11 @@ export interface EdgeAclOptions {
   /** Jobmanagers (coins, switchers) of the edge's ports: the job streams it may read. */
   readonly jobmanagers: readonly string[];
   readonly prefix: string;
+  /**
+   * Also allow XADD to the v1 shared streams, for a rolling upgrade with a v1 core still running.
+   * Those streams carry the edge's name in the payload only: drop this once every core is v2.
+   */
+  readonly legacy?: boolean;
 }
 
 export function edgeAclUser(o: EdgeAclOptions): AclUser {
@@ -65,7 +72,12 @@ export function edgeAclUser(o: EdgeAclOptions): AclUser {
         o.jobmanagers.flatMap((jm) => [`%R~${n.jobStream(jm)}`, `%R~${n.latestJob(jm)}`]),
         ["+xread", "+xrevrange", "+get"],
       ),
-      selector([`%W~${n.shareStream}`, `%W~${n.candidateStream}`, `%W~${n.agentStream}`], ["+xadd"]),
+      selector(
+        EDGE_STREAM_KINDS.flatMap((kind) => self((edge) => n.edgeStream(kind, edge)).map((k) => `%W${k}`)),
+        ["+xadd"],
+      ),
+      ...(o.legacy ? [selector([`%W~${n.shareStream}`, `%W~${n.candidateStream}`, `%W~${n.agentStream}`], ["+xadd"])] : []),
+      selector([`%R~${n.contractVersion}`], ["+get"]),
       selector(self(n.edgeStatus), ["+set", "+del"]),
       // Its bans for the monitor, and the operator's lifts (edge/forward/bans.ts).
       selector(self(n.edgeBans), ["+set", "+del"]),

@@ -2,7 +2,7 @@
  * @module The edge/core contract: the only way the two processes talk. Stream and key names,
  * message shapes (each with a version) and their encoders/decoders.
  */
-export { contractNames, MESSAGE_FIELD, type ContractNames } from "./names.ts";
+export { contractNames, isEdgeStreamName, CONTRACT_VERSION, EDGE_STREAM_KINDS, MESSAGE_FIELD, type ContractNames, type EdgeStreamKind } from "./names.ts";
 export { ContractError } from "./error.ts";
 export type { JsonCodec } from "./json-codec.ts";
 export { jobCodec, JobType, JOB_VERSION, type JobV1, type AuxTargetV1 } from "./job.ts";
@@ -28,9 +28,15 @@ export {
   ShareResult,
   SHARE_RESULT_NAMES,
   SHARE_BATCH_VERSION,
+  MAX_PROOF_EXTRANONCE,
+  EMPTY_PROOF,
+  shareBatchVersion,
   MAX_BATCH_RECORDS,
   MAX_DIFFICULTY,
   MAX_TIME_MS,
-  type ShareBatchV1,
+  type ShareBatch,
+  type ShareBatchVersion,
+  type ShareProof,
+  type ShareRecord,
   type ShareRecordV1,
 } from "./share-batch.ts";

@@ -6,13 +6,48 @@
  * contract: they are the accounting format, named in `core/accounting/`.
  */
 
+/** The three kinds of edge → core stream. */
+export type EdgeStreamKind = "shares" | "candidates" | "agent";
+export const EDGE_STREAM_KINDS: readonly EdgeStreamKind[] = ["shares", "candidates", "agent"];
+
+/**
+ * Contract version of the streams. v2 (issue 20): every edge writes its own streams
+ * (`edgeStream(kind, edge)`), so Redis ACLs bind an edge's credentials to its name, and share
+ * records carry their proof. A v2 core still reads the v1 shared streams during a rolling upgrade.
+ */
+export const CONTRACT_VERSION = 2;
+
 export interface ContractNames {
-  /** Share batches, edge → core (one stream entry = one ShareBatch). */
+  /** v1: share batches of every edge in one stream (one stream entry = one ShareBatch); read during upgrades. */
   readonly shareStream: string;
-  /** Block candidates, edge → core; read ahead of everything else. */
+  /** v1: block candidates of every edge; read ahead of everything else. */
   readonly candidateStream: string;
-  /** PPAgent data, edge → core. */
+  /** v1: PPAgent data of every edge. */
   readonly agentStream: string;
+  /** v2: one edge's (or edge worker's, `<edge>/<i>`) own stream of `kind`. */
+  edgeStream(kind: EdgeStreamKind, edge: string): string;
+  /** v2: SCAN MATCH pattern of every edge's stream of `kind`. */
+  edgeStreamPattern(kind: EdgeStreamKind): string;
+  /** v2: the edge name a stream of `kind` belongs to — what Redis lets only that edge write — or undefined when `key` is not one. */
+  edgeOfStream(kind: EdgeStreamKind, key: string): string | undefined;
+  /**
+   * The newest contract version the running core reads (a decimal string, set by the core at
+   * start). Edges write v2 only when it says 2 or more; absent (an older core) means v1.
+   */
+  readonly contractVersion: string;
+  /**
+   * Core-internal (edges have no right to it): share batches the core's gate (core/gate/) took from
+   * the edges' streams after checking identity and proof. Accounting, stats and reporters read this.
+   */
+  readonly verifiedShareStream: string;
+  /** Core-internal: PPAgent entries the gate passed on. */
+  readonly verifiedAgentStream: string;
+  /** Consumer group of the gate on every edge stream of shares and agent data. */
+  readonly gateGroup: string;
+  /** Core-internal: an edge's quarantine (a hash, core/gate/quarantine-store.ts); absent = not quarantined. */
+  quarantine(edge: string): string;
+  /** SCAN MATCH pattern of every quarantine key. */
+  readonly quarantinePattern: string;
   /** Jobs for one jobmanager, core → edges. */
   jobStream(jobmanager: string): string;
   /** The jobmanager's latest job, for an edge that starts between jobs. */
@@ -61,11 +96,33 @@ export interface ContractNames {
   reporterDrainLease(reporterKey: string): string;
 }
 
+/** Edge names as the config allows them (`edges.<name>`), optionally `/<worker index>`: no glob or `:` characters. */
+const EDGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(?:\/\d+)?$/;
+
+export function isEdgeStreamName(edge: string): boolean {
+  return edge.length <= 64 && EDGE_NAME.test(edge);
+}
+
 export function contractNames(prefix: string): ContractNames {
+  const edgeStream = (kind: EdgeStreamKind, edge: string) => `${prefix}${kind}:${edge}`;
   return {
     shareStream: `${prefix}shares`,
     candidateStream: `${prefix}candidates`,
     agentStream: `${prefix}agent`,
+    edgeStream,
+    edgeStreamPattern: (kind) => `${prefix}${kind}:*`,
+    edgeOfStream(kind, key) {
+      const head = `${prefix}${kind}:`;
+      if (!key.startsWith(head)) return undefined;
+      const edge = key.slice(head.length);
+      return isEdgeStreamName(edge) ? edge : undefined;
+    },
+    contractVersion: `${prefix}contract`,
+    verifiedShareStream: `${prefix}core:shares`,
+    verifiedAgentStream: `${prefix}core:agent`,
+    gateGroup: "gate",
+    quarantine: (edge) => `${prefix}core:quarantine:${edge}`,
+    quarantinePattern: `${prefix}core:quarantine:*`,
     jobStream: (jm) => `${prefix}jobs:${jm}`,
     latestJob: (jm) => `${prefix}job:${jm}`,
     auxWork: (aux) => `${prefix}aux:${aux}`,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ContractError } from "./error.ts";
-import { decodeShareBatch, MAX_BATCH_RECORDS, MAX_DIFFICULTY, ShareBatchWriter, ShareResult, type ShareRecordV1 } from "./share-batch.ts";
+import { decodeShareBatch, EMPTY_PROOF, shareBatchVersion, MAX_BATCH_RECORDS, MAX_DIFFICULTY, ShareBatchWriter, ShareResult, type ShareRecordV1 } from "./share-batch.ts";
 
 const record = (seq: number, over: Partial<ShareRecordV1> = {}): ShareRecordV1 => ({
   seq,
@@ -31,7 +31,38 @@ describe("share batch", () => {
     for (const r of rs) w.add(r);
     expect(w.count).toBe(5);
     const decoded = decodeShareBatch(w.finish());
-    expect(decoded).toEqual({ v: 1, edge: "eu1", session: "00c0ffee", records: rs });
+    expect(decoded).toEqual({ v: 2, edge: "eu1", session: "00c0ffee", records: rs.map((r) => ({ ...r, ...EMPTY_PROOF })) });
+  });
+
+  test("v2 carries each record's proof; a v1 batch (an edge before contract v2) decodes with an empty proof", () => {
+    const proof = { extranonce1: Uint8Array.of(0, 1, 0xfe, 0xff), extranonce2: Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2), ntime: 0xfffffffe, nonce: 0x80000001, version: 0x20000000 | 0x1fffe000 };
+    const w = new ShareBatchWriter("eu1/3", "0000beef");
+    w.add({ ...record(1), ...proof });
+    w.add(record(2, { result: ShareResult.stale, jobId: "" }));
+    const v2 = decodeShareBatch(w.finish());
+    expect(v2.v).toBe(2);
+    expect(v2.records[0]).toEqual({ ...record(1), ...proof });
+    expect(v2.records[1]).toEqual({ ...record(2, { result: ShareResult.stale, jobId: "" }), ...EMPTY_PROOF });
+    expect(shareBatchVersion(w.finish())).toBe(2);
+
+    const old = new ShareBatchWriter("eu1", "0000beef", 1);
+    old.add({ ...record(7), ...proof });
+    const bytes = old.finish();
+    expect(shareBatchVersion(bytes)).toBe(1);
+    const v1 = decodeShareBatch(bytes);
+    expect(v1.v).toBe(1);
+    expect(v1.records).toEqual([{ ...record(7), ...EMPTY_PROOF }]);
+  });
+
+  test("proof extranonces longer than 32 bytes are refused by the writer and the reader", () => {
+    const w = new ShareBatchWriter("eu1", "00000001");
+    expect(() => w.add({ ...record(1), extranonce2: new Uint8Array(33) })).toThrow(/extranonce2 expected at most 32 bytes, got 33/);
+    w.add({ ...record(1), extranonce2: new Uint8Array(32) });
+    const bytes = w.finish();
+    // The extranonce2 length byte sits after the fixed fields, the proof numbers and the 0-byte extranonce1.
+    const at = bytes.indexOf(32, 4 + 4 + 9 + 25 + 12 + 1);
+    bytes[at] = 33;
+    expect(() => decodeShareBatch(bytes)).toThrow(/extranonce2 at byte \d+: expected at most 32 bytes, got 33/);
   });
 
   test("the writer starts a fresh batch after finish() and grows past its first buffer", () => {
@@ -75,7 +106,7 @@ describe("share batch", () => {
     const cases: [string, (b: Uint8Array) => Uint8Array, RegExp][] = [
       ["empty input", () => new Uint8Array(0), /truncated at byte 0 reading header/],
       ["wrong magic", (b) => b.with(0, 0x4a), /expected magic 0x53, got 0x4a/],
-      ["unknown version", (b) => b.with(1, 9), /expected version 1, got 9/],
+      ["unknown version", (b) => b.with(1, 9), /expected version 1 or 2, got 9/],
       ["truncated record", (b) => b.subarray(0, b.length - 3), /truncated/],
       ["trailing bytes", (b) => new Uint8Array([...b, 0]), /expected \d+ bytes for 2 records, got \d+/],
       ["count larger than the data", (b) => b.with(2, 3), /truncated at byte \d+ reading record 2/],

@@ -7,16 +7,26 @@
  * which together identify it for exactly-once accounting (a spooled batch replayed after a Redis
  * outage repeats the same ids).
  *
- * Layout (all integers little-endian; `str` = u8 length + UTF-8 bytes):
+ * Version 2 (contract v2, issue 20) adds each record's proof — what the miner hashed — so the core
+ * can re-hash a sample of shares against the job it issued instead of taking the edge's word.
+ *
+ * Layout (all integers little-endian; `str` = u8 length + UTF-8 bytes, `bytes` = u8 length + bytes):
  *   u8 'S' (0x53) | u8 version | u16 count | str edge | str session
  *   count × record:
  *     f64 seq | u8 result | f64 difficulty | f64 time (ms) |
+ *     [v2: u32 ntime | u32 nonce | u32 version | bytes extranonce1 | bytes extranonce2] |
  *     str jobmanager | str jobId | str currency | str algo | str port | str address | str worker |
  *     u8 auxCount | auxCount × str auxCurrency
+ *
+ * A core reads both versions (a rolling upgrade); a v1 record decodes with an empty proof.
  */
 import { ContractError } from "./error.ts";
 
-export const SHARE_BATCH_VERSION = 1;
+/** The version this code writes by default; `decodeShareBatch` reads 1 and 2. */
+export const SHARE_BATCH_VERSION = 2;
+export type ShareBatchVersion = 1 | 2;
+/** Longest extranonce1 / extranonce2 a proof may carry (jobs allow 16 bytes each). */
+export const MAX_PROOF_EXTRANONCE = 32;
 const MAGIC = 0x53;
 const MAX_STR = 255;
 /** The largest batch an edge sends; bigger inputs are split by the writer's caller. */
@@ -57,12 +67,37 @@ export interface ShareRecordV1 {
   aux: readonly string[];
 }
 
-export interface ShareBatchV1 {
-  readonly v: typeof SHARE_BATCH_VERSION;
+/**
+ * What the miner hashed, as the edge checked it: with the job (which the core keeps) it rebuilds
+ * the coinbase (coinb1 ‖ extranonce1 ‖ extranonce2 ‖ coinb2), the header and the PoW hash.
+ * Empty extranonces mean no proof: a v1 record, or a share refused before it had a job.
+ * On a Stratum V2 standard channel extranonce1 is the channel's whole extranonce prefix and
+ * extranonce2 is zeros of the job's extranonce2 size (the pool fixes the whole coinbase).
+ */
+export interface ShareProof {
+  extranonce1: Uint8Array;
+  extranonce2: Uint8Array;
+  ntime: number;
+  nonce: number;
+  /** The header's version as hashed (rolled bits applied). */
+  version: number;
+}
+
+export type ShareRecord = ShareRecordV1 & ShareProof;
+
+export const EMPTY_PROOF: Readonly<ShareProof> = Object.freeze({ extranonce1: new Uint8Array(0), extranonce2: new Uint8Array(0), ntime: 0, nonce: 0, version: 0 });
+
+export interface ShareBatch {
+  readonly v: ShareBatchVersion;
   readonly edge: string;
   /** 8 lower-case hex chars, new every edge start. */
   readonly session: string;
-  readonly records: ShareRecordV1[];
+  readonly records: ShareRecord[];
+}
+
+/** The version byte of an encoded batch (undefined when it is not one), without decoding it. */
+export function shareBatchVersion(bytes: Uint8Array): number | undefined {
+  return bytes.length >= 4 && bytes[0] === MAGIC ? bytes[1] : undefined;
 }
 
 /** Appends records into one growing, reused buffer; `finish()` returns a copy to hand to Redis. */
@@ -77,6 +112,8 @@ export class ShareBatchWriter {
   constructor(
     private readonly edge: string,
     private readonly session: string,
+    /** 1 only for a core that predates contract v2 (no proof is written). */
+    readonly version: ShareBatchVersion = SHARE_BATCH_VERSION,
   ) {
     this.reset();
   }
@@ -90,7 +127,8 @@ export class ShareBatchWriter {
     return this.pos;
   }
 
-  add(r: ShareRecordV1): void {
+  /** Proof fields missing from `r` are written empty (a record refused before it had a job). */
+  add(r: ShareRecordV1 & Partial<ShareProof>): void {
     if (this.n >= MAX_BATCH_RECORDS) throw new RangeError(`ShareBatchWriter.add: expected at most ${MAX_BATCH_RECORDS} records, got one more`);
     if (r.aux.length > 255) throw new RangeError(`ShareBatchWriter.add: expected at most 255 aux currencies, got ${r.aux.length}`);
     // The reader refuses these anyway; refusing them here keeps one bad record out of a batch of good ones.
@@ -98,13 +136,21 @@ export class ShareBatchWriter {
     if (!(r.difficulty > 0 && r.difficulty <= MAX_DIFFICULTY)) throw new RangeError(`ShareBatchWriter.add: difficulty expected a number in (0, ${MAX_DIFFICULTY}], got ${r.difficulty}`);
     if (!(r.time >= 0 && r.time <= MAX_TIME_MS)) throw new RangeError(`ShareBatchWriter.add: time expected ms since the epoch, got ${r.time}`);
     const start = this.pos;
-    this.ensure(32 + 7 * (MAX_STR * 3 + 1));
+    this.ensure(32 + 14 + 2 * MAX_PROOF_EXTRANONCE + 7 * (MAX_STR * 3 + 1));
     this.view.setFloat64(this.pos, r.seq, true);
     this.buf[this.pos + 8] = r.result;
     this.view.setFloat64(this.pos + 9, r.difficulty, true);
     this.view.setFloat64(this.pos + 17, r.time, true);
     this.pos += 25;
     try {
+      if (this.version >= 2) {
+        this.view.setUint32(this.pos, (r.ntime ?? 0) >>> 0, true);
+        this.view.setUint32(this.pos + 4, (r.nonce ?? 0) >>> 0, true);
+        this.view.setUint32(this.pos + 8, (r.version ?? 0) >>> 0, true);
+        this.pos += 12;
+        this.bytes(r.extranonce1, "extranonce1");
+        this.bytes(r.extranonce2, "extranonce2");
+      }
       this.str(r.jobmanager, "jobmanager");
       this.str(r.jobId, "jobId");
       this.str(r.currency, "currency");
@@ -134,12 +180,20 @@ export class ShareBatchWriter {
     this.pos = 0;
     this.n = 0;
     this.buf[0] = MAGIC;
-    this.buf[1] = SHARE_BATCH_VERSION;
+    this.buf[1] = this.version;
     this.countAt = 2;
     this.view.setUint16(2, 0, true);
     this.pos = 4;
     this.str(this.edge, "edge");
     this.str(this.session, "session");
+  }
+
+  private bytes(b: Uint8Array | undefined, field: string): void {
+    const len = b?.length ?? 0;
+    if (len > MAX_PROOF_EXTRANONCE) throw new RangeError(`ShareBatchWriter: ${field} expected at most ${MAX_PROOF_EXTRANONCE} bytes, got ${len}`);
+    this.buf[this.pos] = len;
+    if (b && len > 0) this.buf.set(b, this.pos + 1);
+    this.pos += 1 + len;
   }
 
   private str(s: string, field: string): void {
@@ -182,8 +236,11 @@ function utf8Length(s: string): number {
   return n;
 }
 
-/** Parses a batch; throws ContractError on anything malformed (truncation, bad magic, bad version, trailing bytes). */
-export function decodeShareBatch(bytes: Uint8Array): ShareBatchV1 {
+/**
+ * Parses a batch of either version; throws ContractError on anything malformed (truncation, bad
+ * magic, unknown version, trailing bytes). Proof extranonces are views into `bytes`, not copies.
+ */
+export function decodeShareBatch(bytes: Uint8Array): ShareBatch {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let pos = 0;
@@ -204,13 +261,23 @@ export function decodeShareBatch(bytes: Uint8Array): ShareBatchV1 {
   };
   need(4, "header");
   if (bytes[0] !== MAGIC) throw new ContractError("share batch", `expected magic 0x53, got 0x${(bytes[0] ?? 0).toString(16)}`);
-  if (bytes[1] !== SHARE_BATCH_VERSION) throw new ContractError("share batch", `expected version ${SHARE_BATCH_VERSION}, got ${bytes[1]}`);
+  const version = bytes[1];
+  if (version !== 1 && version !== 2) throw new ContractError("share batch", `expected version 1 or 2, got ${version}`);
   const count = view.getUint16(2, true);
   pos = 4;
   const edge = str("edge");
   const session = str("session");
   if (!/^[0-9a-f]{8}$/.test(session)) throw new ContractError("share batch", `session: expected 8 hex chars, got ${JSON.stringify(session)}`);
-  const records: ShareRecordV1[] = [];
+  const records: ShareRecord[] = [];
+  const proofBytes = (what: string): Uint8Array => {
+    need(1, what);
+    const len = bytes[pos] ?? 0;
+    if (len > MAX_PROOF_EXTRANONCE) throw new ContractError("share batch", `${what} at byte ${pos}: expected at most ${MAX_PROOF_EXTRANONCE} bytes, got ${len}`);
+    need(1 + len, what);
+    const out = bytes.subarray(pos + 1, pos + 1 + len);
+    pos += 1 + len;
+    return out;
+  };
   for (let i = 0; i < count; i++) {
     need(25, `record ${i}`);
     const seq = view.getFloat64(pos, true);
@@ -222,6 +289,17 @@ export function decodeShareBatch(bytes: Uint8Array): ShareBatchV1 {
     if (result > ShareResult.invalid) throw new ContractError("share batch", `record ${i}: result expected 0..4, got ${result}`);
     if (!(difficulty > 0) || !Number.isFinite(difficulty)) throw new ContractError("share batch", `record ${i}: difficulty expected a positive number, got ${difficulty}`);
     if (!(time >= 0) || !Number.isFinite(time)) throw new ContractError("share batch", `record ${i}: time expected a time stamp, got ${time}`);
+    let proof: ShareProof = EMPTY_PROOF;
+    if (version === 2) {
+      need(12, `record ${i} proof`);
+      const ntime = view.getUint32(pos, true);
+      const nonce = view.getUint32(pos + 4, true);
+      const ver = view.getUint32(pos + 8, true);
+      pos += 12;
+      const extranonce1 = proofBytes(`record ${i} extranonce1`);
+      const extranonce2 = proofBytes(`record ${i} extranonce2`);
+      proof = { extranonce1, extranonce2, ntime, nonce, version: ver };
+    }
     const jobmanager = str("jobmanager");
     const jobId = str("jobId");
     const currency = str("currency");
@@ -233,8 +311,8 @@ export function decodeShareBatch(bytes: Uint8Array): ShareBatchV1 {
     const auxCount = bytes[pos++] ?? 0;
     const aux: string[] = [];
     for (let a = 0; a < auxCount; a++) aux.push(str("aux"));
-    records.push({ seq, result: result as ShareResult, difficulty, time, jobmanager, jobId, currency, algo, port, address, worker, aux });
+    records.push({ seq, result: result as ShareResult, difficulty, time, jobmanager, jobId, currency, algo, port, address, worker, aux, ...proof });
   }
   if (pos !== bytes.length) throw new ContractError("share batch", `expected ${pos} bytes for ${count} records, got ${bytes.length}`);
-  return { v: SHARE_BATCH_VERSION, edge, session, records };
+  return { v: version, edge, session, records };
 }
