@@ -5,8 +5,12 @@
 import type { ShareBatch } from "../../shared/contract/index.ts";
 
 export type AuditVerdict =
-  /** Nothing sampled failed: pass the entry on. */
-  | { readonly kind: "pass"; readonly audited: number }
+  /**
+   * Nothing sampled failed: pass the entry on, without the `refused` records (exact duplicates of
+   * shares already passed: not credited, dead-lettered with the reason, no quarantine — an honest
+   * edge that lost its duplicate table after a crash can send one).
+   */
+  | { readonly kind: "pass"; readonly audited: number; readonly refused?: readonly { readonly seq: number; readonly reason: string }[] }
   /**
    * A sampled record is not what its edge claimed (its hash does not meet its difficulty, its job
    * was never issued, its extranonce does not fit the job, a duplicate of an audited share …):
