@@ -30,11 +30,8 @@ function renderQuarantine(list) {
 
 function quarantineItem(q) {
   var held = q.held === null ? "held entries: unknown" : num(q.held, 0) + " held " + (q.held === 1 ? "entry" : "entries");
-  var head = el("div", { class: "qhead" }, [
-    el("b", { class: "qedge" }, q.edge), " quarantined ",
-    q.since > 0 ? [clock(q.since), " (", since(q.since), ")"] : "at an unknown time",
-    " · ", held,
-  ]);
+  var when = q.since > 0 ? ["at " + clock(q.since) + " (", since(q.since), ")"] : ["at an unknown time"];
+  var head = el("div", { class: "qhead" }, [el("b", { class: "qedge" }, q.edge), " quarantined "].concat(when, [" · ", held]));
   var why = el("div", { class: "qwhy" }, [el("b", {}, q.reason), q.detail ? el("span", { class: "muted" }, " · " + q.detail) : null]);
   var where = q.stream ? el("div", { class: "qwhere mono" }, q.stream + (q.entry ? " @ " + q.entry : "")) : null;
   var act;
