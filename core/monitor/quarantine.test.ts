@@ -6,11 +6,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { contractNames, edgeStatusCodec } from "../../shared/contract/index.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
+import { untilWith } from "../../test/helpers/until.ts";
 import { quarantineFields } from "../gate/quarantine-store.ts";
 import { createMonitorApp } from "./app.ts";
 import { quarantineDesk } from "./quarantine.ts";
 import { RedisViewReader } from "./redis-view.ts";
-import { edge, fixture, NOW, quietLog } from "./testing.ts";
+import { startMonitor } from "./server.ts";
+import { edge, fakeCore, fixture, NOW, quietLog, secretConfig } from "./testing.ts";
 
 const PREFIX = "qm:";
 const names = contractNames(PREFIX);
@@ -274,4 +276,20 @@ describe("quarantined edges in the monitor", () => {
     expect(fams).toContain("powerpool_edges_quarantined 7");
     expect(fams).toContain('powerpool_edge_quarantined{edge="we:ird*\\nname"} 1');
   });
+});
+
+test("a running monitor logs a new quarantine by itself, with nobody asking it anything", async () => {
+  await redis.client.flushall();
+  const lines: string[] = [];
+  const config = secretConfig(`monitor: {address: 127.0.0.1, port: 3855}`);
+  const m = await startMonitor({ ...config, redis: { ...config.redis, prefix: PREFIX } }, fakeCore(), redis.client, quietLog(lines), { port: 0, quarantinePollMs: 50 });
+  try {
+    await redis.client.hset(names.quarantine("eu1"), ...quarantineFields({ since: Date.now(), reason: "share audit failed", detail: "", stream: names.edgeStream("shares", "eu1"), entry: "1-0" }));
+    const until = untilWith(() => lines.slice(-10).join("\n"), { everyMs: 50 });
+    const line = await until("the ERROR line", () => lines.find((l) => l.includes("EDGE QUARANTINED")));
+    expect(line).toContain("[ERROR]");
+    expect(line).toContain("curl -X POST -H 'content-type: application/json' -d '{\"edge\": \"eu1\"}' http://127.0.0.1:3855/quarantine/release");
+  } finally {
+    await m.stop();
+  }
 });

@@ -25,6 +25,8 @@ export interface MonitorOptions {
   /** Listen port override (0: any free port); default `config.monitorPort`. */
   readonly port?: number;
   readonly startedAt?: number;
+  /** How often Redis is read for new quarantines when nobody asks (default QUARANTINE_POLL_MS). */
+  readonly quarantinePollMs?: number;
 }
 
 export interface RunningMonitor {
@@ -116,7 +118,7 @@ export async function startMonitor(config: Config, core: CoreSource, redis: Redi
   const timer = setInterval(() => void sample(), deps.history.intervalMs);
   timer.unref?.();
   // The read logs each new quarantine once (redis-view.ts); a failed read is logged there too.
-  const watch = setInterval(() => void deps.redis.read().catch(() => {}), QUARANTINE_POLL_MS);
+  const watch = setInterval(() => void deps.redis.read().catch(() => {}), opts.quarantinePollMs ?? QUARANTINE_POLL_MS);
   watch.unref?.();
 
   return {
