@@ -1,6 +1,6 @@
 /**
  * @module The monitor's hono app: request log, secret scrubbing of every body, the route groups
- * (fixed paths first, so `/metrics`, `/dashboard/` and `/05/` win over `/<key>/`), one error path.
+ * (fixed paths first, so `/metrics`, `/dashboard/`, `/quarantine/` and `/05/` win over `/<key>/`), one error path.
  * Tests drive it in memory with `app.request()`; `server.ts` serves it with Bun.serve.
  */
 import { Hono, type Context } from "hono";
@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./routes/dashboard.ts";
 import { jsonRoutes } from "./routes/json.ts";
 import { legacyRoutes } from "./routes/legacy.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { quarantineRoutes } from "./routes/quarantine.ts";
 import type { MonitorDeps } from "./view.ts";
 
 export function createMonitorApp(deps: MonitorDeps): Hono {
@@ -31,6 +32,7 @@ export function createMonitorApp(deps: MonitorDeps): Hono {
 
   metricsRoutes(app, deps);
   bansRoutes(app, deps);
+  quarantineRoutes(app, deps);
   dashboardRoutes(app, deps);
   legacyRoutes(app, deps);
   jsonRoutes(app, deps);

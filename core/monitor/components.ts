@@ -7,7 +7,7 @@
  * `/<key>/` takes the full name or the bare key. Config sections have separate key spaces, so a
  * bare key is looked up in the order stratum, coin, switcher, aux, reporter, procname, `monitor`
  * (SimpleCoin polls a stratum port key). The fixed routes (`counters`, `debug`, `05`, `dashboard`,
- * `metrics`) win over a component with one of those keys; its full name still reaches it.
+ * `metrics`, `bans`, `quarantine`, `cores`) win over a component with one of those keys; its full name still reaches it.
  */
 import { pyDatetime, pyDuration } from "./format.ts";
 import { configView } from "./redact.ts";
@@ -99,6 +99,8 @@ export interface PowerPoolStatus {
   readonly version: { version: string; version_info: number[]; sha: string | null; rev_date: string | null };
   readonly procname: string;
   readonly edges: number;
+  /** Issue 20 §3: edges whose shares the gate holds until the operator decides (GET /quarantine/ for the rest). */
+  readonly quarantined_edges: readonly { edge: string; since: number; reason: string; action: string | null }[];
 }
 
 function poolStatus(view: View): PowerPoolStatus {
@@ -109,6 +111,7 @@ function poolStatus(view: View): PowerPoolStatus {
     version: { version: v.version, version_info: v.version.split(".").map((p) => Number.parseInt(p, 10) || 0), sha: v.sha, rev_date: v.revDate },
     procname: view.config.procname,
     edges: view.redisView.edges.length,
+    quarantined_edges: (view.redisView.quarantines ?? []).map((q) => ({ edge: q.edge, since: q.since, reason: q.reason, action: q.action })),
   };
 }
 

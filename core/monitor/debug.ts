@@ -32,6 +32,7 @@ export function debugView(view: View): unknown {
   out.block_consumer = view.core.blocks.status();
   out.notify = view.core.notify?.counters() ?? null;
   out.edges = Object.fromEntries(view.redisView.edges.map((e) => [e.edge, e]));
+  out.quarantines = view.redisView.quarantines ?? [];
   out.redis_view = { read_at: epochSeconds(view.redisView.readAt), error: view.redisView.error, undecodable_heartbeats: view.redisView.undecodable, aux: view.redisView.aux };
   out.history = { points: view.history.all().length, capacity: view.history.capacity };
   return maskSecrets(out);

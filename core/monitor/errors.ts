@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../../shared/log.ts";
 
-export type MonitorErrorCode = "not_found" | "unavailable" | "bad_request" | "forbidden";
+export type MonitorErrorCode = "not_found" | "unavailable" | "bad_request" | "forbidden" | "conflict";
 
 export class MonitorError extends Error {
   constructor(

@@ -2,7 +2,7 @@
  * @module `/metrics`: the pool for Prometheus. Per edge and port: connections, shares by result,
  * hashrate, spool and heartbeat age; per coin: jobs, job age, network, block submissions and their
  * latency, coinserver health, push-block signals; per profit switcher: profitability, the coin
- * mined and the switches; the core's stream backlog (its Redis lag) and
+ * mined and the switches; quarantined edges and their held entries; the core's stream backlog (its Redis lag) and
  * its counters. Edge counters restart at zero with the edge, which Prometheus treats as a reset.
  */
 import { BAN_KINDS } from "../../shared/contract/index.ts";
@@ -54,6 +54,7 @@ export function buildMetrics(view: View): string {
   );
 
   banMetrics(w, view);
+  quarantineMetrics(w, view);
   coinMetrics(w, view);
   switcherMetrics(w, view);
 
@@ -138,6 +139,20 @@ function coinMetrics(w: PromWriter, view: View): void {
   w.counter("powerpool_longpoll_errors_total", "Long-poll requests that failed (renewed with back-off).", lp.map((c) => s(lbl(c), c.st?.longpoll?.errors ?? 0)));
   w.gauge("powerpool_push_signal_last_timestamp_seconds", "When the coin's last push-block signal arrived (epoch seconds).", tips.filter((c) => c.tip.lastSignal !== null).map((c) => s(lbl(c), (c.tip.lastSignal ?? 0) / 1000)));
   w.counter("powerpool_push_signals_total", "Push-block signals per coin since start.", tips.map((c) => s(lbl(c), c.tip.signals)));
+}
+
+/** Issue 20 §3: quarantined edges (alert on powerpool_edges_quarantined > 0) and the share entries the gate holds for each. */
+function quarantineMetrics(w: PromWriter, view: View): void {
+  const qs = view.redisView.quarantines ?? [];
+  w.gauge("powerpool_edges_quarantined", "Edges the gate quarantined (a check of their records failed): nothing from them is credited until the operator releases or discards their held entries.", [s({}, qs.length)]);
+  w.gauge("powerpool_edge_quarantined", "1 for each quarantined edge.", qs.map((q) => s({ edge: q.edge }, 1)));
+  w.gauge("powerpool_edge_quarantined_since_seconds", "When the edge was quarantined (epoch seconds).", qs.map((q) => s({ edge: q.edge }, q.since / 1000)));
+  w.gauge(
+    "powerpool_edge_quarantine_held_entries",
+    "Share entries of a quarantined edge that the gate holds (delivered and unacknowledged, plus unread); left out when Redis cannot tell.",
+    qs.flatMap((q) => (q.held?.total == null ? [] : [s({ edge: q.edge }, q.held.total)])),
+  );
+  w.gauge("powerpool_edge_quarantine_action_pending", "1 while the operator's release or discard waits for the leader's gate.", qs.map((q) => s({ edge: q.edge, action: q.action ?? "none" }, q.action === null ? 0 : 1)));
 }
 
 /** Issue 14: bans per edge with their reason (kind), abusive connections closed, lifts. */

@@ -14,6 +14,7 @@ import type { Logger } from "../../shared/log.ts";
 import type { RedisClient } from "../../shared/redis.ts";
 import { leaderKeys, parseLease } from "../leader/lease.ts";
 import type { CoreStatusRecord } from "../leader/supervisor.ts";
+import { MAX_QUARANTINES, QuarantineAlerts, readQuarantines } from "./quarantine.ts";
 import type { CoresView, RedisView, RedisViewSource } from "./types.ts";
 
 export interface RedisViewOptions {
@@ -27,6 +28,8 @@ export interface RedisViewOptions {
   readonly timeoutMs?: number;
   /** Reuse an edge's client list this long (default 10 s): at 100 k clients it is megabytes, written every 30 s. */
   readonly clientListMaxAgeMs?: number;
+  /** The monitor's URL from the core's host, quoted in the quarantine ERROR line. */
+  readonly monitorUrl?: string;
 }
 
 /** Edges with fewer clients write their list with every heartbeat (edge/forward/heartbeat.ts SMALL_CLIENT_LIST). */
@@ -41,7 +44,12 @@ export class RedisViewReader implements RedisViewSource {
   /** Each edge's last decoded client list, by edge name. */
   private readonly lists = new Map<string, { readonly session: string; readonly readAt: number; readonly byPort: ReadonlyMap<string, EdgeClientV1[]> }>();
 
-  constructor(private readonly o: RedisViewOptions) {}
+  /** One ERROR line per quarantine seen (issue 20 §3). */
+  private readonly alerts: QuarantineAlerts;
+
+  constructor(private readonly o: RedisViewOptions) {
+    this.alerts = new QuarantineAlerts(o.log, o.monitorUrl);
+  }
 
   read(): Promise<RedisView> {
     if (Date.now() - this.last.readAt < (this.o.maxAgeMs ?? 1000)) return Promise.resolve(this.last);
@@ -122,7 +130,10 @@ export class RedisViewReader implements RedisViewSource {
       }
     }
     bans.sort((a, b) => a.edge.localeCompare(b.edge));
-    return { edges, aux, readAt: Date.now(), error: null, undecodable, bans, cores: await this.readCores() };
+    const quarantineKeys = await scanKeys(this.o.redis, names.quarantinePattern);
+    const quarantines = await readQuarantines(this.o.redis, names, quarantineKeys);
+    this.alerts.observe(quarantines, quarantineKeys.length <= MAX_QUARANTINES);
+    return { edges, aux, readAt: Date.now(), error: null, undecodable, bans, cores: await this.readCores(), quarantines };
   }
 
   private remember(edge: EdgeStatusV1, raw: string | null, now: number): void {
@@ -166,7 +177,7 @@ function decodeAux(raw: string | null): AuxWorkV1 | null {
 }
 
 /** Every key matching `pattern`; on a Cluster, from every master. */
-async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
   const nodes = redis instanceof Cluster ? redis.nodes("master") : [redis];
   const out = new Set<string>();
   for (const node of nodes) {

@@ -12,6 +12,7 @@ import type { RedisClient } from "../../shared/redis.ts";
 import { createMonitorApp } from "./app.ts";
 import { DEFAULT_HISTORY_INTERVAL_MS, DEFAULT_HISTORY_POINTS, HashrateHistory } from "./history.ts";
 import { RedisViewReader } from "./redis-view.ts";
+import { quarantineDesk } from "./quarantine.ts";
 import { MonitorTracker } from "./tracker.ts";
 import type { CoreSource } from "./types.ts";
 import { hashrates, loadView, workerCount, type BanLiftSink, type MonitorDeps } from "./view.ts";
@@ -24,6 +25,8 @@ export interface MonitorOptions {
   /** Listen port override (0: any free port); default `config.monitorPort`. */
   readonly port?: number;
   readonly startedAt?: number;
+  /** How often Redis is read for new quarantines when nobody asks (default QUARANTINE_POLL_MS). */
+  readonly quarantinePollMs?: number;
 }
 
 export interface RunningMonitor {
@@ -54,16 +57,27 @@ export function monitorDeps(config: Config, core: CoreSource, redis: RedisClient
   return {
     config,
     core,
-    redis: new RedisViewReader({ redis, prefix: config.redis.prefix, auxKeys: Object.keys(config.aux), log }),
+    redis: new RedisViewReader({ redis, prefix: config.redis.prefix, auxKeys: Object.keys(config.aux), log, monitorUrl: localMonitorUrl(config, opts.port) }),
     tracker,
     history: new HashrateHistory(opts.historyIntervalMs ?? DEFAULT_HISTORY_INTERVAL_MS, opts.historyPoints ?? DEFAULT_HISTORY_POINTS),
     log,
     startedAt: opts.startedAt ?? Date.now(),
     version: { version: pkg.version, sha: process.env.POWERPOOL_GIT_SHA ?? null, revDate: process.env.POWERPOOL_REV_DATE ?? null },
     banLifts: banLiftSink(redis, config.redis.prefix),
+    quarantines: quarantineDesk(redis, contractNames(config.redis.prefix)),
     detach,
   };
 }
+
+/** How the operator reaches the monitor from the core's host (its POST routes take loopback callers only). */
+function localMonitorUrl(config: Config, port: number | undefined): string {
+  const a = config.monitor.address;
+  const host = a === "::" || a === "::1" ? "[::1]" : a === "0.0.0.0" || a === "localhost" || a.startsWith("127.") ? "127.0.0.1" : a.includes(":") ? `[${a}]` : a;
+  return `http://${host}:${port === undefined || port === 0 ? config.monitorPort : port}/`;
+}
+
+/** Reads Redis this often even when nobody asks, so a new quarantine is logged within seconds. */
+const QUARANTINE_POLL_MS = 5000;
 
 /** Lifts are few: the stream keeps the last BAN_LIFT_STREAM_MAX, enough for an edge that was briefly away from Redis. */
 const BAN_LIFT_STREAM_MAX = 1000;
@@ -103,6 +117,9 @@ export async function startMonitor(config: Config, core: CoreSource, redis: Redi
   void sample();
   const timer = setInterval(() => void sample(), deps.history.intervalMs);
   timer.unref?.();
+  // The read logs each new quarantine once (redis-view.ts); a failed read is logged there too.
+  const watch = setInterval(() => void deps.redis.read().catch(() => {}), opts.quarantinePollMs ?? QUARANTINE_POLL_MS);
+  watch.unref?.();
 
   return {
     url,
@@ -111,6 +128,7 @@ export async function startMonitor(config: Config, core: CoreSource, redis: Redi
     history: deps.history,
     async stop() {
       clearInterval(timer);
+      clearInterval(watch);
       deps.detach();
       await server.stop(true);
     },

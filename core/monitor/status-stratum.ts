@@ -7,12 +7,12 @@
  * the address count, spec §15 item 15); `active_jobs`/`stale_jobs` count the jobmanager's jobs
  * since/before the last flush, as the core stores them (edges keep no job sets of their own);
  * `hps` covers the last minute, or less from a port's first miner (`hps_measured_s`, null before
- * any: PowerPool showed 0 until a minute had completed); `edges`, `shares` and
- * `hps_measured_s` are additions.
+ * any: PowerPool showed 0 until a minute had completed); `edges` (each with `quarantined` while the
+ * gate holds its shares), `shares` and `hps_measured_s` are additions.
  */
 import { JobType } from "../../shared/contract/index.ts";
 import { epochSeconds } from "./format.ts";
-import { clientsOnPort, measuredMs, portOnEdges, portSpanMs, type View } from "./view.ts";
+import { clientsOnPort, measuredMs, portOnEdges, portSpanMs, quarantineMark, type View } from "./view.ts";
 
 export interface LastFlushJob {
   readonly algo: string;
@@ -41,7 +41,7 @@ export interface StratumServerStatus {
   readonly listen_port: number | null;
   readonly jobmanager: string;
   readonly shares: { acc: number; dup: number; low: number; stale: number; invalid: number };
-  readonly edges: readonly { edge: string; client_count: number; client_count_authed: number; hps: number; hps_measured_s: number; last_job_id: string | null }[];
+  readonly edges: readonly { edge: string; client_count: number; client_count_authed: number; hps: number; hps_measured_s: number; last_job_id: string | null; quarantined?: { since: number; reason: string; edge: string; action: string | null } }[];
 }
 
 export function stratumStatus(view: View, key: string): StratumServerStatus {
@@ -75,7 +75,7 @@ export function stratumStatus(view: View, key: string): StratumServerStatus {
     listen_port: cfg?.listenPort ?? null,
     jobmanager,
     shares,
-    edges: on.map(({ edge, port }) => ({ edge: edge.edge, client_count: port.clients, client_count_authed: port.authed, hps: port.hashrate, hps_measured_s: seconds(portSpanMs(port)), last_job_id: port.lastJobId })),
+    edges: on.map(({ edge, port }) => ({ edge: edge.edge, client_count: port.clients, client_count_authed: port.authed, hps: port.hashrate, hps_measured_s: seconds(portSpanMs(port)), last_job_id: port.lastJobId, ...quarantineMark(view, edge.edge) })),
   };
 }
 

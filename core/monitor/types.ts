@@ -10,6 +10,7 @@ import type { IngestStatus } from "../ingest/index.ts";
 import type { CoreStatusRecord } from "../leader/supervisor.ts";
 import type { JobEvent, JobManagerStatus } from "../jobs/index.ts";
 import type { NotifyCounters } from "../notify/index.ts";
+import type { QuarantineView } from "./quarantine.ts";
 import type { StatsSnapshot } from "../stats/index.ts";
 import type { SwitcherStatus } from "../switching/index.ts";
 
@@ -57,6 +58,8 @@ export interface RedisView {
   readonly bans?: readonly EdgeBansV1[];
   /** Active/standby cores (core/leader/): the lease holder and every core's status key; absent before the first read. */
   readonly cores?: CoresView;
+  /** Quarantined edges (issue 20 §3: the gate holds their shares), oldest first; absent before the first read. */
+  readonly quarantines?: readonly QuarantineView[];
 }
 
 export interface CoresView {

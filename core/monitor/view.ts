@@ -7,6 +7,7 @@ import type { EdgeClientV1, EdgePortStatusV1, EdgeStatusV1 } from "../../shared/
 import { HASHRATE_WINDOW_MS } from "../../shared/hashrate/rate-window.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { HashrateHistory } from "./history.ts";
+import type { QuarantineDesk, QuarantineView } from "./quarantine.ts";
 import type { MonitorTracker } from "./tracker.ts";
 import type { CoreSource, RedisView, RedisViewSource } from "./types.ts";
 
@@ -36,6 +37,8 @@ export interface MonitorDeps {
   readonly now?: () => number;
   /** Ban lifts towards the edges; without it POST /bans/lift answers 503. */
   readonly banLifts?: BanLiftSink;
+  /** The operator's quarantine decisions (issue 20 §3); without it POST /quarantine/… answers 503. */
+  readonly quarantines?: QuarantineDesk;
 }
 
 export interface View extends MonitorDeps {
@@ -131,4 +134,18 @@ export function workerCount(view: View): number {
   let n = 0;
   for (const edge of view.redisView.edges) for (const port of edge.ports) n += port.authed;
   return n;
+}
+
+/**
+ * The quarantine on a live edge, if any: its own, or one of its worker processes' (`eu1/3` writes
+ * its own streams, so the gate may quarantine it alone) — the oldest when several.
+ */
+export function quarantineOf(view: View, edge: string): QuarantineView | undefined {
+  return (view.redisView.quarantines ?? []).find((q) => q.edge === edge || q.edge.startsWith(`${edge}/`));
+}
+
+/** `{since, reason}` of a live edge's quarantine, for the edge lists; absent when it has none. */
+export function quarantineMark(view: View, edge: string): { quarantined?: { since: number; reason: string; edge: string; action: string | null } } {
+  const q = quarantineOf(view, edge);
+  return q ? { quarantined: { since: q.since, reason: q.reason, edge: q.edge, action: q.action } } : {};
 }

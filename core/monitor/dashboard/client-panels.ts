@@ -1,7 +1,7 @@
 /**
  * @module Browser code, part 3: one render pass over `/dashboard/data` — headline figures, the
- * chart, per-coin panels (job age, push-block signal, coinserver health), edges (with spool and
- * heartbeat age), recent blocks with their outcome, and workers.
+ * chart, per-coin panels (job age, push-block signal, coinserver health), edges (with spool,
+ * heartbeat age and a quarantine mark), recent blocks with their outcome, and workers.
  */
 
 export const CLIENT_PANELS = String.raw`
@@ -10,6 +10,7 @@ var JOB_TYPES = ["flush", "push", "refresh"];
 
 function render(d) {
   var p = d.pool;
+  renderQuarantine(d.quarantines || []);
   $("version").textContent = p.procname + " · v" + p.version + " · up " + dur(serverNow() - p.startedAt);
   var accepted = 0, rejected = 0;
   d.coins.forEach(function (c) { accepted += c.blocks.accepts; rejected += c.blocks.rejects; });
@@ -79,8 +80,10 @@ function coinPanel(c) {
 
 function edgeRow(e) {
   var stale = serverNow() - e.heartbeatAt > STALE_HEARTBEAT_MS;
-  return el("tr", {}, [
-    el("td", { class: "who" }, [el("span", { class: "dot " + (stale ? "warn" : "ok") }), " ", el("b", {}, e.edge), el("span", { class: "muted" }, e.publicHost || "")]),
+  var q = e.quarantined;
+  var mark = q ? el("span", { class: "badge bad qmark", title: (q.edge !== e.edge ? q.edge + ": " : "") + q.reason }, "QUARANTINED") : null;
+  return el("tr", q ? { class: "quarantined" } : {}, [
+    el("td", { class: "who" }, [el("span", { class: "dot " + (q ? "bad" : stale ? "warn" : "ok") }), " ", el("b", {}, e.edge), mark, el("span", { class: "muted" }, e.publicHost || "")]),
     el("td", {}, e.ports.map(function (p) { return p.key + ":" + p.listenPort; }).join(", ")),
     el("td", { class: "num" }, since(e.startedAt, "dur")),
     el("td", { class: "num" }, since(e.heartbeatAt)),

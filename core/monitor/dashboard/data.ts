@@ -6,7 +6,7 @@
  */
 import type { JobType } from "../../../shared/contract/index.ts";
 import type { HistoryPoint } from "../history.ts";
-import { clientSpanMs, currencyOfJobmanager, hashrates, measuredMs, workerCount, type View } from "../view.ts";
+import { clientSpanMs, currencyOfJobmanager, hashrates, measuredMs, quarantineOf, workerCount, type View } from "../view.ts";
 
 const MAX_WORKERS = 200;
 const MAX_BLOCKS = 25;
@@ -30,6 +30,24 @@ export interface DashboardData {
   readonly edges: readonly DashboardEdge[];
   readonly workers: readonly DashboardWorker[];
   readonly blocks: readonly DashboardBlock[];
+  /** Issue 20 §3: quarantined edges, oldest first (the red banner). */
+  readonly quarantines: readonly DashboardQuarantine[];
+}
+
+export interface DashboardQuarantine {
+  readonly edge: string;
+  readonly since: number;
+  readonly reason: string;
+  readonly detail: string;
+  readonly stream: string;
+  readonly entry: string;
+  /** The operator's decision waiting for the gate, or null. */
+  readonly action: "release" | "discard" | null;
+  readonly actionAt: number | null;
+  /** Share entries held (pending + unread); null when unknown. */
+  readonly held: number | null;
+  /** Set when the key is not one the gate wrote: no buttons, look at Redis. */
+  readonly malformed: string | null;
 }
 
 export interface DashboardCoin {
@@ -66,6 +84,8 @@ export interface DashboardEdge {
   readonly hashrateMeasuredMs: number | null;
   readonly shares: { acc: number; rejected: number };
   readonly ports: readonly { key: string; listenPort: number; currency: string; clients: number; hashrate: number }[];
+  /** The edge's (or one of its workers') quarantine; null when none. */
+  readonly quarantined: { readonly edge: string; readonly since: number; readonly reason: string } | null;
 }
 
 export interface DashboardWorker {
@@ -149,6 +169,7 @@ export function dashboardData(view: View): DashboardData {
     }),
     edges: edges.map((e): DashboardEdge => {
       const sum = (f: (p: (typeof e.ports)[number]) => number) => e.ports.reduce((a, p) => a + f(p), 0);
+      const q = quarantineOf(view, e.edge);
       return {
         edge: e.edge,
         publicHost: e.publicHost,
@@ -161,6 +182,7 @@ export function dashboardData(view: View): DashboardData {
         hashrateMeasuredMs: measuredMs(e.ports),
         shares: { acc: sum((p) => p.shares.acc), rejected: sum((p) => p.shares.dup + p.shares.low + p.shares.stale + p.shares.invalid) },
         ports: e.ports.map((p) => ({ key: p.key, listenPort: p.listenPort, currency: currencyOfJobmanager(view, p.jobmanager), clients: p.clients, hashrate: p.hashrate })),
+        quarantined: q ? { edge: q.edge, since: q.since, reason: q.reason } : null,
       };
     }),
     workers: edges
@@ -171,5 +193,17 @@ export function dashboardData(view: View): DashboardData {
       .recentBlocks()
       .slice(0, MAX_BLOCKS)
       .map((r) => ({ at: r.at, currency: r.currency, merged: r.merged, height: r.height, hash: r.hash, worker: r.worker, edge: r.edge, accepted: r.accepted, reason: r.reason, chain: r.position, latencyMs: r.latencyMs })),
+    quarantines: (view.redisView.quarantines ?? []).map((q) => ({
+      edge: q.edge,
+      since: q.since,
+      reason: q.reason,
+      detail: q.detail,
+      stream: q.stream,
+      entry: q.entry,
+      action: q.action,
+      actionAt: q.actionAt,
+      held: q.held?.total ?? null,
+      malformed: q.malformed,
+    })),
   };
 }

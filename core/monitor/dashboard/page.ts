@@ -7,6 +7,7 @@
 import { CLIENT_BASE } from "./client-base.ts";
 import { CLIENT_CHART } from "./client-chart.ts";
 import { CLIENT_PANELS } from "./client-panels.ts";
+import { CLIENT_QUARANTINE } from "./client-quarantine.ts";
 import { DASHBOARD_CSS } from "./style.ts";
 
 export function dashboardCsp(nonce: string): string {
@@ -38,6 +39,7 @@ export function dashboardPage(nonce: string): string {
   <div class="brand"><span class="logo"></span><h1>PowerPool</h1><span class="sub" id="version"></span></div>
   <div class="status"><span class="dot" id="conn-dot"></span><span id="conn-text">connecting…</span></div>
 </header>
+<div class="qbanner" id="quarantine" role="alert"></div>
 <div class="banner" id="banner"></div>
 <section class="grid stats" id="stats"></section>
 <section class="grid main">
@@ -63,6 +65,7 @@ export function dashboardPage(nonce: string): string {
 ${CLIENT_BASE}
 ${CLIENT_CHART}
 ${CLIENT_PANELS}
+${CLIENT_QUARANTINE}
 setInterval(tickClocks, 1000);
 window.addEventListener("resize", function () { if (latest) drawChart(latest.history); });
 poll();

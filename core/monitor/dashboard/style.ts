@@ -63,6 +63,24 @@ tbody tr:hover td { background: var(--panel2); }
 .servers div { display: flex; align-items: center; gap: 8px; padding: 2px 0; }
 .servers .rtt { margin-left: auto; color: var(--muted); font-variant-numeric: tabular-nums; }
 .banner { display: none; background: rgba(248,81,73,.12); border: 1px solid rgba(248,81,73,.4); color: #ffb4ae; border-radius: 10px; padding: 8px 14px; margin-bottom: 16px; }
+/* Issue 20 §3: a quarantined edge. Loud on purpose: its miners' shares are not being credited. */
+.qbanner { display: none; background: #5a1d1d; border: 2px solid var(--bad); color: #ffdcd7; border-radius: 12px; padding: 12px 16px; margin-bottom: 16px; }
+.qtitle { font-size: 15px; font-weight: 700; color: #fff; margin-bottom: 6px; text-transform: uppercase; letter-spacing: .5px; }
+.qitem { border-top: 1px solid rgba(248,81,73,.45); padding: 8px 0 4px; }
+.qitem:first-of-type { border-top: none; }
+.qedge { color: #fff; font-size: 15px; }
+.qwhy { margin-top: 2px; white-space: pre-wrap; word-break: break-word; }
+.qwhere { color: #ffb4ae; margin-top: 2px; word-break: break-all; }
+.qact { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-top: 8px; }
+.qbtn { font: inherit; font-weight: 600; border-radius: 8px; padding: 4px 12px; cursor: pointer; border: 1px solid rgba(255,255,255,.35); background: rgba(255,255,255,.08); color: #fff; }
+.qbtn.release:hover { background: rgba(63,185,80,.3); }
+.qbtn.discard:hover { background: rgba(248,81,73,.35); }
+.qbtn.armed { background: var(--warn); color: #000; border-color: var(--warn); }
+.qcurl { flex-basis: 100%; color: #ffb4ae; user-select: all; white-space: pre-wrap; word-break: break-all; }
+.qmsg { margin-top: 6px; }
+tr.quarantined td { background: rgba(248,81,73,.1); }
+tr.quarantined td:first-child { box-shadow: inset 3px 0 0 var(--bad); }
+.qmark { margin-left: 6px; }
 .who b { font-weight: 600; }
 .who .muted { margin-left: 6px; }
 @media (max-width: 1100px) { .stats { grid-template-columns: repeat(2, 1fr); } .main, .two { grid-template-columns: 1fr; } }

@@ -1,15 +1,13 @@
 /**
  * @module `/bans/`: every live edge's banned addresses with their reasons, and `POST /bans/lift`,
  * which lifts one (issue 14). The lift is queued on the ban-lift stream; each edge reads it within
- * a couple of seconds (edge/forward/bans.ts) and logs the lift. Like the rest of the monitor this
- * is for the operator on the core's host: the route refuses a caller that is not on loopback even
- * when `monitor.address` is opened wider, and takes only a JSON body (a browser page elsewhere
- * cannot send one without a CORS preflight, which the monitor never grants).
+ * a couple of seconds (edge/forward/bans.ts) and logs the lift. Loopback callers and JSON bodies
+ * only (operator.ts).
  */
-import type { Context, Hono } from "hono";
-import { getConnInfo } from "hono/bun";
+import type { Hono } from "hono";
 import { isIP } from "node:net";
 import { MonitorError } from "../errors.ts";
+import { operatorJson } from "../operator.ts";
 import { jsonBody, slashRedirect } from "../respond.ts";
 import { loadView, type MonitorDeps } from "../view.ts";
 
@@ -26,15 +24,7 @@ export function bansRoutes(app: Hono, deps: MonitorDeps): void {
   app.get("/bans", (c) => slashRedirect(c, "/bans/"));
 
   app.post("/bans/lift", async (c) => {
-    if (!fromLoopback(c)) throw new MonitorError(403, "forbidden", "ban lifts are accepted from loopback only");
-    if (!(c.req.header("content-type") ?? "").startsWith("application/json")) throw new MonitorError(400, "bad_request", "expected a JSON body (content-type application/json)");
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new MonitorError(400, "bad_request", "expected a JSON body");
-    }
-    const { ip, edge } = (body ?? {}) as { ip?: unknown; edge?: unknown };
+    const { ip, edge } = await operatorJson(c, "ban lifts");
     if (typeof ip !== "string" || isIP(ip) === 0) throw new MonitorError(400, "bad_request", "expected {\"ip\": an IPv4 or IPv6 address}");
     if (edge !== undefined && edge !== null && (typeof edge !== "string" || edge.length === 0 || edge.length > 64)) throw new MonitorError(400, "bad_request", "edge: expected an edge name");
     if (!deps.banLifts) throw new MonitorError(503, "unavailable", "this monitor cannot reach the edges");
@@ -43,16 +33,4 @@ export function bansRoutes(app: Hono, deps: MonitorDeps): void {
     deps.log.notice(`monitor: lift of the ban on ${address} sent to ${typeof edge === "string" ? `edge ${edge}` : "every edge"} (${id})`);
     return jsonBody(c, { lifted: address, edge: typeof edge === "string" ? edge : null, queued: id });
   });
-}
-
-/** True for a loopback caller, or an in-memory request (tests) that has no socket at all. */
-function fromLoopback(c: Context): boolean {
-  let address: string | undefined;
-  try {
-    address = getConnInfo(c).remote.address;
-  } catch {
-    return true;
-  }
-  if (address === undefined) return true;
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }
