@@ -66,6 +66,8 @@ export interface BlockConsumerOptions {
   readonly takeover?: boolean;
   /** Candidates pending this long with another consumer are claimed (default 30 s). */
   readonly claimIdleMs?: number;
+  /** How often pending candidates are looked for (default 5 s). */
+  readonly claimEveryMs?: number;
   /** Clock for quarantine records (tests). */
   readonly now?: () => number;
 }
@@ -261,31 +263,35 @@ export class BlockConsumer {
     return out;
   }
 
-  /** Discovery every `discoverMs`, claims every 5 s, on the writer connection: the reader only ever reads. */
+  /** Discovery every `discoverMs`, claims every `claimEveryMs`, on the writer connection: the reader only ever reads. */
   private async keepUp(): Promise<void> {
-    let nextClaim = Date.now() + CLAIM_EVERY_MS;
+    const discoverEvery = this.o.discoverMs ?? 3000;
+    const claimEvery = this.o.claimEveryMs ?? CLAIM_EVERY_MS;
+    let nextDiscover = Date.now() + discoverEvery;
+    let nextClaim = Date.now() + claimEvery;
     while (!this.stopping && !this.deposed) {
+      const wait = Math.max(0, Math.min(nextDiscover, nextClaim) - Date.now());
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.discoverMs ?? 3000);
+        const timer = setTimeout(resolve, wait);
         this.wake = () => (clearTimeout(timer), resolve());
       });
       if (this.stopping || this.deposed || !this.ready) continue;
       try {
-        const found = await this.discover();
-        const added = found.filter((s) => !this.streams.has(s.key));
-        if (added.length > 0) {
+        if (Date.now() >= nextDiscover) {
+          nextDiscover = Date.now() + discoverEvery;
+          const added = (await this.discover()).filter((s) => !this.streams.has(s.key));
           for (const s of added) this.streams.set(s.key, s);
-          this.o.log.info(`reading block candidates of ${added.map((s) => `edge ${s.edge}`).join(", ")} (${added.map((s) => s.key).join(", ")})`);
+          if (added.length > 0) this.o.log.info(`reading the block candidates of ${added.map((s) => `edge ${s.edge}`).join(", ")}`);
         }
         if (Date.now() >= nextClaim) {
+          nextClaim = Date.now() + claimEvery;
           await this.claimAll();
-          nextClaim = Date.now() + CLAIM_EVERY_MS;
         }
-        if (this.upkeepError) this.o.log.info("looking for edge candidate streams again");
+        if (this.upkeepError) this.o.log.info("looking for edge candidate streams and pending candidates works again");
         this.upkeepError = null;
       } catch (e) {
         const msg = (e as Error).message;
-        if (this.upkeepError === null) this.o.log.warn(`looking for edge candidate streams failed: ${msg}; retrying`);
+        if (this.upkeepError === null) this.o.log.warn(`looking for edge candidate streams or pending candidates failed: ${msg}; retrying`);
         this.upkeepError = msg;
       }
     }

@@ -104,8 +104,9 @@ export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, ext
   };
 }
 
-/** XADD to the candidate stream, as an edge's forwarder does; returns the entry id. */
-export async function sendCandidate(redis: RedisClient, prefix: string, c: BlockCandidateV1 | string): Promise<string> {
+/** XADD to the v1 candidate stream, or with `edge` to that edge's own (v2), as an edge's forwarder does; returns the entry id. */
+export async function sendCandidate(redis: RedisClient, prefix: string, c: BlockCandidateV1 | string, edge?: string): Promise<string> {
   const encoded = typeof c === "string" ? c : candidateCodec.encode(c);
-  return (await redis.xadd(contractNames(prefix).candidateStream, "*", MESSAGE_FIELD, encoded)) as string;
+  const names = contractNames(prefix);
+  return (await redis.xadd(edge === undefined ? names.candidateStream : names.edgeStream("candidates", edge), "*", MESSAGE_FIELD, encoded)) as string;
 }
