@@ -115,7 +115,7 @@ describe("checkCandidate: what an edge could forge is refused, saying what diffe
 
   test("aux claims: above the aux target, a chain the job does not merge, the same chain twice", () => {
     const miss = candidate(s, (h) => h > AUX_TARGET, { main: false, aux: ["DOGE"] });
-    expect(check(miss, s)).toMatchObject({ ok: false, detail: expect.stringMatching(/claims an aux DOGE block, but its scrypt hash [0-9a-f]{64} is above the aux target c000/) });
+    expect(check(miss, s)).toMatchObject({ ok: false, detail: expect.stringMatching(/claims an aux DOGE block, but PoW hash [0-9a-f]{64} is above the aux target c000/) });
     const ok = candidate(s);
     expect(check({ ...ok, aux: ["NMC"] }, s)).toMatchObject({ ok: false, detail: expect.stringMatching(/claims an aux NMC block, but the job merges DOGE$/) });
     expect(check({ ...ok, aux: ["DOGE", "DOGE"] }, s)).toMatchObject({ ok: false, detail: expect.stringMatching(/claims aux DOGE twice$/) });

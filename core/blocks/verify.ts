@@ -9,7 +9,7 @@
  * with version/ntime/nonce from the candidate. Both must equal the candidate's bytes exactly; the
  * header is hashed with the job's algorithm, the PoW hash and block id must be the ones claimed,
  * and every claim must hold: `main` → hash ≤ the target of the job's bits, each aux currency →
- * the job merges it and hash (with that chain's algorithm) ≤ its target. The job's identity fields
+ * the job merges it and hash ≤ its target. The job's identity fields
  * (jobmanager, coin, currency, algo) must be the candidate's, since the block is recorded under them.
  *
  * Version-mask and ntime-window rules are left to the node: a header breaking them with a valid
@@ -98,12 +98,8 @@ export function checkCandidate(c: BlockCandidateV1, s: StoredJob, pow: Candidate
     seen.add(currency);
     const aux = job.aux.find((a) => a.currency === currency);
     if (!aux) return fail(`claims an aux ${currency} block, but the job merges ${job.aux.map((a) => a.currency).join(", ") || "no aux chain"}`);
-    let auxHash = hash;
-    if (aux.algo !== job.algo) {
-      auxHash = new Uint8Array(32);
-      pow.get(aux.algo).hasher.hashInto(header, auxHash);
-    }
-    if (!hashMeetsTarget(auxHash, targetToLE32(BigInt(`0x${aux.target}`)))) return fail(`claims an aux ${currency} block, but its ${aux.algo} hash ${bytesToRpcHex(auxHash)} is above the aux target ${aux.target}`);
+    // The parent's PoW hash, as the edge compares it with the aux targets (merged chains share the parent's algorithm).
+    if (!hashMeetsTarget(hash, targetToLE32(BigInt(`0x${aux.target}`)))) return fail(`claims an aux ${currency} block, but PoW hash ${powHash} is above the aux target ${aux.target}`);
   }
   return { ok: true };
 }
