@@ -68,8 +68,6 @@ export interface BlockConsumerOptions {
   readonly claimIdleMs?: number;
   /** How often pending candidates are looked for (default 5 s). */
   readonly claimEveryMs?: number;
-  /** Clock for quarantine records (tests). */
-  readonly now?: () => number;
 }
 
 export interface BlockConsumerStatus {
@@ -386,8 +384,7 @@ export class BlockConsumer {
       return true;
     }
     try {
-      const since = this.o.now?.() ?? Date.now();
-      const set = await this.quarantine([this.names.quarantine(s.edge)], quarantineFields({ since, reason: "forged block candidate", detail, stream: s.key, entry: id }));
+      const set = await this.quarantine([this.names.quarantine(s.edge)], quarantineFields({ since: Date.now(), reason: "forged block candidate", detail, stream: s.key, entry: id }));
       if (set === 1) this.o.log.error(`edge ${s.edge} QUARANTINED: forged block candidate (its shares are held until an operator releases or discards them)`, fields);
       else this.o.log.error(`edge ${s.edge} was already quarantined; its forged block candidate ${id} is refused all the same`, fields);
       return true;
