@@ -115,6 +115,7 @@ beforeAll(async () => {
     check,
     log: cap.log,
     blockMs: 200,
+    retryMs: 100,
     discoverMs: 100,
   });
   consumer.start();
@@ -333,6 +334,20 @@ describe("contract v2: every edge's own candidate stream, identity from the stre
     await waitFor("the second refusal", () => (cap.count(new RegExp(`edge eu3 was already quarantined; its forged block candidate ${again} is refused`)) === 1 ? true : undefined));
     expect(await redis.client.hget(names.quarantine("eu3"), "entry")).toBe(ids.eu3!);
     expect(await redis.client.hget(names.quarantine("eu3"), "action")).toBe("release");
+  });
+
+  test("an edge's candidate stream deleted under the reader: found again, its group re-created, its next block submitted", async () => {
+    const stream = names.edgeStream("candidates", "eu1");
+    await redis.client.del(stream);
+    await waitFor("the read to fail", () => (cap.count(/reading the block candidate streams failed: (NOGROUP|UNBLOCKED)/) >= 1 ? true : undefined));
+    await waitFor("reading again", () => (consumer.status().state === "reading" ? true : undefined));
+    // Re-created from eu1's share stream, group and all.
+    expect(await redis.client.exists(stream)).toBe(1);
+    const c = await found("eu1", 14);
+    const id = await sendCandidate(redis.client, PREFIX, c, "eu1");
+    const r = await waitFor("the block result", () => results.find((x) => x.candidateId === id));
+    expect(r).toMatchObject({ accepted: true, edge: "eu1", shareSeq: 14 });
+    await waitForAcked(stream);
   });
 
   test("a candidate left pending by a previous leader is taken over and submitted by the new one", async () => {

@@ -174,8 +174,8 @@ export class BlockConsumer {
       } catch (e) {
         if (this.stopping) break;
         const msg = (e as Error).message;
-        // A group or stream gone (FLUSHALL, DEL): look for the streams again and re-create the groups.
-        if (msg.startsWith("NOGROUP")) this.ready = false;
+        // A group or stream gone (FLUSHALL, DEL; Redis 7 unblocks a read on a deleted stream): look for the streams again and re-create the groups.
+        if (msg.startsWith("NOGROUP") || msg.startsWith("UNBLOCKED")) this.ready = false;
         for (const s of this.streams.values()) s.pendingFrom = "0";
         if (this.state !== "retrying") this.o.log.error(`reading the block candidate streams failed: ${msg}; block candidates wait in Redis until it works again`);
         this.state = "retrying";
@@ -190,7 +190,7 @@ export class BlockConsumer {
     const streams = new Map<string, CandidateStream>();
     await this.ensureGroup(this.names.candidateStream);
     streams.set(this.names.candidateStream, { key: this.names.candidateStream, edge: null, pendingFrom: "0" });
-    for (const s of await this.discover()) streams.set(s.key, s);
+    for (const s of await this.discover(true)) streams.set(s.key, s);
     this.streams = streams;
     this.ready = true;
     await this.claimAll();
@@ -233,8 +233,9 @@ export class BlockConsumer {
   /**
    * Every edge's candidate stream, group created: those that exist, and those of edges whose share
    * stream exists (created empty here, so the edge's first candidate lands in a stream already read).
+   * `again`: (re-)create the group of streams already known too (after NOGROUP: a FLUSHALL, a DEL).
    */
-  private async discover(): Promise<CandidateStream[]> {
+  private async discover(again = false): Promise<CandidateStream[]> {
     const edges = new Set<string>();
     // One SCAN for both kinds: the cost of a SCAN is the keyspace it walks, whatever it matches.
     const match = `${this.o.prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
@@ -251,12 +252,12 @@ export class BlockConsumer {
     for (const edge of edges) {
       const key = this.names.edgeStream("candidates", edge);
       const known = this.streams.get(key);
-      if (known) {
+      if (known && !again) {
         out.push(known);
         continue;
       }
       await this.ensureGroup(key);
-      out.push({ key, edge, pendingFrom: "0" });
+      out.push(known ?? { key, edge, pendingFrom: "0" });
     }
     return out;
   }
