@@ -14,11 +14,11 @@ import type { Config } from "../shared/config/load.ts";
 import { bitsToDifficulty } from "../shared/bitcoin/index.ts";
 import { JobType, type ShareRecordV1 } from "../shared/contract/index.ts";
 import type { Logger } from "../shared/log.ts";
-import { createPowRegistry, loadPowNative, selfTest } from "../shared/pow/index.ts";
+import { createPowRegistry, loadPowNative, selfTest, type PowRegistry } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
 import { createRecordCheck, type BlockRecord, type BlockRecorder } from "./accounting/index.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
-import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
+import { BlockConsumer, BlockSubmitter, candidateChecker, type BlockResult, type CandidateChecker } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
 import { DEFAULT_INGEST_TUNING, startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
@@ -78,19 +78,23 @@ export interface CoreOptions {
   readonly pools?: ReadonlyMap<string, CoinserverPool>;
 }
 
-/** Refuses to start when a configured algorithm's hash library disagrees with the known vectors. */
-function checkHashing(config: Config, log: Logger): void {
+/**
+ * Refuses to start when a configured algorithm's hash library disagrees with the known vectors;
+ * returns the registry, which checks every block candidate's proof of work (blocks/verify.ts).
+ */
+function checkHashing(config: Config, log: Logger): PowRegistry | null {
   const algos = [...new Set([...Object.values(config.coins).map((c) => c.algo), ...Object.values(config.aux).map((a) => a.algo)])];
-  if (algos.length === 0) return;
+  if (algos.length === 0) return null;
   const native = loadPowNative({ warn: (m) => log.warn(m) });
   const registry = createPowRegistry(algos, native, config.algorithms);
   selfTest(registry.names.map((n) => registry.get(n).info), native);
   log.info(`proof of work self-test passed: ${registry.names.join(", ")}`);
+  return registry;
 }
 
 export async function startCore(config: Config, log: Logger, opts: CoreOptions = {}): Promise<RunningCore> {
   for (const line of describeCore(config)) log.info(line);
-  checkHashing(config, log);
+  const pow = checkHashing(config, log);
 
   const consumer = opts.consumer ?? `${hostname()}:${config.procname}`;
   const redis = connectRedis(config.redis, { name: `core:${config.procname}` });
@@ -167,9 +171,15 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   const switchers = createSwitchers(config, { jobs: (k) => coins.get(k)?.jobs, scores: redis, publisher, ids, gauge: (cur, v) => accounting.stats.profitability(cur, v), log: log.child("switch") });
   for (const s of switchers.values()) await s.start();
 
-  // Candidates name the coin they were mined for (a switching port's jobmanager is the switcher).
+  // Candidates name the coin they were mined for (a switching port's jobmanager is the switcher);
+  // each one's proof of work is checked against the job this core issued before it is submitted.
   const leader = opts.leadership;
-  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (coin) => coins.get(coin)?.submitter, onAux: aux.onAux, log: log.child("blocks"), takeover, ...(leader ? { isLeader: () => leader.isLeader() } : {}) });
+  const checkCandidate: CandidateChecker = pow
+    ? candidateChecker(pow)
+    : () => {
+        throw new Error("no proof-of-work algorithm is configured");
+      };
+  const blocks = new BlockConsumer({ redis, prefix: config.redis.prefix, consumer, submitter: (coin) => coins.get(coin)?.submitter, check: checkCandidate, onAux: aux.onAux, log: log.child("blocks"), takeover, ...(leader ? { isLeader: () => leader.isLeader() } : {}) });
   blocks.start();
   const notify = await startConfiguredNotifyListener(config, Object.fromEntries([...coins].map(([k, c]) => [k, c.watcher])), aux.notifyTargets, log.child("notify"));
 

@@ -22,7 +22,9 @@ import {
   txid,
   WITNESS_RESERVED_VALUE,
 } from "../../shared/bitcoin/index.ts";
-import { contractNames } from "../../shared/contract/index.ts";
+import { contractNames, MESSAGE_FIELD, type BlockCandidateV1 } from "../../shared/contract/index.ts";
+import { createPowRegistry, loadPowNative } from "../../shared/pow/index.ts";
+import { parseQuarantine } from "../gate/quarantine-store.ts";
 import { CoinserverPool } from "../coinserver/index.ts";
 import { JobManager, JobPublisher, jobSettings, type JobCoinConfig, type JobEvent } from "../jobs/index.ts";
 import { BCOIN_REGTEST_ADDRESS, startBcoin, type BcoinNode } from "../../test/helpers/bcoin.ts";
@@ -30,6 +32,7 @@ import { captureLog } from "../../test/helpers/log-capture.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { BlockConsumer } from "./consumer.ts";
 import { BlockSubmitter } from "./submitter.ts";
+import { candidateChecker } from "./verify.ts";
 import { candidateFor, readLatestJob, sendCandidate, solveJob } from "./testing.ts";
 import type { BlockResult } from "./types.ts";
 
@@ -61,8 +64,17 @@ let jobs: JobManager;
 let tampered: JobManager;
 let submitter: BlockSubmitter;
 let consumer: BlockConsumer;
+let tamperedSubmitter: BlockSubmitter;
+const check = candidateChecker(createPowRegistry(["sha256d"], loadPowNative({ warn: () => {} })));
+const names = contractNames(PREFIX);
 const cap = captureLog("blocks");
 const results: BlockResult[] = [];
+const sentHeaders: string[] = [];
+function sentHeader(method: string, params?: readonly unknown[]): string {
+  const p = params?.[0];
+  const hex = method === "submitblock" ? p : method === "getblocktemplate" && typeof p === "object" && p !== null ? (p as { data?: unknown }).data : undefined;
+  return typeof hex === "string" ? hex.slice(0, 160) : "";
+}
 let nonceSeq = 0;
 
 beforeAll(async () => {
@@ -86,16 +98,25 @@ beforeAll(async () => {
   };
   tampered = new JobManager({ settings: jobSettings(coin("TAMPER"), settings), source: overpay, publisher, log: cap.log });
   await Promise.all([jobs.start(), tampered.start()]);
-  submitter = new BlockSubmitter({ jobs, pool, log: cap.log, policy: { retryMs: 50 } });
-  const tamperedSubmitter = new BlockSubmitter({ jobs: tampered, pool, log: cap.log, policy: { retryMs: 50 } });
+  // Every block sent to bcoin is seen here first (submitblock, or GBT mode submit): its header, hex.
+  const spied = {
+    call: (method: string, params?: readonly unknown[]) => pool.call(method, params),
+    callAll: (method: string, params?: readonly unknown[], opts?: { readonly waitMs?: number; readonly urgent?: boolean }) => (sentHeaders.push(sentHeader(method, params)), pool.callAll(method, params, opts)),
+    callServer: (name: string, method: string, params?: readonly unknown[], opts?: { readonly urgent?: boolean }) => (sentHeaders.push(sentHeader(method, params)), pool.callServer(name, method, params, opts)),
+  };
+  submitter = new BlockSubmitter({ jobs, pool: spied, log: cap.log, policy: { retryMs: 50 } });
+  tamperedSubmitter = new BlockSubmitter({ jobs: tampered, pool: spied, log: cap.log, policy: { retryMs: 50 } });
   for (const s of [submitter, tamperedSubmitter]) s.subscribe((r) => results.push(r));
   consumer = new BlockConsumer({
     redis: redis.client,
     prefix: PREFIX,
     consumer: "core:test",
     submitter: (jm) => (jm === "BTC" ? submitter : jm === "TAMPER" ? tamperedSubmitter : undefined),
+    check,
     log: cap.log,
     blockMs: 200,
+    retryMs: 100,
+    discoverMs: 100,
   });
   consumer.start();
 });
@@ -128,15 +149,25 @@ async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | u
   }
 }
 
+/** The job miners would have now (a fresh template is asked for first; an unchanged one gives no new job, so the latest published one stands). */
+async function currentJob(jm: JobManager) {
+  const fresh = nextJob(jm);
+  jm.refreshNow("start");
+  await Promise.race([fresh, Bun.sleep(500)]);
+  return readLatestJob(redis.client, PREFIX, jm.jobmanager);
+}
+
+/** Every entry of `stream` handled and acked by the block group. */
+async function waitForAcked(stream: string): Promise<void> {
+  await waitFor(`acks on ${stream}`, async () => ((await redis.client.xpending(stream, names.blockGroup)) as [number])[0] === 0 || undefined);
+}
+
 /**
  * The job miners would have now (a fresh template is asked for first; an unchanged one gives no new
  * job, so the latest published one stands) → solved by the edge-side miner → candidate → BlockResult.
  */
 async function mineThroughPool(jm: JobManager, opts: { miss?: boolean } = {}) {
-  const fresh = nextJob(jm);
-  jm.refreshNow("start");
-  await Promise.race([fresh, Bun.sleep(500)]);
-  const job = await readLatestJob(redis.client, PREFIX, jm.jobmanager);
+  const job = await currentJob(jm);
   const stored = jm.store.get(job.id);
   if (!stored) throw new Error(`job ${job.id} is not in the core's store`);
   const en2 = Uint8Array.of(0, 0, 0, ++nonceSeq);
@@ -182,13 +213,19 @@ describe("blocks found through the pool are accepted by bcoin", () => {
     expect(await node.rpc("getrawmempool")).toEqual([]);
   });
 
-  test("(4a) a header above the target is rejected with bcoin's reason, logged", async () => {
+  test("(4a) a main-chain claim above the network target is never sent to bcoin nor recorded; on the v1 stream no edge is quarantined", async () => {
     const before = (await node.rpc("getblockcount")) as number;
-    const { result, candidate } = await mineThroughPool(jobs, { miss: true });
-    expect(result).toMatchObject({ accepted: false, rejectReason: "high-hash" });
-    expect(result.servers[0]).toMatchObject({ verdict: "rejected", reason: "high-hash", raw: "rejected: high-hash" });
+    const job = await currentJob(jobs);
+    const en2 = Uint8Array.of(0, 0, 0, ++nonceSeq);
+    const c = candidateFor(job, solveJob(job, EN1, en2, { miss: true }), EN1, en2, { address: BCOIN_REGTEST_ADDRESS });
+    const id = await sendCandidate(redis.client, PREFIX, c);
+    await waitFor("the refusal", () => (cap.count(new RegExp(`FORGED BTC block candidate ${id} from edge test-edge: job ${job.id}: claims a BTC block, but PoW hash ${c.powHash} is above the network target`)) === 1 ? true : undefined));
+    await waitForAcked(names.candidateStream);
+    expect(cap.count(new RegExp(`candidate ${id} came on the shared v1 stream, which any edge may write: no edge quarantined`))).toBe(1);
+    expect(sentHeaders).not.toContain(c.header);
+    expect(results.some((r) => r.candidateId === id)).toBe(false);
     expect(await node.rpc("getblockcount")).toBe(before);
-    expect(cap.count(new RegExp(`BLOCK ${candidate.blockHash}:${before + 1} REJECTED: high-hash`))).toBe(1);
+    expect(await redis.client.keys(names.quarantinePattern)).toEqual([]);
   });
 
   test("(4b) a coinbase paying one satoshi too much is rejected as bad-cb-amount", async () => {
@@ -202,7 +239,7 @@ describe("blocks found through the pool are accepted by bcoin", () => {
     const job = await readLatestJob(redis.client, PREFIX, "BTC");
     const solved = solveJob(job, EN1, Uint8Array.of(9, 9, 9, 9));
     const unknown = await sendCandidate(redis.client, PREFIX, { ...candidateFor(job, solved, EN1, Uint8Array.of(9, 9, 9, 9), { address: BCOIN_REGTEST_ADDRESS }), jobId: "00000000deadbeef" });
-    await waitFor("both logged", () => (cap.count(new RegExp(`candidate ${bad}: malformed`)) === 1 && cap.count(/job 00000000deadbeef is no longer held/) === 1 ? true : undefined));
+    await waitFor("both logged", () => (cap.count(new RegExp(`candidate ${bad} in ${names.candidateStream}: malformed`)) === 1 && cap.count(/job 00000000deadbeef is no longer held/) === 1 ? true : undefined));
     await waitFor("acks", async () => ((await redis.client.xpending(names.candidateStream, names.blockGroup)) as [number])[0] === 0 || undefined);
     expect(results.some((r) => r.candidateId === unknown)).toBe(false);
   });
@@ -222,6 +259,113 @@ describe("blocks found through the pool are accepted by bcoin", () => {
     expect(block.txs[0]!.inputs[0]!.witness).toEqual([WITNESS_RESERVED_VALUE]);
     expect(findWitnessCommitment(block.txs[0]!)).not.toBeNull();
     expect(bytesToHex(txid(block.txs[1]!))).toBe(bytesToHex(rpcHexToBytes(spend)));
+  });
+});
+
+describe("contract v2: every edge's own candidate stream, identity from the stream, every candidate checked against its job", () => {
+  /** A block on the current BTC job, mined by `edge`'s miner (its share seq `seq`). */
+  async function found(edge: string, seq: number, opts: { miss?: boolean } = {}): Promise<BlockCandidateV1> {
+    const job = await currentJob(jobs);
+    const en2 = Uint8Array.of(0, 0, 1, ++nonceSeq);
+    return candidateFor(job, solveJob(job, EN1, en2, opts), EN1, en2, { address: BCOIN_REGTEST_ADDRESS, edge, shareSeq: seq, session: "0000e001" });
+  }
+
+  test("an edge's candidate stream is read from the moment its share stream exists; its valid block is submitted and accepted", async () => {
+    await redis.client.xadd(names.edgeStream("shares", "eu1"), "*", MESSAGE_FIELD, "x");
+    await waitFor("the candidate stream of eu1 with the block group", async () => {
+      const groups = (await redis.client.call("XINFO", "GROUPS", names.edgeStream("candidates", "eu1")).catch(() => [])) as unknown[][];
+      return groups.some((g) => g.includes(names.blockGroup)) || undefined;
+    });
+    const before = (await node.rpc("getblockcount")) as number;
+    const c = await found("eu1", 11);
+    const id = await sendCandidate(redis.client, PREFIX, c, "eu1");
+    const r = await waitFor("the block result", () => results.find((x) => x.candidateId === id));
+    expect(r).toMatchObject({ accepted: true, chain: "best", edge: "eu1", session: "0000e001", shareSeq: 11, hash: c.blockHash });
+    expect(sentHeaders).toContain(c.header);
+    expect(await node.rpc("getblockcount")).toBe(before + 1);
+    await waitForAcked(names.edgeStream("candidates", "eu1"));
+    expect(consumer.status()).toMatchObject({ refused: 0 });
+  });
+
+  test("a candidate in eu2's stream naming eu1 is refused: acked, never submitted, no result, no quarantine", async () => {
+    const c = await found("eu1", 12);
+    const id = await sendCandidate(redis.client, PREFIX, c, "eu2");
+    await waitFor("the refusal", () => (cap.count(new RegExp(`candidate ${id} in ${PREFIX}candidates:eu2 REFUSED: it names edge "eu1", but only edge "eu2" writes this stream`)) === 1 ? true : undefined));
+    await waitForAcked(names.edgeStream("candidates", "eu2"));
+    expect(sentHeaders).not.toContain(c.header);
+    expect(results.some((r) => r.candidateId === id)).toBe(false);
+    expect(await redis.client.keys(names.quarantinePattern)).toEqual([]);
+    expect(consumer.status().refused).toBe(1);
+  });
+
+  test("forged candidates (tampered nonce, header not of its job, main claim above the target) are never sent to bcoin and quarantine their edge", async () => {
+    const before = (await node.rpc("getblockcount")) as number;
+    const genuine = await found("eu3", 1);
+    const forged: Record<string, BlockCandidateV1> = {
+      // The nonce field no longer matches the header that was hashed.
+      eu3: { ...genuine, nonce: (genuine.nonce + 1) >>> 0 },
+      // A header whose merkle root commits to some other coinbase than the job's.
+      eu4: { ...genuine, edge: "eu4", header: `${genuine.header.slice(0, 72)}${"ee".repeat(32)}${genuine.header.slice(136)}` },
+      // Honest bytes and hashes, but no block: the hash is above the network target.
+      eu5: await found("eu5", 1, { miss: true }),
+    };
+    const ids: Record<string, string> = {};
+    for (const [edge, c] of Object.entries(forged)) ids[edge] = await sendCandidate(redis.client, PREFIX, c, edge);
+    const details = { eu3: /: nonce \(rebuilt [0-9a-f]{8}, claimed [0-9a-f]{8}\)$/, eu4: /: merkle root \(rebuilt [0-9a-f]{64}, claimed (ee){32}\)$/, eu5: /claims a BTC block, but PoW hash [0-9a-f]{64} is above the network target \(bits 207fffff\)$/ };
+    for (const [edge, detail] of Object.entries(details)) {
+      const q = await waitFor(`the quarantine of ${edge}`, async () => {
+        const h = await redis.client.hgetall(names.quarantine(edge));
+        return Object.keys(h).length > 0 ? parseQuarantine(edge, h) : undefined;
+      });
+      expect(q).toMatchObject({ edge, reason: "forged block candidate", stream: names.edgeStream("candidates", edge), entry: ids[edge], action: null });
+      expect(q.detail).toMatch(detail);
+      expect(cap.count(new RegExp(`FORGED BTC block candidate ${ids[edge]} from edge ${edge}: job [0-9a-f]+: `))).toBe(1);
+      expect(cap.count(new RegExp(`edge ${edge} QUARANTINED: forged block candidate`))).toBe(1);
+      await waitForAcked(names.edgeStream("candidates", edge));
+    }
+    for (const c of Object.values(forged)) expect(sentHeaders).not.toContain(c.header);
+    expect(results.filter((r) => Object.values(ids).includes(r.candidateId))).toEqual([]);
+    expect(await node.rpc("getblockcount")).toBe(before);
+    expect(consumer.status().forged).toBeGreaterThanOrEqual(3);
+
+    // Quarantined already (an operator decision may be pending on it): a second forgery leaves the record as it is.
+    await redis.client.hset(names.quarantine("eu3"), "action", "release");
+    const again = await sendCandidate(redis.client, PREFIX, { ...genuine, nonce: (genuine.nonce + 2) >>> 0 }, "eu3");
+    await waitFor("the second refusal", () => (cap.count(new RegExp(`edge eu3 was already quarantined; its forged block candidate ${again} is refused`)) === 1 ? true : undefined));
+    expect(await redis.client.hget(names.quarantine("eu3"), "entry")).toBe(ids.eu3!);
+    expect(await redis.client.hget(names.quarantine("eu3"), "action")).toBe("release");
+  });
+
+  test("an edge's candidate stream deleted under the reader: found again, its group re-created, its next block submitted", async () => {
+    const stream = names.edgeStream("candidates", "eu1");
+    await redis.client.del(stream);
+    await waitFor("the read to fail", () => (cap.count(/reading the block candidate streams failed: (NOGROUP|UNBLOCKED)/) >= 1 ? true : undefined));
+    await waitFor("reading again", () => (consumer.status().state === "reading" ? true : undefined));
+    // Re-created from eu1's share stream, group and all.
+    expect(await redis.client.exists(stream)).toBe(1);
+    const c = await found("eu1", 14);
+    const id = await sendCandidate(redis.client, PREFIX, c, "eu1");
+    const r = await waitFor("the block result", () => results.find((x) => x.candidateId === id));
+    expect(r).toMatchObject({ accepted: true, edge: "eu1", shareSeq: 14 });
+    await waitForAcked(stream);
+  });
+
+  test("a candidate left pending by a previous leader is taken over and submitted by the new one", async () => {
+    await consumer.stop();
+    const stream = names.edgeStream("candidates", "eu1");
+    const c = await found("eu1", 13);
+    const id = await sendCandidate(redis.client, PREFIX, c, "eu1");
+    // The old leader read it and died before acking.
+    const read = (await redis.client.call("XREADGROUP", "GROUP", names.blockGroup, "core:old", "COUNT", 10, "STREAMS", stream, ">")) as [string, [string, string[]][]][];
+    expect(read[0]![1].map(([entry]) => entry)).toEqual([id]);
+    const before = (await node.rpc("getblockcount")) as number;
+    consumer = new BlockConsumer({ redis: redis.client, prefix: PREFIX, consumer: "core:new", submitter: (coin) => (coin === "BTC" ? submitter : undefined), check, log: cap.log, blockMs: 200, takeover: true });
+    consumer.start();
+    const r = await waitFor("the block result", () => results.find((x) => x.candidateId === id));
+    expect(r).toMatchObject({ accepted: true, chain: "best", edge: "eu1", shareSeq: 13 });
+    expect(await node.rpc("getblockcount")).toBe(before + 1);
+    expect(cap.count(new RegExp(`took over 1 block candidate\\(s\\) another core left pending in ${stream}`))).toBe(1);
+    await waitForAcked(stream);
   });
 });
 

@@ -5,3 +5,4 @@ export { rebuildBlock, type RebuiltBlock } from "./rebuild.ts";
 export { DEFAULT_SUBMIT_POLICY, interpretSubmitResult, submitEverywhere, type SubmitPolicy, type SubmitPool } from "./submit.ts";
 export { BlockSubmitter, type BlockSubmitterOptions, type SubmitterJobs } from "./submitter.ts";
 export type { BlockResult, ChainPosition, ServerSubmitOutcome, SubmitVerdict } from "./types.ts";
+export { candidateChecker, checkCandidate, type CandidateCheck, type CandidateChecker, type CandidatePow } from "./verify.ts";

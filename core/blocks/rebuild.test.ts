@@ -41,7 +41,6 @@ describe("rebuildBlock", () => {
   test("segwit active: header ‖ n ‖ witness coinbase ‖ template txs; bitcoinjs-lib agrees on both roots", () => {
     const { stored, candidate } = candidateAndJob(constructedTemplate({ segwit: true }));
     const block = rebuildBlock(candidate, stored);
-    expect(block.problems).toEqual([]);
     expect(block.hex.startsWith(candidate.header)).toBe(true);
     const oracle = bjs.Block.fromHex(block.hex);
     expect(oracle.checkTxRoots()).toBe(true);
@@ -56,7 +55,6 @@ describe("rebuildBlock", () => {
   test("segwit not active: the coinbase goes in exactly as the miner hashed it", () => {
     const { stored, candidate } = candidateAndJob(constructedTemplate({ segwit: false }));
     const block = rebuildBlock(candidate, stored);
-    expect(block.problems).toEqual([]);
     expect(block.hex).toContain(candidate.coinbase);
     expect(bjs.Block.fromHex(block.hex).checkTxRoots()).toBe(true);
   });
@@ -65,28 +63,10 @@ describe("rebuildBlock", () => {
     const mweb = "0a".repeat(40);
     const { stored, candidate } = candidateAndJob(constructedTemplate({ segwit: true, mweb }));
     const block = rebuildBlock(candidate, stored);
-    expect(block.problems).toEqual([]);
     expect(block.hex.endsWith(`${stored.txDataHex.at(-1)}01${mweb}`)).toBe(true);
     // Without the MWEB part it is an ordinary segwit block with the HogEx (stand-in) as its last transaction.
     const oracle = bjs.Block.fromHex(block.hex.slice(0, -(2 + mweb.length)));
     expect(oracle.checkTxRoots()).toBe(true);
     expect(bytesToHex(oracle.transactions!.at(-1)!.toBuffer())).toBe(stored.txDataHex.at(-1)!);
-  });
-
-  test("a header that does not commit to the coinbase is reported (and still rebuilt for the node to judge)", () => {
-    const { stored, candidate } = candidateAndJob(constructedTemplate({ segwit: true }));
-    const badRoot = `${candidate.header.slice(0, 72)}${"00".repeat(32)}${candidate.header.slice(136)}`;
-    const block = rebuildBlock({ ...candidate, header: badRoot }, stored);
-    expect(block.problems).toEqual([expect.stringMatching(/^merkle root: expected [0-9a-f]{64} from the coinbase and branch, got 0{64} in the header$/)]);
-    expect(block.hex.startsWith(badRoot)).toBe(true);
-  });
-
-  test("a coinbase that is not the job's, and a header on another block, are reported", () => {
-    const { stored, candidate } = candidateAndJob(constructedTemplate({ segwit: true }));
-    const otherPrev = `${candidate.header.slice(0, 8)}${"11".repeat(32)}${candidate.header.slice(72)}`;
-    const problems = rebuildBlock({ ...candidate, header: otherPrev, coinbase: `${candidate.coinbase}00` }, stored).problems;
-    expect(problems).toHaveLength(3);
-    expect(problems[0]).toMatch(/^coinbase: expected coinb1 ‖ 8-byte extranonce ‖ coinb2 of job 00000000000000000001/);
-    expect(problems[2]).toMatch(/^previous block: expected [0-9a-f]{64}, got 1{64} in the header$/);
   });
 });

@@ -4,6 +4,7 @@
  *
  * - A candidate for a job the core no longer has is logged with everything known and dropped (a
  *   block can only be rebuilt from the template's transactions, which only the job store holds).
+ * - Only candidates that match their job reach `submit` (BlockConsumer checks them, verify.ts).
  * - The same block twice (an edge resending after a reconnect) is submitted once.
  * - The first acceptance asks the job manager for a fresh template at once (spec §15 item 29).
  * - Accepted: a notice line; rejected: an error line with the node's reason and every server's answer.
@@ -56,16 +57,13 @@ export class BlockSubmitter {
     return () => this.listeners.delete(listener);
   }
 
-  /** Never throws for coinserver trouble; resolves null when there was nothing to submit. */
-  async submit(c: BlockCandidateV1, candidateId: string): Promise<BlockResult | null> {
+  /**
+   * The job a candidate names: this core's store, else (standby cores) the job archive. Absent: the
+   * block cannot be rebuilt (only the job holds the template's transactions), logged as lost here.
+   */
+  async job(c: BlockCandidateV1, candidateId: string): Promise<StoredJob | undefined> {
     const log = this.o.log;
     const who = { hash: c.blockHash, worker: `${c.address}.${c.worker}`, edge: c.edge, candidate: candidateId };
-    if (this.recent.has(c.blockHash)) {
-      log.info(`${c.currency} block ${c.blockHash} already submitted; ignoring the repeat`, who);
-      return null;
-    }
-    // Remembered before any wait, so the same block arriving meanwhile is not submitted twice.
-    this.remember(c.blockHash);
     let stored = this.o.jobs.store.get(c.jobId);
     if (!stored && this.o.archive) {
       stored = await this.o.archive(c.jobId).catch((e: unknown) => {
@@ -74,14 +72,24 @@ export class BlockSubmitter {
       });
       if (stored) log.notice(`${c.currency} block ${c.blockHash}: job ${c.jobId} is not held here; rebuilt from the job archive (a previous leader's job)`, who);
     }
-    if (!stored) {
-      this.recent.delete(c.blockHash);
-      log.error(`${c.currency} BLOCK ${c.blockHash} LOST: job ${c.jobId} is no longer held (held heights: ${this.o.jobs.store.heights().join(", ") || "none"})`, who);
+    if (!stored) log.error(`${c.currency} BLOCK ${c.blockHash} LOST: job ${c.jobId} is no longer held (held heights: ${this.o.jobs.store.heights().join(", ") || "none"})`, { ...who, aux: c.aux.join(",") });
+    return stored;
+  }
+
+  /**
+   * Submits a candidate already checked against `stored`, its job (verify.ts; BlockConsumer does
+   * both). Never throws for coinserver trouble; resolves null when there was nothing to submit.
+   */
+  async submit(c: BlockCandidateV1, candidateId: string, stored: StoredJob): Promise<BlockResult | null> {
+    const log = this.o.log;
+    const who = { hash: c.blockHash, worker: `${c.address}.${c.worker}`, edge: c.edge, candidate: candidateId };
+    if (this.recent.has(c.blockHash)) {
+      log.info(`${c.currency} block ${c.blockHash} already submitted; ignoring the repeat`, who);
       return null;
     }
+    this.remember(c.blockHash);
     const height = stored.job.height;
     const block = rebuildBlock(c, stored);
-    for (const p of block.problems) log.error(`${c.currency} BLOCK ${c.blockHash}:${height} does not match job ${c.jobId}: ${p}; submitting anyway, the node decides`, who);
 
     const submittedAt = Date.now();
     const servers = await submitEverywhere(this.o.pool, block.hex, this.policy, () => this.o.jobs.refreshNow("block-found"));

@@ -47,7 +47,14 @@ export function solveJob(
   job: JobV1,
   extranonce1: Uint8Array,
   extranonce2: Uint8Array,
-  opts: { miss?: boolean; ntime?: number; /** PoW hash of a header (scrypt coins); default sha256d. */ pow?: (header: Uint8Array) => Uint8Array } = {},
+  opts: {
+    miss?: boolean;
+    ntime?: number;
+    /** PoW hash of a header (scrypt coins); default sha256d. */
+    pow?: (header: Uint8Array) => Uint8Array;
+    /** Instead of the job's target: the first nonce whose PoW hash (internal order) this accepts. */
+    accept?: (powHash: Uint8Array) => boolean;
+  } = {},
 ): Solved {
   if (extranonce1.length !== job.extranonce1Size || extranonce2.length !== job.extranonce2Size)
     throw new RangeError(`solveJob: expected extranonces of ${job.extranonce1Size}+${job.extranonce2Size} bytes, got ${extranonce1.length}+${extranonce2.length}`);
@@ -60,9 +67,9 @@ export function solveJob(
     writeHeaderInto(header, job.version, prev, root, opts.ntime ?? job.ntime, u32FromHex(job.bits), nonce);
     const hash = sha256d(header);
     const powHash = opts.pow ? opts.pow(header).slice() : hash;
-    if (hashMeetsTarget(powHash, target) !== (opts.miss ?? false)) return { header: header.slice(), coinbase, hash, powHash, nonce };
+    if (opts.accept ? opts.accept(powHash) : hashMeetsTarget(powHash, target) !== (opts.miss ?? false)) return { header: header.slice(), coinbase, hash, powHash, nonce };
   }
-  throw new Error(`solveJob: no nonce in 10000 ${opts.miss ? "misses" : "meets"} target ${job.target}`);
+  throw new Error(`solveJob: no nonce in 10000 ${opts.accept ? "is accepted" : opts.miss ? "misses" : "meets"} target ${job.target}`);
 }
 
 export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, extranonce2: Uint8Array, who: { address: string; worker?: string; edge?: string; session?: string; shareSeq?: number }): BlockCandidateV1 {
@@ -82,9 +89,10 @@ export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, ext
     coinbase: bytesToHex(s.coinbase),
     extranonce1: bytesToHex(extranonce1),
     extranonce2: bytesToHex(extranonce2),
-    ntime: job.ntime,
+    // As hashed: the header's own fields (a solve may roll ntime).
+    ntime: new DataView(s.header.buffer, s.header.byteOffset).getUint32(68, true),
     nonce: s.nonce,
-    version: job.version,
+    version: new DataView(s.header.buffer, s.header.byteOffset).getUint32(0, true),
     powHash,
     blockHash: hash,
     main: true,
@@ -96,8 +104,9 @@ export function candidateFor(job: JobV1, s: Solved, extranonce1: Uint8Array, ext
   };
 }
 
-/** XADD to the candidate stream, as an edge's forwarder does; returns the entry id. */
-export async function sendCandidate(redis: RedisClient, prefix: string, c: BlockCandidateV1 | string): Promise<string> {
+/** XADD to the v1 candidate stream, or with `edge` to that edge's own (v2), as an edge's forwarder does; returns the entry id. */
+export async function sendCandidate(redis: RedisClient, prefix: string, c: BlockCandidateV1 | string, edge?: string): Promise<string> {
   const encoded = typeof c === "string" ? c : candidateCodec.encode(c);
-  return (await redis.xadd(contractNames(prefix).candidateStream, "*", MESSAGE_FIELD, encoded)) as string;
+  const names = contractNames(prefix);
+  return (await redis.xadd(edge === undefined ? names.candidateStream : names.edgeStream("candidates", edge), "*", MESSAGE_FIELD, encoded)) as string;
 }
