@@ -124,7 +124,8 @@ export class EdgeIdLease {
       return await this.acquireSelf();
     } catch (e) {
       if (!isNoPerm(e)) throw e;
-      this.opts.log.warn(`edge id: this edge may not lease ids itself (${(e as Error).message}): asking the core for one`);
+      // Expected while the core has not said v2 yet but the ACL already has core-assigned ids (no legacy rules).
+      this.opts.log.info("edge id: this edge's Redis user may not lease ids itself (an ACL for core-assigned ids): asking the core for one");
       this.mode = "core";
       return this.acquireFromCore();
     }
@@ -150,7 +151,7 @@ export class EdgeIdLease {
     } catch (e) {
       if (!isNoPerm(e)) throw e;
       // The ACL moved to core-assigned ids under this edge: the core honours the lease until it expires, then assigns.
-      this.opts.log.warn(`edge id ${id}: renewing it here is refused now (${(e as Error).message}): asking the core for one`);
+      this.opts.log.warn(`edge id ${id}: this edge's Redis user may no longer renew it itself (an ACL for core-assigned ids): asking the core for one`);
       this.mode = "core";
       return this.renewFromCore();
     }
