@@ -17,6 +17,8 @@ import { captureLog } from "../../test/helpers/log-capture.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { attachFence } from "../leader/fence.ts";
 import { EdgeIdAllocator, edgeIdSpace, type EdgeIdAllocatorOptions } from "./allocator.ts";
+import { edgeIdOfExtranonce1 } from "./prefix.ts";
+import { EdgeExtranonce1Allocator } from "../../edge/forward/extranonce1.ts";
 
 let redis: PrivateRedis;
 let dir: string;
@@ -263,8 +265,14 @@ describe("edge ids assigned by the core", () => {
     expect(await served(alloc, c.lease.acquire())).toBe(0);
   });
 
-  test("the core counts as many ids as the edges' prefix holds", () => {
-    for (const size of [4, 5, 6, 7, 8]) expect(edgeIdSpace(size)).toBe(256 ** edgeIdBytes(size));
+  test("the core counts as many ids as the edges' prefix holds, and reads an id back from an extranonce1", () => {
+    for (const size of [4, 5, 6, 7, 8]) {
+      expect(edgeIdSpace(size)).toBe(256 ** edgeIdBytes(size));
+      // The audit reads back the id the edge put in front of each extranonce1.
+      const id = size >= 6 ? 0x1234 : 0xab;
+      expect(edgeIdOfExtranonce1(new EdgeExtranonce1Allocator({ size, lease: { id, valid: true }, start: 0.5 }).allocate().extranonce1)).toBe(id);
+    }
+    expect(() => edgeIdOfExtranonce1(new Uint8Array(3))).toThrow(RangeError);
   });
 
   test("no core answering: a clear error after the bounded wait", async () => {

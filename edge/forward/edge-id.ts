@@ -33,8 +33,10 @@ import type { Logger } from "../../shared/log.ts";
 import type { Forwarder } from "./forwarder.ts";
 
 export const DEFAULT_LEASE_TTL_MS = 10 * 60_000;
-/** How long acquire waits for the core's grant before giving up. */
-export const DEFAULT_GRANT_WAIT_MS = 15_000;
+/** How long acquire waits for the core's grant before giving up: long enough for a standby core to take over. */
+export const DEFAULT_GRANT_WAIT_MS = 60_000;
+/** After this long without a grant acquire says it is still waiting (once). */
+const GRANT_SLOW_MS = 3000;
 const GRANT_POLL_MS = 100;
 /** How long edgeIdByName remembers an edge's id across restarts. */
 const NAME_TTL_SECONDS = 30 * 86_400;
@@ -203,6 +205,7 @@ export class EdgeIdLease {
     const { link, names, edge, session } = this.opts.forwarder;
     let sentAt = this.now();
     await link.client.set(names.edgeIdWant(edge), session, "PX", this.ttlMs);
+    let slow = Date.now() + GRANT_SLOW_MS;
     for (;;) {
       const g = await this.readGrant();
       if (g && g.session === session) {
@@ -212,6 +215,10 @@ export class EdgeIdLease {
       }
       if (Date.now() >= deadline) {
         throw new Error(`no core assigned an edge id within ${waitMs / 1000} s: is a v2 core running (and leading)? (asked with ${names.edgeIdWant(edge)})`);
+      }
+      if (Date.now() >= slow) {
+        this.opts.log.warn(`no edge id from the core yet after ${GRANT_SLOW_MS / 1000} s: is a v2 core running (and leading)? waiting up to ${waitMs / 1000} s`);
+        slow = Infinity;
       }
       await Bun.sleep(GRANT_POLL_MS);
       // The want may have been read already: a grant seen from now on is at least this fresh.
