@@ -221,6 +221,14 @@ describe("edge ids assigned by the core", () => {
       expect(await redis.client.get(n.edgeIdGrant("eu1"))).toBe(`0:${session}`);
     }
     expect(await redis.client.keys(n.edgeIdLease(0).replace(/0$/, "*"))).toEqual([n.edgeIdLease(0)]);
+    // Keys lost in Redis (a failover to a replica behind) are written again at the next pass, not a renewal period later.
+    await redis.client.del(n.edgeIdLease(0), n.edgeIdGrant("eu1"));
+    expect(await alloc.pass()).toMatchObject({ renewed: 1 });
+    expect(await redis.client.get(n.edgeIdGrant("eu1"))).toBe("0:00000003");
+    await redis.client.del(n.edgeIdGrant("eu1"));
+    expect(await alloc.pass()).toMatchObject({ renewed: 1 });
+    expect(await alloc.pass()).toMatchObject({ renewed: 0 });
+    expect(await redis.client.get(n.edgeIdGrant("eu1"))).toBe("0:00000003");
 
     await redis.client.incr(`${p}epoch`);
     await redis.client.set(n.edgeIdWant("us1"), "00000004");

@@ -141,10 +141,13 @@ export class EdgeIdAllocator {
     void loop();
   }
 
-  async stop(): Promise<void> {
+  /** Stops passing; waits for a running pass up to `waitMs` (one stuck on an unreachable Redis must not hold up a stepping-down core). */
+  async stop(waitMs = 2000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 
   /**
@@ -171,13 +174,16 @@ export class EdgeIdAllocator {
     const { redis, log } = this.opts;
     const wantHead = this.names.edgeIdWant("");
     const leaseHead = this.names.edgeIdLease(0).slice(0, -1);
+    const grantHead = this.names.edgeIdGrant("");
     const wantKeys: string[] = [];
     const held = new Set<number>();
+    const grantKeys = new Set<string>();
     let cursor = "0";
     do {
       const [next, keys] = await redis.scan(cursor, "MATCH", this.names.edgeIdKeysPattern, "COUNT", 1000);
       for (const key of keys) {
         if (key.startsWith(wantHead)) wantKeys.push(key);
+        else if (key.startsWith(grantHead)) grantKeys.add(key.slice(grantHead.length));
         else if (key.startsWith(leaseHead)) {
           const id = parseId(key.slice(leaseHead.length), this.maxId);
           if (id !== undefined) held.add(id);
@@ -216,7 +222,8 @@ export class EdgeIdAllocator {
         const session = wants.get(edge)!;
         const g = this.grants.get(edge) ?? (await this.adopt(edge));
         if (g) {
-          if (g.session === session && now - g.renewedAt < this.renewMs) continue;
+          // Written again when due, or at once when its lease is missing (a Redis failover that lost the last writes).
+          if (g.session === session && now - g.renewedAt < this.renewMs && held.has(g.id) && grantKeys.has(edge)) continue;
           if (await this.write(edge, session, g.id, now)) {
             if (g.session === session) renewed++;
             else {
