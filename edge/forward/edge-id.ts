@@ -141,10 +141,8 @@ export class EdgeIdLease {
     }
     if (this.mode === "core") return this.renewFromCore();
     const id = this.current;
-    if (id === undefined) {
-      await this.acquire();
-      return "replaced";
-    }
+    // Self-leasing stays so until a restart (the core honours such leases): no wait for a grant inside a heartbeat.
+    if (id === undefined) return this.reacquireSelf();
     const sentAt = this.now();
     const { link, names } = this.opts.forwarder;
     let r: number;
@@ -165,11 +163,23 @@ export class EdgeIdLease {
     this.opts.log.error(`EDGE ID ${id} LOST to ${holder ?? "?"} (this edge could not renew it for its TTL): no new connections under it; existing connections keep extranonce1 values that may now collide with that edge's`);
     this.change(undefined);
     try {
-      await this.acquire();
-      return "replaced";
+      return await this.reacquireSelf();
     } catch (e) {
       this.opts.log.error(`edge id lease: no replacement id: ${(e as Error).message}`);
       return "none";
+    }
+  }
+
+  private async reacquireSelf(): Promise<"replaced" | "none"> {
+    try {
+      await this.acquireSelf();
+      return "replaced";
+    } catch (e) {
+      if (!isNoPerm(e)) throw e;
+      this.opts.log.info("edge id: this edge's Redis user may not lease ids itself (an ACL for core-assigned ids): asking the core for one");
+      this.mode = "core";
+      const r = await this.renewFromCore();
+      return r === "held" ? "replaced" : r;
     }
   }
 
