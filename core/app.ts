@@ -20,6 +20,7 @@ import { createRecordCheck, type BlockRecord, type BlockRecorder } from "./accou
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, candidateChecker, type BlockResult, type CandidateChecker } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
+import { DEFAULT_MAX_WORKERS, EdgeIdAllocator } from "./edge-ids/index.ts";
 import { DEFAULT_INGEST_TUNING, startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager, type StoredJob } from "./jobs/index.ts";
@@ -56,6 +57,8 @@ export interface RunningCore {
   readonly monitor: RunningMonitor | null;
   /** Profit switchers by key (`switchers:`), publishing their chosen coin's jobs. */
   readonly switchers: ReadonlyMap<string, ProfitSwitcher>;
+  /** Assigns the edges their ids (extranonce1 prefixes); `grantedId(edge)` for the share audit. Null on a Cluster. */
+  readonly edgeIds: EdgeIdAllocator | null;
   /** Every block result, in order (tests and the monitor listen here). */
   onBlock(listener: (r: BlockResult) => void): () => void;
   stop(): Promise<void>;
@@ -113,6 +116,10 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     redisDown = false;
   });
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover });
+  // Edges ask for their ids and the core assigns them (issue 20): early, since starting edges wait for it.
+  // (A Cluster never gets here: the accounting refuses it.)
+  const edgeIds = redis instanceof Cluster ? null : new EdgeIdAllocator({ redis, prefix: config.redis.prefix, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-ids"), maxWorkers: (edge) => config.edges[edge]?.workers || DEFAULT_MAX_WORKERS });
+  edgeIds?.start();
   // Celery reporters read the share stream themselves: they report what the accounting's per-record check passes.
   const check = createRecordCheck(config);
   const checkRecord = (r: ShareRecordV1) => check(r, Date.now(), DEFAULT_INGEST_TUNING.seenTtlSeconds * 1000);
@@ -189,6 +196,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   };
   const stopParts = async () => {
     notify?.close();
+    await edgeIds?.stop();
     await blocks.stop();
     for (const s of switchers.values()) s.stop();
     await Promise.all([...coins.values()].map((c) => c.signals.stop()));
@@ -227,6 +235,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     aux,
     monitor,
     switchers,
+    edgeIds,
     onBlock,
     async stop() {
       await monitor?.stop();

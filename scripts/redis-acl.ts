@@ -80,7 +80,7 @@ if (forSentinel) {
   notes.push(
     "passwords appear as SHA-256 (#…); every edge may read its ports' jobs, append to the shared share, candidate and agent streams, and write its own status and edge-id keys — nothing else",
     "not yet: per-edge identity. Every edge XADDs to the one share stream and names itself in the record, so an edge's credentials can still write records under another edge's name; one stream per edge, enforced by these rules, comes with contract v2 (issue 20 §3–4)",
-    "the edge-id pool (edge-id:*) is shared: an edge's credentials can take or release any id",
+    "edge ids: the core assigns them (core/edge-ids/); an edge may only ask for its own (edge-id-want:<edge>) and read its grant (edge-id-of:<edge>), never lease, renew or free an id (edges older than contract v2 lease ids themselves: they need edgeAclUser's `legacy` rules)",
     "SimpleCoin's frontend needs its own user for its keys; for the sentinels' own users: --for sentinel",
   );
 }

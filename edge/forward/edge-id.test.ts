@@ -78,6 +78,35 @@ describe("edge id lease", () => {
   });
 });
 
+describe("edge id granted by a v2 core", () => {
+  // The core's side (core/edge-ids/) is tested there; here its writes are made by hand.
+  test("asks with its want key, takes the grant naming its session, follows a change and gives the want back", async () => {
+    const n = contractNames("g1:");
+    await redis.client.set(n.contractVersion, "2");
+    const e = await edge("g1:", "eu1");
+    const changes: [number | undefined, number | undefined][] = [];
+    e.lease.onChange((id, prev) => changes.push([id, prev]));
+    const got = e.lease.acquire();
+    while ((await redis.client.get(n.edgeIdWant("eu1"))) !== e.f.session) await Bun.sleep(10);
+    expect(await redis.client.pttl(n.edgeIdWant("eu1"))).toBeGreaterThan(60_000);
+    await redis.client.set(n.edgeIdGrant("eu1"), `9:${e.f.session}`, "PX", 60_000);
+    expect(await got).toBe(9);
+    expect(e.lease.source).toBe("core");
+    expect(await e.lease.renew()).toBe("held");
+    // A grant the edge cannot use (an id beyond 1 byte) is not taken.
+    await redis.client.set(n.edgeIdGrant("eu1"), `300:${e.f.session}`, "PX", 60_000);
+    expect(await e.lease.renew()).toBe("none");
+    expect(e.count(/expected "<id 0..255>:<session>", got "300:/)).toBe(1);
+    await redis.client.set(n.edgeIdGrant("eu1"), `12:${e.f.session}`, "PX", 60_000);
+    expect(await e.lease.renew()).toBe("replaced");
+    expect(e.lease.id).toBe(12);
+    expect(changes).toEqual([[9, undefined], [undefined, 9], [12, undefined]]);
+    await e.lease.release();
+    expect(await redis.client.exists(n.edgeIdWant("eu1"))).toBe(0);
+    expect(e.lease.valid).toBe(false);
+  });
+});
+
 describe("extranonce1 allocator", () => {
   test("edge id prefix of 1 byte up to 5-byte extranonce1, 2 bytes from 6", () => {
     expect([4, 5, 6, 7, 8].map(edgeIdBytes)).toEqual([1, 1, 2, 2, 2]);

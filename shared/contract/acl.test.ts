@@ -7,7 +7,7 @@ const hash = (p: string) => `#${createHash("sha256").update(p).digest("hex")}`;
 describe("Redis ACL users", () => {
   const eu1 = edgeAclUser({ user: "edge-eu1", password: "pw-0123456789abcdef", edge: "eu1", jobmanagers: ["LTC", "sha_multi"], prefix: "x:" });
 
-  test("an edge: its ports' jobs read-only, records append-only, its own status and id keys, the id pool; nothing else", () => {
+  test("an edge: its ports' jobs read-only, records append-only, its own status keys, its own id request and grant; nothing else", () => {
     expect(aclFileLine(eu1)).toBe(
       `user edge-eu1 reset on ${hash("pw-0123456789abcdef")} resetchannels -@all +ping +info +client|setname +select +wait ` +
         "(%R~x:jobs:LTC %R~x:job:LTC %R~x:jobs:sha_multi %R~x:job:sha_multi +xread +xrevrange +get) " +
@@ -17,8 +17,8 @@ describe("Redis ACL users", () => {
         "(~x:edge-bans:eu1 ~x:edge-bans:eu1/* +set +del) " +
         "(~x:edge-clients:eu1 ~x:edge-clients:eu1/* +set +del) " +
         "(%R~x:ban-lifts +xread +xrevrange) " +
-        "(~x:edge-name:eu1 ~x:edge-name:eu1/* +get +set) " +
-        "(~x:edge-id:* +get +set +eval +pexpire +del)",
+        "(%W~x:edge-id-want:eu1 %W~x:edge-id-want:eu1/* +set +del) " +
+        "(%R~x:edge-id-of:eu1 %R~x:edge-id-of:eu1/* +get +pttl)",
     );
   });
 
@@ -29,10 +29,14 @@ describe("Redis ACL users", () => {
     expect(line.includes("pw-0123456789abcdef")).toBe(false);
   });
 
-  test("during a rolling upgrade (`legacy`) an edge may also append to the v1 shared streams", () => {
+  test("during a rolling upgrade (`legacy`) an edge may also append to the v1 shared streams and lease ids itself", () => {
     const legacy = edgeAclUser({ user: "edge-eu1", password: "pw-0123456789abcdef", edge: "eu1", jobmanagers: ["LTC"], prefix: "x:", legacy: true });
     expect(aclFileLine(legacy)).toContain("(%W~x:shares %W~x:candidates %W~x:agent +xadd)");
+    expect(aclFileLine(legacy)).toContain("(~x:edge-name:eu1 ~x:edge-name:eu1/* +get +set) (~x:edge-id:* +get +set +eval +pexpire +del)");
+    expect(aclFileLine(legacy)).toContain("(%W~x:edge-id-want:eu1 %W~x:edge-id-want:eu1/* +set +del)");
     expect(aclFileLine(eu1)).not.toContain("%W~x:shares ");
+    expect(aclFileLine(eu1)).not.toContain("edge-id:");
+    expect(aclFileLine(eu1)).not.toContain("edge-name:");
   });
 
   test("the core: every key and channel, every command but the dangerous ones", () => {

@@ -8,8 +8,11 @@
  *               with `legacy`, also to the v1 shared streams (only while a v1 core still runs)
  *   contract    GET contractVersion (which stream version the core reads)
  *   status      SET (PX), DEL edgeStatus(edge) and edgeStatus(edge/<worker>)
- *   edge id     GET, SET edgeIdByName(edge and edge/<worker>); GET, SET NX PX, EVAL (renew/release:
- *               GET, PEXPIRE, SET, DEL inside) on edgeIdLease(*) — the id pool is shared by design
+ *   edge id     SET (PX), DEL its own edgeIdWant(edge and edge/<worker>) — write-only; GET, PTTL its own
+ *               edgeIdGrant — read-only. The core assigns the ids (core/edge-ids/): no edge can take,
+ *               renew or free another's. With `legacy` (edges that still lease ids themselves, for a
+ *               rolling upgrade): GET, SET its edgeIdByName; GET, SET NX PX, EVAL (GET, PEXPIRE, SET,
+ *               DEL inside) on every edgeIdLease(*) — a shared pool any such edge can exhaust
  *   connection  PING, INFO (ioredis's ready check; Sentinel's role check), CLIENT SETNAME, SELECT
  *
  * No KEYS, SCAN, FLUSH*, CONFIG, ACL, DEBUG, pub/sub, and no other key: not SimpleCoin's, not the
@@ -47,8 +50,9 @@ export interface EdgeAclOptions {
   readonly jobmanagers: readonly string[];
   readonly prefix: string;
   /**
-   * Also allow XADD to the v1 shared streams, for a rolling upgrade with a v1 core still running.
-   * Those streams carry the edge's name in the payload only: drop this once every core is v2.
+   * Also allow XADD to the v1 shared streams and leasing edge ids from the shared pool, for a
+   * rolling upgrade with a v1 core (or v1 edges) still running. Those streams carry the edge's name
+   * in the payload only, and the pool is open to every edge: drop this once every core and edge is v2.
    */
   readonly legacy?: boolean;
 }
@@ -83,8 +87,11 @@ export function edgeAclUser(o: EdgeAclOptions): AclUser {
       selector(self(n.edgeBans), ["+set", "+del"]),
       selector(self(n.edgeClients), ["+set", "+del"]),
       selector([`%R~${n.banLiftStream}`], ["+xread", "+xrevrange"]),
-      selector(self(n.edgeIdByName), ["+get", "+set"]),
-      selector([`~${n.edgeIdLease(0).replace(/0$/, "*")}`], ["+get", "+set", "+eval", "+pexpire", "+del"]),
+      selector(self(n.edgeIdWant).map((k) => `%W${k}`), ["+set", "+del"]),
+      selector(self(n.edgeIdGrant).map((k) => `%R${k}`), ["+get", "+pttl"]),
+      ...(o.legacy
+        ? [selector(self(n.edgeIdByName), ["+get", "+set"]), selector([`~${n.edgeIdLease(0).replace(/0$/, "*")}`], ["+get", "+set", "+eval", "+pexpire", "+del"])]
+        : []),
     ],
   };
 }

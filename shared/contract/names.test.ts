@@ -4,7 +4,7 @@ import { contractNames } from "./names.ts";
 
 test("every name carries the prefix and names are distinct", () => {
   const n = contractNames("pp:");
-  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeClients("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1"), n.reporterOutbox("legacy"), n.reporterDrainLease("legacy"), n.edgeBans("eu1"), n.banLiftStream];
+  const all = [n.shareStream, n.candidateStream, n.agentStream, n.jobStream("LTC"), n.latestJob("LTC"), n.auxWork("DOGE"), n.edgeStatus("eu1"), n.edgeClients("eu1"), n.edgeIdLease(7), n.edgeIdByName("eu1"), n.edgeIdWant("eu1"), n.edgeIdGrant("eu1"), n.reporterOutbox("legacy"), n.reporterDrainLease("legacy"), n.edgeBans("eu1"), n.banLiftStream];
   for (const name of all) expect(name.startsWith("pp:")).toBe(true);
   expect(new Set(all).size).toBe(all.length);
   expect(n.edgeStatus("eu1")).toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
@@ -14,6 +14,10 @@ test("every name carries the prefix and names are distinct", () => {
   expect(n.edgeStatus("eu1")).not.toMatch(new RegExp(`^${n.edgeBansPattern.replace("*", ".*")}$`));
   // The monitor SCANs the status pattern: a client list must not look like a status record.
   expect(n.edgeClients("eu1")).not.toMatch(new RegExp(`^${n.edgeStatusPattern.replace("*", ".*")}$`));
+  // The core's edge id allocator finds leases, requests and grants in one SCAN, and nothing else.
+  const idKeys = new RegExp(`^${n.edgeIdKeysPattern.replace("*", ".*")}$`);
+  for (const k of [n.edgeIdLease(7), n.edgeIdWant("eu1/2"), n.edgeIdGrant("eu1")]) expect(k).toMatch(idKeys);
+  for (const k of all.filter((k) => ![n.edgeIdLease(7), n.edgeIdWant("eu1"), n.edgeIdGrant("eu1")].includes(k))) expect(k).not.toMatch(idKeys);
 });
 
 test("consumer groups are distinct; reporter groups share their prefix and never collide with the core's", () => {

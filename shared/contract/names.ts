@@ -69,10 +69,19 @@ export interface ContractNames {
    * heartbeat stays small however many miners the edge serves; the monitor merges the two.
    */
   edgeClients(edge: string): string;
-  /** Lease on a numeric edge id (the extranonce1 prefix); holds the owner's name and session. */
+  /**
+   * Lease on a numeric edge id (the extranonce1 prefix); holds the owner's `<edge>:<session>`. From
+   * contract v2 only the core writes it (core/edge-ids/); v1 edges lease it themselves.
+   */
   edgeIdLease(id: number): string;
-  /** An edge's last id, so a restarted edge gets the same prefix back when it is free. */
+  /** An edge's last id, so a restarted edge gets the same prefix back when it is free (the core's memory from v2). */
   edgeIdByName(edge: string): string;
+  /** v2: an edge's (or worker's) request for an edge id: its session, with a TTL, renewed with every heartbeat. */
+  edgeIdWant(edge: string): string;
+  /** v2: the id the core granted an edge, `<id>:<session>`, with a TTL; written only by the core. */
+  edgeIdGrant(edge: string): string;
+  /** SCAN MATCH pattern of every edge id key (leases, requests, grants): the core's allocator reads them in one pass. */
+  readonly edgeIdKeysPattern: string;
   /** Entries of `shareStream` / `agentStream` the core could not use (malformed, unroutable), kept for inspection. */
   deadLetter(kind: "shares" | "agent"): string;
   /** Share-record seqs of one edge session already accounted (the core's exactly-once seen-set). */
@@ -134,6 +143,9 @@ export function contractNames(prefix: string): ContractNames {
     edgeClients: (edge) => `${prefix}edge-clients:${edge}`,
     edgeIdLease: (id) => `${prefix}edge-id:${id}`,
     edgeIdByName: (edge) => `${prefix}edge-name:${edge}`,
+    edgeIdWant: (edge) => `${prefix}edge-id-want:${edge}`,
+    edgeIdGrant: (edge) => `${prefix}edge-id-of:${edge}`,
+    edgeIdKeysPattern: `${prefix}edge-id*`,
     deadLetter: (kind) => `${prefix}dead:${kind}`,
     seenSet: (edge, session) => `${prefix}seen:${edge}:${session}`,
     accountingGroup: "accounting",

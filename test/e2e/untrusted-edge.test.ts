@@ -196,7 +196,7 @@ logging: {level: info}
       for (const path of ["", "main/", "dashboard/data", "metrics"]) expect({ path, status: (await fetch(`${core.monitor!.url}${path}`)).status }).toEqual({ path, status: 200 });
       // Neither process was refused anything it does.
       expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
-      // The edge's (or each worker's) status record and edge id were written under its own user.
+      // The edge's (or each worker's) status record was written under its own user; the core remembers its edge id.
       for (const self of selves) {
         expect(await until(`${self}'s status record`, async () => (await redis.admin.exists(`${PREFIX}edge:${self}`)) === 1)).toBe(true);
         expect(await redis.admin.get(`${PREFIX}edge-name:${self}`)).not.toBeNull();
@@ -256,6 +256,10 @@ logging: {level: info}
         await noperm("SET another edge's status", attacker.set(`${PREFIX}edge:us1`, "forged"));
         await noperm("DEL another edge's status", attacker.del(`${PREFIX}edge:us1`));
         await noperm("SET another edge's remembered id", attacker.set(`${PREFIX}edge-name:us1`, "7"));
+        await noperm("SET an edge id lease", attacker.set(`${PREFIX}edge-id:200`, "eu1:x", "PX", 1000, "NX"));
+        await noperm("DEL an edge id lease", attacker.del(`${PREFIX}edge-id:0`));
+        await noperm("ask for another edge's id", attacker.set(`${PREFIX}edge-id-want:us1`, "deadbeef"));
+        await noperm("write its own grant", attacker.set(`${PREFIX}edge-id-of:eu1`, "0:deadbeef"));
         await noperm("SET a look-alike edge's status", attacker.set(`${PREFIX}edge:eu10`, "forged"));
         expect(await redis.admin.get(`${PREFIX}edge:us1`)).toBe("us1's status");
       });
@@ -308,11 +312,12 @@ logging: {level: info}
       }
     });
 
-    test("the edge stops cleanly under its own user: exit 0, its status records and edge-id leases removed", async () => {
+    test("the edge stops cleanly under its own user: exit 0, its status records and edge-id requests removed", async () => {
       edge!.kill("SIGTERM");
       expect(await edge!.exited).toBe(0);
       for (const self of selves) expect(await redis.admin.exists(`${PREFIX}edge:${self}`)).toBe(0);
-      expect(await redis.admin.keys(`${PREFIX}edge-id:*`)).toEqual([]);
+      // The core keeps each id (edge-id:<n>) for the edge's next start until its TTL passes.
+      expect(await redis.admin.keys(`${PREFIX}edge-id-want:*`)).toEqual([]);
       expect(logLines.filter((l) => /NOPERM|no permissions/i.test(l))).toEqual([]);
     });
   });
