@@ -31,6 +31,11 @@ const fields = (i: number): ShareFields => ({
   address: "LYExXWEPs5oWjScR1fYzwSuo8DcQWNcHpF",
   worker: `w${i % 10}`,
   aux: ["DOGE"],
+  extranonce1: Uint8Array.of(0x51, 0x93, 0xfc, i & 0xff),
+  extranonce2: Uint8Array.of(0, 0, i >> 8, i & 0xff),
+  ntime: 0x5c3a8f10 + i,
+  nonce: i * 7919,
+  version: 0x20000000 | ((i & 3) << 13),
 });
 
 const candidate: BlockCandidateV1 = {
