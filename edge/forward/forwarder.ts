@@ -12,7 +12,7 @@
  * record (`shareSeq`): `blockShare` numbers that record, issues the candidate's XADD (or spools
  * it), and only then queues the record, so the candidate leads its record into Redis.
  *
- * PPAgent records: one XADD each to `agentStream`, not awaited by the agent. While Redis is down
+ * PPAgent records: one XADD each to the agent stream, not awaited by the agent. While Redis is down
  * (or too many are in flight) they are dropped and counted (`agentDropped`), not spooled: they are
  * monitoring figures that the next report (about a minute later) supersedes, written as overwrites
  * (HSET, SETEX with a day's TTL), so replaying an hour of them late buys nothing and would share
@@ -118,6 +118,7 @@ export class Forwarder {
   private queue: Uint8Array[] = [];
   private inflight: Promise<void> | undefined;
   private detecting: Promise<ContractMode | undefined> | undefined;
+  private recheckAfter = false;
   private sharesSpooling = false;
   private replaying: Promise<void> | undefined;
   private replayFailing = false;
@@ -191,14 +192,20 @@ export class Forwarder {
    * it; `recheck` also asks the ACL again (after a NOPERM). Concurrent calls share one question.
    */
   refreshContract(recheck = false): Promise<ContractMode | undefined> {
-    if (this.detecting) return recheck ? this.detecting.then(() => this.refreshContract(true)) : this.detecting;
+    if (this.detecting) {
+      // A refusal seen while a plain question is out: ask the ACL once more after it (one for many refusals).
+      if (recheck) this.recheckAfter = true;
+      return this.detecting;
+    }
+    this.recheckAfter = false;
     this.detecting = this.contract
       .detect(recheck)
       .catch(() => this.contract.mode)
       .then((mode) => {
         this.detecting = undefined;
-        if (mode !== undefined) this.useVersion(mode);
-        return mode;
+        // Stopped: the last batch is cut and spooled already; start the next run in whatever it finds.
+        if (mode !== undefined && !this.stopped) this.useVersion(mode);
+        return this.recheckAfter ? this.refreshContract(true) : mode;
       });
     return this.detecting;
   }
@@ -209,8 +216,6 @@ export class Forwarder {
     this.cut();
     this.writer = new ShareBatchWriter(this.edge, this.session, v);
   }
-
-
 
   /** Share records waiting in the spool (the status's `spooled`). */
   get spooledRecords(): number {
