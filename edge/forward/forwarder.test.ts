@@ -6,7 +6,7 @@ import { agentRecordCodec, candidateCodec, contractNames, decodeShareBatch, EMPT
 import { edgeAclUser } from "../../shared/contract/acl.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import { freePort, startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
-import { Forwarder, type ShareFields } from "./forwarder.ts";
+import { Forwarder, REFUSED_V1_SPOOL, type ShareFields } from "./forwarder.ts";
 import { Spool } from "./spool.ts";
 
 let redis: PrivateRedis;
@@ -76,6 +76,18 @@ async function located(prefix: string): Promise<{ id: string; own: boolean; batc
     for (const [id, f] of await redis.client.xrangeBuffer(own ? n.edgeStream("shares", "eu1") : n.shareStream, "-", "+")) out.push({ id: String(id), own, batch: decodeShareBatch(new Uint8Array(f[1]!)) });
   }
   return out.sort((a, b) => compareIds(a.id, b.id));
+}
+
+/**
+ * The seqs of batches on both streams, sorted, after checking each stream holds its own in order:
+ * entry ids of two streams tie within a millisecond, so they do not order the streams' entries.
+ */
+function mergedSeqs(ls: readonly { own: boolean; batch: ShareBatch }[]): number[] {
+  for (const own of [false, true]) {
+    const one = seqs(ls.filter((l) => l.own === own).map((l) => l.batch));
+    expect(one).toEqual([...one].sort((a, b) => a - b));
+  }
+  return seqs(ls.map((l) => l.batch)).sort((a, b) => a - b);
 }
 
 /** Every share batch of eu1, on either stream, in the order Redis took them. */
@@ -375,7 +387,7 @@ describe("contract version", () => {
     await produce(300);
     await f.flush();
     const all = await located(prefix);
-    expect(seqs(all.map((l) => l.batch))).toEqual(range(900));
+    expect(mergedSeqs(all)).toEqual(range(900));
     // Each stream holds its version only; the own stream exactly the middle third.
     expect(all.every((l) => l.batch.v === (l.own ? 2 : 1))).toBe(true);
     expect(seqs(all.filter((l) => l.own).map((l) => l.batch))).toEqual(range(300).map((k) => k + 300));
@@ -407,7 +419,7 @@ describe("contract version", () => {
       await f.stop();
       const all = await located(prefix);
       const old = all.filter((l) => l.batch.session === "0badf00d");
-      expect(seqs(old.map((l) => l.batch))).toEqual(range(250));
+      expect(mergedSeqs(old)).toEqual(range(250));
       for (const l of old) {
         const fromV2 = l.batch.records[0]!.seq > 100 && l.batch.records[0]!.seq <= 200;
         expect({ own: l.own, v: l.batch.v }).toEqual(fromV2 && v === 2 ? { own: true, v: 2 } : { own: false, v: 1 });
@@ -434,7 +446,7 @@ describe("contract version", () => {
       for (let i = 0; i < 200 && f.agentSent === 0; i++) await Bun.sleep(5);
       const all = await located(prefix);
       expect(all.every((l) => l.own && l.batch.v === 2)).toBe(true);
-      expect(seqs(all.map((l) => l.batch))).toEqual(range(300));
+      expect(mergedSeqs(all)).toEqual(range(300));
       expect(await redis.client.xlen(n.edgeStream("candidates", "eu1"))).toBe(1);
       expect(await redis.client.xlen(n.edgeStream("agent", "eu1"))).toBe(1);
       expect(f.spooledRecords).toBe(0);
@@ -455,7 +467,7 @@ describe("contract version", () => {
       expect(await f.drained(5000)).toBe(true);
       const all = await located(prefix);
       expect(all.every((l) => !l.own && l.batch.v === 1)).toBe(true);
-      expect(seqs(all.map((l) => l.batch))).toEqual(range(100));
+      expect(mergedSeqs(all)).toEqual(range(100));
       expect(await redis.client.xlen(n.candidateStream)).toBe(1);
       expect(count(/WARN.*writing contract v1 .*is not set/)).toBe(1);
       await f.stop();
@@ -472,7 +484,7 @@ describe("contract version", () => {
         expect(await f.drained(5000)).toBe(true);
         const all = await located(prefix);
         expect(all.every((l) => !l.own && l.batch.v === 1)).toBe(true);
-        expect(seqs(all.map((l) => l.batch))).toEqual(range(100));
+        expect(mergedSeqs(all)).toEqual(range(100));
         const why = variant === "v1" ? /WARN.*writing contract v1 .*GET a[34]:contract is refused \(NOPERM\).*bun run redis-acl/ : /WARN.*writing contract v1 .*XADD to a[34]:shares:eu1 is refused \(NOPERM\).*bun run redis-acl/;
         expect(count(why)).toBe(1);
         await f.stop();
@@ -488,7 +500,7 @@ describe("contract version", () => {
       expect(await f.drained(5000)).toBe(true);
       const all = await located(prefix);
       expect(all.every((l) => l.own && l.batch.v === 2)).toBe(true);
-      expect(seqs(all.map((l) => l.batch))).toEqual(range(100));
+      expect(mergedSeqs(all)).toEqual(range(100));
       expect(count(/WARN.*writing contract v2 .*may not write the shared v1 streams/)).toBe(1);
       await f.stop();
     });
@@ -511,11 +523,44 @@ describe("contract version", () => {
       expect(await f.drained(10_000)).toBe(true);
       expect(f.contractMode).toBe(1);
       const all = await located(prefix);
-      expect(seqs(all.map((l) => l.batch))).toEqual(range(500));
+      expect(mergedSeqs(all)).toEqual(range(500));
       expect(all.every((l) => l.batch.v === (l.own ? 2 : 1))).toBe(true);
       expect(seqs(all.filter((l) => l.own).map((l) => l.batch))).toEqual(range(200));
       expect(count(/WARN.*writing contract v1 .*GET a6:contract is refused \(NOPERM\)/)).toBe(1);
       await f.stop();
+    });
+
+    test("the ACL remade for v2 (no legacy access) while v1 batches are on their way: v2 on its own stream from then on; the refused v1 batches are set aside, not holding up the rest", async () => {
+      const prefix = "a7:";
+      const user = `edge-${prefix.replace(/\W/g, "")}`;
+      const spool = join(dir, "a7-spool");
+      const { f, count } = await aclForwarder(prefix, "legacy", { spool });
+      await f.start();
+      expect(f.contractMode).toBe(1);
+      let i = 0;
+      for (; i < 200; ) f.share(fields(++i));
+      expect(await f.drained(5000)).toBe(true);
+      await setAcl(prefix, user, "v2");
+      for (let r = 0; r < 10; r++) {
+        for (let k = 0; k < 30; k++) f.share(fields(++i));
+        await Bun.sleep(2);
+      }
+      expect(await f.drained(10_000)).toBe(true);
+      expect(f.contractMode).toBe(2);
+      await f.stop();
+      const all = await located(prefix);
+      // Set aside: a valid spool of the v1 batches the shared stream refused.
+      const aside = new Spool(join(spool, REFUSED_V1_SPOOL), { fsync: "every", countRecords: () => 0, log: captureLog().log });
+      aside.open();
+      const refused = aside.peek(1000).map((fr) => decodeShareBatch(fr.payload));
+      aside.close();
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((b) => b.v === 1 && b.session === f.session)).toBe(true);
+      expect([...mergedSeqs(all), ...seqs(refused)].sort((a, b) => a - b)).toEqual(range(500));
+      expect(seqs(all.filter((l) => !l.own).map((l) => l.batch))).toEqual(range(200));
+      expect(all.filter((l) => l.own).every((l) => l.batch.v === 2)).toBe(true);
+      expect(count(/WARN.*writing contract v2 .*may not write the shared v1 streams/)).toBe(1);
+      expect(count(/ERROR.*share records in \d+ v1 batches set aside in .*shares-v1-refused.spool/)).toBeGreaterThan(0);
     });
   });
 });

@@ -53,7 +53,7 @@ import type { Logger } from "../../shared/log.ts";
 import { replicaWait, type ReplicaWait } from "../../shared/redis.ts";
 import { ContractDetector, downgradeBatch, isNoPerm, type ContractMode } from "./contract.ts";
 import { RedisLink } from "./link.ts";
-import { Spool } from "./spool.ts";
+import { Spool, type SpoolFrame } from "./spool.ts";
 
 /**
  * A share record before the forwarder numbers it, with its proof (empty when nothing was hashed).
@@ -126,6 +126,8 @@ export class Forwarder {
   private readonly wake = new Set<() => void>();
   private readonly shareSpool: Spool;
   private readonly candidateSpool: Spool;
+  /** v1 batches no stream of this Redis user takes any more (see drain), kept for a manual replay. */
+  private readonly refusedSpool: Spool;
   private readonly flushMs: number;
   private readonly batchRecords: number;
   private readonly timeoutMs: number;
@@ -162,6 +164,7 @@ export class Forwarder {
     const countRecords = (b: Uint8Array) => (b.length >= 4 ? b[2]! | (b[3]! << 8) : 0);
     this.shareSpool = new Spool(join(opts.spoolDir, "shares.spool"), { fsync: "interval", countRecords, log: opts.log });
     this.candidateSpool = new Spool(join(opts.spoolDir, "candidates.spool"), { fsync: "every", countRecords: () => 0, log: opts.log });
+    this.refusedSpool = new Spool(join(opts.spoolDir, REFUSED_V1_SPOOL), { fsync: "every", countRecords, log: opts.log });
   }
 
   /** Opens the spools (an earlier run's frames are replayed first) and waits up to `waitMs` for Redis. */
@@ -367,6 +370,7 @@ export class Forwarder {
     }
     this.shareSpool.close();
     this.candidateSpool.close();
+    this.refusedSpool.close();
     this.link.close();
   }
 
@@ -574,6 +578,19 @@ export class Forwarder {
     }
   }
 
+  /** Moves frames (the oldest of `spool`) to the refused spool, logged as an error. */
+  private setAside(spool: Spool, frames: readonly SpoolFrame[]): void {
+    let records = 0;
+    for (const f of frames) {
+      this.refusedSpool.append(f.payload);
+      spool.ack(f);
+      records += f.records;
+    }
+    this.log.error(
+      `${records} share records in ${frames.length} v1 batches set aside in ${this.refusedSpool.path}: this edge's Redis user may no longer write ${this.names.shareStream} (made for contract v2 without legacy access while they were on their way); to credit them, replay that file as shares.spool under a user made with legacy access`,
+    );
+  }
+
   /** Sends a spool's frames in order (each to its stream, see the module note); undefined when it is empty, else why it stopped. */
   private async drain(spool: Spool): Promise<string | undefined> {
     const candidates = spool === this.candidateSpool;
@@ -591,6 +608,13 @@ export class Forwarder {
       const payloads = frames.map((f) => f.payload);
       const route = candidates ? { stream: this.contract.stream(mode, "candidates"), payloads } : this.shareRoute(payloads, mode);
       const acked = await this.link.xaddAll(route.stream, route.payloads, this.timeoutMs, wait);
+      if (!candidates && typeof acked !== "number" && acked.acked === 0 && isNoPerm(acked.error) && shareBatchVersion(payloads[0]!) === 1 && (await this.refreshContract(true)) === 2) {
+        // The user may write only its own streams now (its ACL was remade for v2 while v1 batches were
+        // on their way): they cannot be upgraded (no proofs), so they are set aside rather than hold up
+        // every later batch behind them.
+        this.setAside(spool, frames);
+        continue;
+      }
       if (typeof acked === "number") this.settled(payloads, spool === this.candidateSpool, epoch, wait);
       else if (acked.unconfirmed) this.retain(payloads, spool === this.candidateSpool, epoch);
       // With WAIT, a failed pipeline confirmed none of its frames: they stay in the spool.
@@ -600,6 +624,9 @@ export class Forwarder {
     }
   }
 }
+
+/** File beside the spools holding v1 batches the shared stream refused once the edge wrote v2 (a valid spool: rename it to shares.spool under a user with legacy access to replay it). */
+export const REFUSED_V1_SPOOL = "shares-v1-refused.spool";
 
 /** How many of the first `max` batches share the first one's version (one pipeline goes to one stream). */
 function sameVersionRun(batches: readonly Uint8Array[], max: number): number {
