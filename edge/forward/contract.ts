@@ -15,7 +15,7 @@
  *
  * Each reason for leaving the wanted version is logged once as a warning with what to do.
  */
-import { decodeShareBatch, ShareBatchWriter, type ContractNames } from "../../shared/contract/index.ts";
+import { decodeShareBatch, ShareBatchWriter, type ContractNames, type EdgeStreamKind } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { RedisLink } from "./link.ts";
 
@@ -51,13 +51,19 @@ export class ContractDetector {
   mode: ContractMode | undefined;
   private readonly warned = new Set<string>();
 
-  constructor(private readonly o: ContractDetectorOptions) {}
+  private readonly streams: Readonly<Record<ContractMode, Readonly<Record<EdgeStreamKind, string>>>>;
 
-  /** The streams a version writes, by kind. */
-  stream(mode: ContractMode, kind: "shares" | "candidates" | "agent"): string {
-    const n = this.o.names;
-    if (mode === 2) return n.edgeStream(kind, this.o.edge);
-    return kind === "shares" ? n.shareStream : kind === "candidates" ? n.candidateStream : n.agentStream;
+  constructor(private readonly o: ContractDetectorOptions) {
+    const n = o.names;
+    this.streams = {
+      1: { shares: n.shareStream, candidates: n.candidateStream, agent: n.agentStream },
+      2: { shares: n.edgeStream("shares", o.edge), candidates: n.edgeStream("candidates", o.edge), agent: n.edgeStream("agent", o.edge) },
+    };
+  }
+
+  /** The stream a version writes records of `kind` to. */
+  stream(mode: ContractMode, kind: EdgeStreamKind): string {
+    return this.streams[mode][kind];
   }
 
   /**
@@ -111,7 +117,8 @@ export class ContractDetector {
       return true;
     } catch (e) {
       if (isNoPerm(e)) return false;
-      return (e as Error).message.includes("greater than 0-0") ? true : undefined;
+      // (Redis before 7 answers the same probe with "equal or smaller than the target stream top item".)
+      return /greater than 0-0|equal or smaller/.test((e as Error).message) ? true : undefined;
     }
   }
 
