@@ -178,7 +178,12 @@ describe("heartbeat", () => {
     await hb.start();
     const names = contractNames("h1:");
     const status = edgeStatusCodec.decode((await redis.client.get(names.edgeStatus("eu1"))) ?? "");
-    expect(status).toMatchObject({ edge: "eu1", session: e.f.session, edgeId: id, publicHost: "eu1.example", ports: [port], spooled: 0 });
+    expect(status).toMatchObject({ edge: "eu1", session: e.f.session, edgeId: id, publicHost: "eu1.example", ports: [port], spooled: 0, contract: 1 });
+    // A v2 core starts: the next beat switches the edge to its own streams and says so.
+    await redis.client.set(names.contractVersion, "2");
+    await hb.beat();
+    expect(e.f.contractMode).toBe(2);
+    expect(edgeStatusCodec.decode((await redis.client.get(names.edgeStatus("eu1"))) ?? "").contract).toBe(2);
     const ttl = await redis.client.pttl(names.edgeStatus("eu1"));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(3000);

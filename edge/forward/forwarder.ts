@@ -12,7 +12,7 @@
  * record (`shareSeq`): `blockShare` numbers that record, issues the candidate's XADD (or spools
  * it), and only then queues the record, so the candidate leads its record into Redis.
  *
- * PPAgent records: one XADD each to `agentStream`, not awaited by the agent. While Redis is down
+ * PPAgent records: one XADD each to the agent stream, not awaited by the agent. While Redis is down
  * (or too many are in flight) they are dropped and counted (`agentDropped`), not spooled: they are
  * monitoring figures that the next report (about a minute later) supersedes, written as overwrites
  * (HSET, SETEX with a day's TTL), so replaying an hour of them late buys nothing and would share
@@ -35,18 +35,31 @@
  * spool only after Redis acknowledged every frame in it; then batches go directly again. Records
  * are at least once: a write that timed out may still have landed, and a crash mid-replay replays
  * acknowledged frames, both with their original (edge, session, seq) ids, which the core dedups.
+ *
+ * Contract version (contract.ts): v2 writes batches with proofs, candidates and agent records to
+ * this edge's own streams, v1 to the shared ones; asked at start, at every heartbeat and after a
+ * NOPERM. A change cuts the current batch and the writer starts the new version; seqs go on, so
+ * the core's (edge, session, seq) ids stay unique across it. A share batch goes where its version
+ * byte says (v1 → shared stream, v2 → own stream), queued or spooled alike — except a v2 batch while
+ * the edge writes v1, which goes to the shared stream downgraded (the core, or the ACL, takes no v2
+ * there). Until Redis first answered the writer writes v2: it can still become v1, not the reverse.
+ * Candidates and agent records go to the current version's stream.
  */
 import { join } from "node:path";
 import type { RedisOptions } from "ioredis";
 import type { RedisConfig } from "../../shared/config/schema.ts";
-import { agentRecordCodec, candidateCodec, contractNames, type AgentRecordV1, MESSAGE_FIELD, ShareBatchWriter, type BlockCandidateV1, type ContractNames, type ShareRecordV1 } from "../../shared/contract/index.ts";
+import { agentRecordCodec, candidateCodec, contractNames, EMPTY_PROOF, type AgentRecordV1, MESSAGE_FIELD, SHARE_BATCH_VERSION, ShareBatchWriter, shareBatchVersion, type BlockCandidateV1, type ContractNames, type ShareProof, type ShareRecord, type ShareRecordV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import { replicaWait, type ReplicaWait } from "../../shared/redis.ts";
+import { ContractDetector, downgradeBatch, isNoPerm, type ContractMode } from "./contract.ts";
 import { RedisLink } from "./link.ts";
-import { Spool } from "./spool.ts";
+import { Spool, type SpoolFrame } from "./spool.ts";
 
-/** A share record before the forwarder numbers it. */
-export type ShareFields = Omit<ShareRecordV1, "seq">;
+/**
+ * A share record before the forwarder numbers it, with its proof (empty when nothing was hashed).
+ * The proof's extranonces may be views of buffers the caller reuses: `share` copies them at once.
+ */
+export type ShareFields = Omit<ShareRecordV1, "seq"> & ShareProof;
 
 export interface ForwarderOptions {
   readonly redis: RedisConfig;
@@ -96,13 +109,16 @@ export class Forwarder {
   readonly names: ContractNames;
   readonly link: RedisLink;
   private readonly log: Logger;
-  private readonly writer: ShareBatchWriter;
-  private readonly record: ShareRecordV1 = { seq: 0, result: 0, difficulty: 1, time: 0, jobmanager: "", jobId: "", currency: "", algo: "", port: "", address: "", worker: "", aux: [] };
+  private writer: ShareBatchWriter;
+  private readonly record: ShareRecord = { seq: 0, result: 0, difficulty: 1, time: 0, jobmanager: "", jobId: "", currency: "", algo: "", port: "", address: "", worker: "", aux: [], ...EMPTY_PROOF };
+  private readonly contract: ContractDetector;
   private seq = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private syncTimer: ReturnType<typeof setInterval> | undefined;
   private queue: Uint8Array[] = [];
   private inflight: Promise<void> | undefined;
+  private detecting: Promise<ContractMode | undefined> | undefined;
+  private recheckAfter = false;
   private sharesSpooling = false;
   private replaying: Promise<void> | undefined;
   private replayFailing = false;
@@ -110,6 +126,8 @@ export class Forwarder {
   private readonly wake = new Set<() => void>();
   private readonly shareSpool: Spool;
   private readonly candidateSpool: Spool;
+  /** v1 batches no stream of this Redis user takes any more (see drain), kept for a manual replay. */
+  private readonly refusedSpool: Spool;
   private readonly flushMs: number;
   private readonly batchRecords: number;
   private readonly timeoutMs: number;
@@ -139,12 +157,14 @@ export class Forwarder {
     this.batchRecords = opts.batchRecords ?? 512;
     this.timeoutMs = opts.writeTimeoutMs ?? 2000;
     this.retryMs = opts.retryMs ?? 250;
-    this.writer = new ShareBatchWriter(this.edge, this.session);
+    this.writer = new ShareBatchWriter(this.edge, this.session, SHARE_BATCH_VERSION);
     this.link = new RedisLink(opts.redis, `edge:${this.edge}:forward`, opts.log, opts.overrides);
+    this.contract = new ContractDetector({ link: this.link, names: this.names, edge: this.edge, log: opts.log, timeoutMs: this.timeoutMs });
     this.wait = replicaWait(opts.redis);
     const countRecords = (b: Uint8Array) => (b.length >= 4 ? b[2]! | (b[3]! << 8) : 0);
     this.shareSpool = new Spool(join(opts.spoolDir, "shares.spool"), { fsync: "interval", countRecords, log: opts.log });
     this.candidateSpool = new Spool(join(opts.spoolDir, "candidates.spool"), { fsync: "every", countRecords: () => 0, log: opts.log });
+    this.refusedSpool = new Spool(join(opts.spoolDir, REFUSED_V1_SPOOL), { fsync: "every", countRecords, log: opts.log });
   }
 
   /** Opens the spools (an earlier run's frames are replayed first) and waits up to `waitMs` for Redis. */
@@ -155,12 +175,49 @@ export class Forwarder {
     this.link.onUp(() => {
       // A new connection (a failover, say): what the old one wrote unconfirmed is sent again.
       if (this.retained.length > 0 && this.retainedEpoch !== this.link.epoch) this.respoolRetained("the connection changed before the replicas confirmed");
+      // Maybe another server: ask again (the replay waits for the answer).
+      void this.refreshContract();
       this.kick();
     });
     this.syncTimer = setInterval(() => this.shareSpool.sync(), SPOOL_SYNC_MS);
     if (this.wait) this.confirmTimer = setInterval(() => void this.confirmRetained(), CONFIRM_EVERY_MS);
-    await this.link.waitUp(waitMs);
+    if (await this.link.waitUp(waitMs)) await this.refreshContract();
     this.kick();
+  }
+
+  /** The contract version records go out as; undefined until Redis first answered. */
+  get contractMode(): ContractMode | undefined {
+    return this.contract.mode;
+  }
+
+  /**
+   * Asks Redis which contract version to write (the heartbeat calls it every beat) and switches to
+   * it; `recheck` also asks the ACL again (after a NOPERM). Concurrent calls share one question.
+   */
+  refreshContract(recheck = false): Promise<ContractMode | undefined> {
+    if (this.detecting) {
+      // A refusal seen while a plain question is out: ask the ACL once more after it (one for many refusals).
+      if (recheck) this.recheckAfter = true;
+      return this.detecting;
+    }
+    this.recheckAfter = false;
+    this.detecting = this.contract
+      .detect(recheck)
+      .catch(() => this.contract.mode)
+      .then((mode) => {
+        this.detecting = undefined;
+        // Stopped: the last batch is cut and spooled already; start the next run in whatever it finds.
+        if (mode !== undefined && !this.stopped) this.useVersion(mode);
+        return this.recheckAfter ? this.refreshContract(true) : mode;
+      });
+    return this.detecting;
+  }
+
+  /** Cuts the batch being filled (in the old version) and writes the next ones in `v`. */
+  private useVersion(v: ContractMode): void {
+    if (this.writer.version === v) return;
+    this.cut();
+    this.writer = new ShareBatchWriter(this.edge, this.session, v);
   }
 
   /** Share records waiting in the spool (the status's `spooled`). */
@@ -187,6 +244,11 @@ export class Forwarder {
     r.address = f.address;
     r.worker = f.worker;
     r.aux = f.aux;
+    r.extranonce1 = f.extranonce1;
+    r.extranonce2 = f.extranonce2;
+    r.ntime = f.ntime;
+    r.nonce = f.nonce;
+    r.version = f.version;
     try {
       this.writer.add(r);
     } catch (e) {
@@ -222,14 +284,21 @@ export class Forwarder {
     let failure = "redis unreachable";
     if (this.link.up && this.candidateSpool.pendingFrames === 0) {
       for (let attempt = 1; attempt <= CANDIDATE_TRIES && this.link.up; attempt++) {
+        // No await once known. Unknown (at the start): the winning record's batch waits on the same answer, after this.
+        const mode = this.contract.mode ?? (await this.refreshContract());
+        if (mode === undefined) {
+          failure = "the contract version is not known yet";
+          break;
+        }
         const payload = new TextEncoder().encode(text);
         const epoch = this.link.epoch;
         const wait = this.writeWait();
-        const acked = await this.link.xaddAll(this.names.candidateStream, [payload], this.timeoutMs, wait);
+        const acked = await this.link.xaddAll(this.contract.stream(mode, "candidates"), [payload], this.timeoutMs, wait);
         if (typeof acked === "number") return this.settled([payload], true, epoch, wait);
         if (acked.unconfirmed) return this.retain([payload], true, epoch);
         failure = acked.error;
-        if (attempt < CANDIDATE_TRIES) await this.pause(this.retryMs * attempt);
+        if (isNoPerm(failure)) await this.refreshContract(true);
+        else if (attempt < CANDIDATE_TRIES) await this.pause(this.retryMs * attempt);
       }
     }
     this.candidateSpool.append(new TextEncoder().encode(text));
@@ -243,13 +312,14 @@ export class Forwarder {
    */
   agent(rec: AgentRecordV1): boolean {
     const text = agentRecordCodec.encode(rec);
-    if (this.stopped || !this.link.up || this.agentInflight >= MAX_AGENT_INFLIGHT) {
+    const mode = this.contract.mode;
+    if (this.stopped || !this.link.up || mode === undefined || this.agentInflight >= MAX_AGENT_INFLIGHT) {
       this.agentDropped++;
       return false;
     }
     this.agentInflight++;
     this.link
-      .timed(this.link.client.xadd(this.names.agentStream, "*", MESSAGE_FIELD, text), this.timeoutMs, "XADD agent")
+      .timed(this.link.client.xadd(this.contract.stream(mode, "agent"), "*", MESSAGE_FIELD, text), this.timeoutMs, "XADD agent")
       .then(
         () => {
           this.agentSent++;
@@ -257,6 +327,7 @@ export class Forwarder {
         },
         (e: Error) => {
           this.agentDropped++;
+          if (isNoPerm(e)) void this.refreshContract(true);
           if (!this.agentFailing) this.log.warn(`PPAgent records dropped until Redis takes writes again (${e.message})`);
           this.agentFailing = true;
         },
@@ -299,6 +370,7 @@ export class Forwarder {
     }
     this.shareSpool.close();
     this.candidateSpool.close();
+    this.refusedSpool.close();
     this.link.close();
   }
 
@@ -331,14 +403,42 @@ export class Forwarder {
         this.spoolFrom([], "redis unreachable");
         break;
       }
-      const batches = this.queue.splice(0, PIPELINE_BATCHES);
+      const mode = this.contract.mode ?? (await this.refreshContract());
+      if (mode === undefined) {
+        this.spoolFrom([], "the contract version is not known yet");
+        break;
+      }
+      if (this.queue.length === 0 || this.sharesSpooling) break;
+      const batches = this.queue.splice(0, sameVersionRun(this.queue, PIPELINE_BATCHES));
       const epoch = this.link.epoch;
       const wait = this.writeWait();
-      const acked = await this.link.xaddAll(this.names.shareStream, batches, this.timeoutMs, wait);
+      const route = this.shareRoute(batches, mode);
+      const acked = await this.link.xaddAll(route.stream, route.payloads, this.timeoutMs, wait);
       if (typeof acked === "number") this.settled(batches, false, epoch, wait);
       else if (acked.unconfirmed) this.retain(batches, false, epoch);
-      // With WAIT, batches the primary took are not confirmed either: all go to the spool.
-      else this.spoolFrom(this.wait ? batches : batches.slice(acked.acked), acked.error);
+      else {
+        // With WAIT, batches the primary took are not confirmed either: all go to the spool.
+        this.spoolFrom(this.wait ? batches : batches.slice(acked.acked), acked.error);
+        if (isNoPerm(acked.error)) void this.refreshContract(true);
+      }
+    }
+  }
+
+  /** Where share batches of one version go in `mode`, and what goes there (see the module note). */
+  private shareRoute(batches: Uint8Array[], mode: ContractMode): { stream: string; payloads: Uint8Array[] } {
+    const v = shareBatchVersion(batches[0]!);
+    if (v === 2 && mode === 2) return { stream: this.contract.stream(2, "shares"), payloads: batches };
+    if (v === 2) return { stream: this.contract.stream(1, "shares"), payloads: batches.map((b) => this.downgrade(b)) };
+    return { stream: this.contract.stream(1, "shares"), payloads: batches };
+  }
+
+  private downgrade(b: Uint8Array): Uint8Array {
+    try {
+      return downgradeBatch(b);
+    } catch (e) {
+      // Our own bytes (spool frames are CRC-checked): cannot happen short of a bug; the core dead-letters it.
+      this.log.error(`share batch not downgraded to v1, sent as it is: ${(e as Error).message}`);
+      return b;
     }
   }
 
@@ -458,8 +558,9 @@ export class Forwarder {
   private async replay(): Promise<void> {
     let delay = this.retryMs;
     while (!this.stopped && this.link.up && (this.sharesSpooling || this.candidateSpool.pendingFrames > 0)) {
-      const failure = (await this.drain(this.candidateSpool, this.names.candidateStream)) ?? (this.sharesSpooling ? await this.drain(this.shareSpool, this.names.shareStream) : undefined);
+      const failure = (await this.drain(this.candidateSpool)) ?? (this.sharesSpooling ? await this.drain(this.shareSpool) : undefined);
       if (failure !== undefined) {
+        if (isNoPerm(failure)) await this.refreshContract(true);
         if (!this.replayFailing) this.log.warn(`spool replay paused (${failure}); retrying`);
         this.replayFailing = true;
         await this.pause(delay);
@@ -477,18 +578,43 @@ export class Forwarder {
     }
   }
 
-  /** Sends a spool's frames in order; undefined when it is empty, else why it stopped. */
-  private async drain(spool: Spool, stream: string): Promise<string | undefined> {
+  /** Moves frames (the oldest of `spool`) to the refused spool, logged as an error. */
+  private setAside(spool: Spool, frames: readonly SpoolFrame[]): void {
+    let records = 0;
+    for (const f of frames) {
+      this.refusedSpool.append(f.payload);
+      spool.ack(f);
+      records += f.records;
+    }
+    this.log.error(
+      `${records} share records in ${frames.length} v1 batches set aside in ${this.refusedSpool.path}: this edge's Redis user may no longer write ${this.names.shareStream} (made for contract v2 without legacy access while they were on their way); to credit them, replay that file as shares.spool under a user made with legacy access`,
+    );
+  }
+
+  /** Sends a spool's frames in order (each to its stream, see the module note); undefined when it is empty, else why it stopped. */
+  private async drain(spool: Spool): Promise<string | undefined> {
+    const candidates = spool === this.candidateSpool;
     for (;;) {
-      const frames = spool.peek(REPLAY_FRAMES);
-      if (frames.length === 0) {
+      const peeked = spool.peek(REPLAY_FRAMES);
+      if (peeked.length === 0) {
         if (!spool.drained) spool.quarantine();
         return undefined;
       }
+      const mode = this.contract.mode ?? (await this.refreshContract());
+      if (mode === undefined) return "the contract version is not known yet";
+      const frames = candidates ? peeked : peeked.slice(0, sameVersionRun(peeked.map((f) => f.payload), peeked.length));
       const epoch = this.link.epoch;
       const wait = this.writeWait();
       const payloads = frames.map((f) => f.payload);
-      const acked = await this.link.xaddAll(stream, payloads, this.timeoutMs, wait);
+      const route = candidates ? { stream: this.contract.stream(mode, "candidates"), payloads } : this.shareRoute(payloads, mode);
+      const acked = await this.link.xaddAll(route.stream, route.payloads, this.timeoutMs, wait);
+      if (!candidates && typeof acked !== "number" && acked.acked === 0 && isNoPerm(acked.error) && shareBatchVersion(payloads[0]!) === 1 && (await this.refreshContract(true)) === 2) {
+        // The user may write only its own streams now (its ACL was remade for v2 while v1 batches were
+        // on their way): they cannot be upgraded (no proofs), so they are set aside rather than hold up
+        // every later batch behind them.
+        this.setAside(spool, frames);
+        continue;
+      }
       if (typeof acked === "number") this.settled(payloads, spool === this.candidateSpool, epoch, wait);
       else if (acked.unconfirmed) this.retain(payloads, spool === this.candidateSpool, epoch);
       // With WAIT, a failed pipeline confirmed none of its frames: they stay in the spool.
@@ -497,4 +623,15 @@ export class Forwarder {
       if (typeof acked !== "number" && !acked.unconfirmed) return acked.error;
     }
   }
+}
+
+/** File beside the spools holding v1 batches the shared stream refused once the edge wrote v2 (a valid spool: rename it to shares.spool under a user with legacy access to replay it). */
+export const REFUSED_V1_SPOOL = "shares-v1-refused.spool";
+
+/** How many of the first `max` batches share the first one's version (one pipeline goes to one stream). */
+function sameVersionRun(batches: readonly Uint8Array[], max: number): number {
+  const v = shareBatchVersion(batches[0]!);
+  let n = 1;
+  while (n < batches.length && n < max && shareBatchVersion(batches[n]!) === v) n++;
+  return n;
 }

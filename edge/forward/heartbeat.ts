@@ -1,7 +1,8 @@
 /**
  * @module The edge's status record for the core's monitor: every `intervalMs`, SET edgeStatus(edge)
  * with a TTL of three intervals (an expired key means the edge is gone), after renewing the edge id
- * lease in the same round. Skipped while Redis is unreachable (the link logs that); one log line
+ * lease and asking which contract version the core reads (the forwarder switches; the status says
+ * which it writes) in the same round. Skipped while Redis is unreachable (the link logs that); one log line
  * when beats start failing and one when they work again.
  *
  * The status carries per-port figures only, so its size does not grow with the miners. The client
@@ -129,6 +130,7 @@ export class Heartbeat {
       time: Date.now(),
       ports: this.opts.status.ports(false),
       spooled: f.spooledRecords,
+      ...(f.contractMode !== undefined ? { contract: f.contractMode } : {}),
     };
   }
 
@@ -143,6 +145,8 @@ export class Heartbeat {
     if (!f.link.up) return;
     try {
       await f.link.timed(lease.renew(), this.intervalMs, "renew edge id");
+      // Which streams the core reads now (a core upgraded or rolled back switches its edges here).
+      await f.refreshContract();
       const ttl = 3 * this.intervalMs;
       const status = this.statusNow();
       await f.link.timed(f.link.client.set(f.names.edgeStatus(f.edge), edgeStatusCodec.encode(status), "PX", ttl), this.intervalMs, "SET edge status");

@@ -3,6 +3,7 @@ import { bytesToHex, bytesToRpcHex, hexToBytes, sha256d, sha256dInto } from "../
 import { ShareResult, type JobV1 } from "../../shared/contract/index.ts";
 import { startPow } from "../../shared/pow/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
+import { headerFromProof } from "../../test/helpers/proof.ts";
 import { RecordingSink } from "../../test/helpers/share-sink.ts";
 import { JobCache } from "../jobs/index.ts";
 import { SPEC16, spec16Job } from "../../shared/contract/testing.ts";
@@ -12,6 +13,7 @@ import { isAsyncPow, powFromRuntime, powTable, sha256dPow, type PowHash } from "
 import { ACCEPTED, DUPLICATE, HASH_FAILED, LOW_DIFFICULTY, MALFORMED, SERVER_BUSY, STALE } from "./verdicts.ts";
 
 const NOT_A_BLOCK = "00".repeat(32);
+type PreparedJobLike = { readonly id: string; readonly job: JobV1 };
 const ANY_HASH = "ff".repeat(32);
 
 function setup(pow: PowHash = sha256dPow) {
@@ -54,8 +56,39 @@ describe("share check against spec §16", () => {
     expect(hashed).toEqual([SPEC16.header]);
     expect(SPEC16.header.slice(72, 136)).toBe(SPEC16.merkleRoot);
     expect(sink.shares).toEqual([
-      { result: ShareResult.acc, difficulty: 1, time: ctx().receivedAt, jobmanager: "LTC", jobId: job.job.id, currency: "LTC", algo: "sha256d", port: "sha_STRAT", address: ctx().address, worker: "rig1", aux: [] },
+      {
+        result: ShareResult.acc, difficulty: 1, time: ctx().receivedAt, jobmanager: "LTC", jobId: job.job.id, currency: "LTC", algo: "sha256d", port: "sha_STRAT", address: ctx().address, worker: "rig1", aux: [],
+        extranonce1: hexToBytes(SPEC16.extranonce1), extranonce2: hexToBytes(SPEC16.extranonce2), ntime: parseInt(SPEC16.ntime, 16), nonce: parseInt(SPEC16.nonce, 16), version: job.job.version,
+      },
     ]);
+  });
+
+  test("each record's proof rebuilds the header that was hashed, rolled version bits included, inline and worker-hashed; refused records carry none", async () => {
+    for (const mode of ["inline", "worker"] as const) {
+      const hashed: string[] = [];
+      const spy: PowHash =
+        mode === "inline" ? { hashInto: (h, out) => (hashed.push(bytesToHex(h)), sha256dInto(h, out)) } : { hashAsync: async (h) => (hashed.push(bytesToHex(h)), await Bun.sleep(1), sha256d(h)) };
+      const { checker, add, sink } = setup(spy);
+      const job = add();
+      const block = add({ target: ANY_HASH, type: 1 }); // every share a block: its record goes with the candidate
+      const subs: [PreparedJobLike, Partial<SubmitContext>, Partial<SubmitParams>][] = [
+        [job, {}, {}],
+        [job, {}, { versionBits: "00006000", extranonce2: "a0b1c2d3" }],
+        [job, { extranonce1: hexToBytes("0000beef") }, { nonce: "00000007" }],
+        [job, { difficulty: 2 ** 40 }, { nonce: "00000008" }], // low: hashed, so it has a proof too
+        [block, {}, { nonce: "00000009", versionBits: "00002000" }],
+        [job, {}, { ntime: "00000001" }], // out of the ntime window: refused before hashing
+      ];
+      for (const [j, c, p] of subs) await checker.check(ctx(c), submit(j.id, p));
+      const records = sink.shares;
+      expect(records.map((r) => r.result)).toEqual([ShareResult.acc, ShareResult.acc, ShareResult.acc, ShareResult.low, ShareResult.acc, ShareResult.invalid]);
+      expect(sink.candidates).toHaveLength(1);
+      expect(records.slice(0, 5).map((r, i) => bytesToHex(headerFromProof(subs[i]![0].job, r)))).toEqual(hashed);
+      expect(records[1]!.version).toBe((job.job.version | 0x6000) >>> 0);
+      expect(bytesToHex(records[1]!.extranonce2)).toBe("a0b1c2d3");
+      expect(bytesToHex(records[2]!.extranonce1)).toBe("0000beef");
+      expect(records[5]).toMatchObject({ extranonce1: new Uint8Array(0), extranonce2: new Uint8Array(0), ntime: 0, nonce: 0, version: 0 });
+    }
   });
 
   test("a share meeting the network target goes out as a candidate first, with the exact coinbase and header", () => {

@@ -20,9 +20,17 @@
  * one reused object the forwarder copies. `checkRaw` takes numbers and the extranonce2 hex in the
  * received bytes, so a submit the stratum layer parsed from bytes allocates nothing here; `check`
  * (strings) converts to the same form and shares every step after it.
+ *
+ * Proof (contract v2): a record whose header was built carries what was hashed — extranonce1 and
+ * extranonce2 as views of the kernel's slot (the forwarder's writer copies them at once), and
+ * version (rolled bits applied), ntime and nonce read back from the header — so the core can rebuild
+ * coinb1 ‖ en1 ‖ en2 ‖ coinb2 and the header from the job it issued. On an SV2 standard channel the
+ * slot holds the channel's extranonce1 and zero extranonce2 bytes, exactly its coinbase. A record
+ * refused before its header was built (malformed, no job, out of window) carries an empty proof:
+ * nothing was hashed, and the core credits none of those.
  */
 import { bytesToHex, hashMeetsTarget, readU32LE } from "../../shared/bitcoin/index.ts";
-import { JobType, ShareResult, type BlockCandidateV1 } from "../../shared/contract/index.ts";
+import { EMPTY_PROOF, JobType, ShareResult, type BlockCandidateV1 } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import { createJsShareKernel, SHARE_FLAG, targetFlags, type ShareKernel } from "../../shared/pow/index.ts";
 import type { ShareFields } from "../forward/index.ts";
@@ -101,7 +109,10 @@ export class EdgeShareChecker implements ShareChecker {
   private powFailing = false;
   /** Keys a previous run of this edge saved at its drain, by `jobmanager\0id`, until that job is first looked up. */
   private readonly restored = new Map<string, DuplicateTable>();
-  private readonly rec: ShareFields = { result: 0, difficulty: 1, time: 0, jobmanager: "", jobId: "", currency: "", algo: "", port: "", address: "", worker: "", aux: NO_AUX };
+  private readonly rec: ShareFields = { result: 0, difficulty: 1, time: 0, jobmanager: "", jobId: "", currency: "", algo: "", port: "", address: "", worker: "", aux: NO_AUX, ...EMPTY_PROOF };
+  /** Views of the kernel's slot for the proof, made again only when a job's extranonce sizes differ. */
+  private slotEn1: Uint8Array = EMPTY_PROOF.extranonce1;
+  private slotEn2: Uint8Array = EMPTY_PROOF.extranonce2;
 
   constructor(private readonly opts: ShareCheckerOptions) {
     this.kernel = opts.kernel ?? createJsShareKernel();
@@ -180,6 +191,7 @@ export class EdgeShareChecker implements ShareChecker {
   /** `slot` holds extranonce1 ‖ extranonce2; `flags` are SHARE_FLAG bits of `hash`. */
   private judge(ctx: SubmitContext, job: PreparedJob, stale: boolean, validity: Validity, header: Uint8Array, hash: Uint8Array, slot: Uint8Array, flags: number): ShareVerdict {
     const w = job.work;
+    this.setProof(header, slot, w.extranonce1Size, w.extranonce2Size);
     const main = validity.main && (flags & SHARE_FLAG.network) !== 0;
     let aux: string[] | undefined;
     if ((flags & SHARE_FLAG.aux) !== 0) {
@@ -313,7 +325,28 @@ export class EdgeShareChecker implements ShareChecker {
     sent.catch((e: unknown) => log.error(`block candidate ${c.blockHash}: forwarder failed: ${(e as Error).message}`));
   }
 
-  /** Records every submit; a block's winning share (`found`) goes out with its candidate. */
+  /** The record's proof: what `header` was built from (read back from it) and the slot's extranonces. */
+  private setProof(header: Uint8Array, slot: Uint8Array, en1Size: number, en2Size: number): void {
+    const r = this.rec;
+    r.version = readU32LE(header, 0);
+    r.ntime = readU32LE(header, 68);
+    r.nonce = readU32LE(header, 76);
+    if (slot !== this.kernel.slot) {
+      // A worker-hashed share's own copy (that path allocates anyway).
+      r.extranonce1 = slot.subarray(0, en1Size);
+      r.extranonce2 = slot.subarray(en1Size, en1Size + en2Size);
+      return;
+    }
+    // The kernel's slot is one array for the checker's life: only the sizes can change.
+    if (this.slotEn1.length !== en1Size || this.slotEn2.length !== en2Size) {
+      this.slotEn1 = slot.subarray(0, en1Size);
+      this.slotEn2 = slot.subarray(en1Size, en1Size + en2Size);
+    }
+    r.extranonce1 = this.slotEn1;
+    r.extranonce2 = this.slotEn2;
+  }
+
+  /** Records every submit; a block's winning share (`found`) goes out with its candidate. Clears the proof after (see the module note). */
   private record(ctx: SubmitContext, job: PreparedJob | undefined, verdict: ShareVerdict, found?: Found): ShareVerdict {
     const r = this.rec;
     const j = job ?? this.opts.jobs.latest(ctx.jobmanager);
@@ -330,6 +363,9 @@ export class EdgeShareChecker implements ShareChecker {
     r.aux = job ? job.work.auxCurrencies : NO_AUX;
     if (found && job) this.sendBlockShare(ctx, job, found, r);
     else this.opts.sink.share(r);
+    r.extranonce1 = EMPTY_PROOF.extranonce1;
+    r.extranonce2 = EMPTY_PROOF.extranonce2;
+    r.ntime = r.nonce = r.version = 0;
     return verdict;
   }
 

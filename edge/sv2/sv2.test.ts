@@ -15,6 +15,7 @@ import type { BlockCandidateV1, JobV1 } from "../../shared/contract/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import { testConfig, TestClock } from "../../test/helpers/stratum-env.ts";
 import { Extranonce1AllocatorSimulator } from "../../test/helpers/stratum-simulators.ts";
+import { headerFromProof } from "../../test/helpers/proof.ts";
 import { Sv2TestMiner } from "../../test/helpers/sv2-miner.ts";
 import type { ShareFields } from "../forward/index.ts";
 import { JobCache } from "../jobs/index.ts";
@@ -29,7 +30,8 @@ class RecordingSink implements ShareSink {
   readonly session = "00000001";
   readonly shares: ShareFields[] = [];
   share(f: ShareFields): number {
-    this.shares.push({ ...f });
+    // The checker reuses its record object and its proof's buffers: copy them.
+    this.shares.push({ ...f, extranonce1: f.extranonce1.slice(), extranonce2: f.extranonce2.slice() });
     return this.shares.length;
   }
   blockShare(f: ShareFields, build: (seq: number) => BlockCandidateV1) {
@@ -40,6 +42,7 @@ class RecordingSink implements ShareSink {
 }
 
 const ADDRESS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa";
+const concat = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b]);
 /** spec16Job's diff1 is 2^256 − 1: difficulty d is target (2^256 − 1) / d, and difficulty 1 takes any hash. */
 const MAX = 2n ** 256n - 1n;
 const targetToBig = (t: Uint8Array) => t.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n);
@@ -68,7 +71,7 @@ function setup(stratum: Record<string, unknown> = {}, coin: Record<string, unkno
     edge.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { edge, sv2, sink, allocator, clock, publish, connect, stop, lines };
+  return { edge, sv2, sink, jobs, allocator, clock, publish, connect, stop, lines };
 }
 
 let current: ReturnType<typeof setup> | undefined;
@@ -92,6 +95,31 @@ describe("SV2 listener", () => {
     expect(b.fields).toMatchObject({ newSubmitsAcceptedCount: 8, lastSequenceNumber: shares[39]!.sequenceNumber, newSharesSum: 8n });
     expect(t.sink.shares).toHaveLength(40);
     expect(t.sink.shares[0]).toMatchObject({ address: ADDRESS, worker: "w1", port: "main", jobmanager: "BTC", difficulty: 1 });
+    m.close();
+  });
+
+  test("a record's proof rebuilds the header the miner hashed from the core's job: standard channel (its whole extranonce fixed) and extended (its own extranonce, rolled version)", async () => {
+    const t = (current = setup());
+    const m = await t.connect();
+    await m.setup(M.SetupFlag.requiresVersionRolling);
+    const std = await m.openStandard(`${ADDRESS}.std`);
+    const ext = await m.openExtended(`${ADDRESS}.ext`);
+    const job = t.jobs.latest("BTC")!.job;
+    const shares = [m.mine(std), m.mine(ext), m.mine(ext, { versionBits: 0x6000, extranonce: Uint8Array.from([1, 2, 3, 4]) })];
+    for (const s of shares) {
+      m.submit(s);
+      expect((await m.nextSubmitReply(s.channelId)).msgType).toBe(M.MsgType.SubmitSharesSuccess);
+    }
+    const records = t.sink.shares;
+    expect(records.map((r) => [r.result, r.jobId])).toEqual(shares.map(() => [0, job.id]));
+    expect(records.map((r) => Buffer.from(headerFromProof(job, r)).toString("hex"))).toEqual(shares.map((s) => Buffer.from(s.header).toString("hex")));
+    // Standard: the channel's extranonce1 and the zeros after it that the miner was given as its prefix.
+    expect(Buffer.from(concat(records[0]!.extranonce1, records[0]!.extranonce2))).toEqual(Buffer.from(std.extranoncePrefix));
+    expect(records[0]!.extranonce2).toEqual(new Uint8Array(job.extranonce2Size));
+    // Extended: the prefix it was given, then what it rolled.
+    expect(Buffer.from(records[2]!.extranonce1)).toEqual(Buffer.from(ext.extranoncePrefix));
+    expect(Array.from(records[2]!.extranonce2)).toEqual([1, 2, 3, 4]);
+    expect(records[2]!.version).toBe((job.version | 0x6000) >>> 0);
     m.close();
   });
 

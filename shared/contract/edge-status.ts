@@ -69,6 +69,12 @@ const status = z.object({
   ports: z.array(port),
   /** Share records waiting in the local spool while Redis is unreachable. */
   spooled: z.number().int().nonnegative(),
+  /**
+   * The contract version the edge writes: 2 its own streams with share proofs, 1 the shared
+   * streams (a core before v2, or a Redis user made before v2). Optional: older edges did not
+   * send it, and an edge that has not reached Redis yet does not know.
+   */
+  contract: z.union([z.literal(1), z.literal(2)]).optional(),
 });
 
 export type EdgeStatusV1 = z.output<typeof status>;

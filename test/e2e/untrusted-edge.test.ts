@@ -20,6 +20,7 @@ import type { BlockResult } from "../../core/blocks/index.ts";
 import { base58CheckEncode, bytesToRpcHex, concatBytes, sha256d } from "../../shared/bitcoin/index.ts";
 import { addressChecker } from "../../shared/config/addresses.ts";
 import { parseConfig } from "../../shared/config/load.ts";
+import { contractNames } from "../../shared/contract/index.ts";
 import { createLogger } from "../../shared/log.ts";
 import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { readAccounting } from "../helpers/ledger.ts";
@@ -264,10 +265,17 @@ logging: {level: info}
         expect(await redis.admin.get(`${PREFIX}edge:us1`)).toBe("us1's status");
       });
 
-      test("what the edge needs still works (and, until contract v2, XADD to the shared share stream)", async () => {
+      test("what the edge needs still works: its own streams (contract v2), not the shared v1 ones nor another edge's", async () => {
+        const n = contractNames(PREFIX);
         expect(await attacker.get(`${PREFIX}job:BTC`)).not.toBeNull();
         expect(await attacker.set(`${PREFIX}edge:eu1/3`, "worker status", "PX", 1000)).toBe("OK");
-        expect(typeof (await attacker.xadd(`${PREFIX}shares`, "*", "m", "not a share batch"))).toBe("string");
+        expect(await attacker.get(n.contractVersion)).toBe("2");
+        for (const kind of ["shares", "candidates", "agent"] as const) {
+          expect(typeof (await attacker.xadd(n.edgeStream(kind, "eu1/3"), "*", "m", "not a record"))).toBe("string");
+          await noperm(`XADD the shared ${kind} stream`, attacker.xadd(kind === "shares" ? n.shareStream : kind === "candidates" ? n.candidateStream : n.agentStream, "*", "m", "forged"));
+          await noperm(`XADD another edge's ${kind} stream`, attacker.xadd(n.edgeStream(kind, "us1"), "*", "m", "forged"));
+          await noperm(`XADD a look-alike edge's ${kind} stream`, attacker.xadd(n.edgeStream(kind, "eu10"), "*", "m", "forged"));
+        }
       });
 
       if (mode === "sentinel") {

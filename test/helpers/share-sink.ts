@@ -11,8 +11,8 @@ export class RecordingSink implements ShareSink {
   readonly events: SinkEvent[] = [];
   private seq = 0;
   share(f: ShareFields): number {
-    // The checker reuses its record object: copy it, aux list included.
-    this.events.push({ kind: "share", r: { ...f, aux: [...f.aux] } });
+    // The checker reuses its record object and its proof's buffers: copy them, aux list included.
+    this.events.push({ kind: "share", r: { ...f, aux: [...f.aux], extranonce1: f.extranonce1.slice(), extranonce2: f.extranonce2.slice() } });
     return ++this.seq;
   }
   blockShare(f: ShareFields, build: (shareSeq: number) => BlockCandidateV1): { candidate: BlockCandidateV1; sent: Promise<void> } {
