@@ -71,8 +71,9 @@ export interface ShareRecordV1 {
  * What the miner hashed, as the edge checked it: with the job (which the core keeps) it rebuilds
  * the coinbase (coinb1 ‖ extranonce1 ‖ extranonce2 ‖ coinb2), the header and the PoW hash.
  * Empty extranonces mean no proof: a v1 record, or a share refused before it had a job.
- * On a Stratum V2 standard channel extranonce1 is the channel's whole extranonce prefix and
- * extranonce2 is zeros of the job's extranonce2 size (the pool fixes the whole coinbase).
+ * On a Stratum V2 standard channel extranonce1 is the channel's extranonce1 and extranonce2 is
+ * zeros of the job's extranonce2 size (the pool fixes the whole coinbase); on an extended channel
+ * they are its real split. Either way their lengths are the job's extranonce1/extranonce2 sizes.
  */
 export interface ShareProof {
   extranonce1: Uint8Array;
