@@ -18,7 +18,7 @@
 import { ShareResult, type ShareBatch, type ShareRecord } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AuditJobSource } from "./job-source.ts";
-import { DuplicateProofs, proofKey, type DuplicateProofsOptions, type ProofOwner } from "./duplicates.ts";
+import { DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";
 import { auditProbability, cryptoRandom, RateWindow, type Random } from "./sampler.ts";
 import type { AuditRate } from "./settings.ts";
 import type { AuditVerdict, ShareAuditor } from "./types.ts";
@@ -70,6 +70,8 @@ export interface CoreShareAuditorOptions {
 
 type Failure = { readonly kind: "fail"; readonly seq: number; readonly reason: string; readonly detail: string };
 
+const DUPLICATE = "duplicate share";
+
 const zero = (): AuditCounts => ({ accepted: 0, audited: 0, failed: 0, unverifiable: 0, duplicates: 0, unaudited: 0 });
 
 interface EdgeState {
@@ -108,13 +110,21 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     // 1. Cheap checks of every accepted record, and its count per algorithm (batches hold one, mostly).
     const perAlgo = new Map<string, number>();
     let accepted = 0;
+    let runAlgo = "";
+    let run = 0;
     for (const r of records) {
       if (r.result !== ShareResult.acc) continue;
       accepted++;
       if (r.extranonce1.length === 0 && r.extranonce2.length === 0) return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without proof", detail: `record ${r.seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
       if (r.jobId === "") return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without a job", detail: `record ${r.seq} of session ${batch.session} is accepted but names no job` });
-      perAlgo.set(r.algo, (perAlgo.get(r.algo) ?? 0) + 1);
+      if (r.algo !== runAlgo) {
+        if (run > 0) perAlgo.set(runAlgo, (perAlgo.get(runAlgo) ?? 0) + run);
+        runAlgo = r.algo;
+        run = 0;
+      }
+      run++;
     }
+    if (run > 0) perAlgo.set(runAlgo, (perAlgo.get(runAlgo) ?? 0) + run);
     if (accepted === 0) return { kind: "pass", audited: 0 };
 
     // 2. The probability per algorithm, from the edge's rate with this batch counted.
@@ -128,23 +138,18 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     }
 
     // 3. Duplicates and the draw, in one pass.
-    const source = `${edge}\0${batch.session}`;
-    const fresh = new Map<string, Map<string, ProofOwner>>();
+    const claims = this.dups.begin(edge, batch.session);
     let refused: { seq: number; reason: string }[] | undefined;
     const sampled: ShareRecord[] = [];
     let lastAlgo = "";
     let lastP = 0;
     for (const r of records) {
       if (r.result !== ShareResult.acc) continue;
-      const key = proofKey(r);
-      const earlier = this.dups.owner(r.jobId, key) ?? fresh.get(r.jobId)?.get(key);
-      if (earlier !== undefined) {
-        if (earlier.source !== source || earlier.seq !== r.seq) (refused ??= []).push({ seq: r.seq, reason: "duplicate share" });
+      const seen = claims.claim(r.jobId, r, r.seq, now);
+      if (seen !== "new") {
+        if (seen === "duplicate") (refused ??= []).push({ seq: r.seq, reason: DUPLICATE });
         continue;
       }
-      let jobKeys = fresh.get(r.jobId);
-      if (!jobKeys) fresh.set(r.jobId, (jobKeys = new Map()));
-      jobKeys.set(key, { source, seq: r.seq });
       if (r.algo !== lastAlgo) {
         lastAlgo = r.algo;
         lastP = p.get(r.algo) ?? 1;
@@ -152,13 +157,21 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
       if (lastP > 0 && this.random.next() < lastP) sampled.push(r);
     }
 
-    // 4. Re-hash the sampled records; the first failure fails the batch.
+    // 4. Re-hash the sampled records; the first failure fails the batch (and takes its claims back,
+    // as does an error: the gate retries the entry, which then claims them again).
     let audited = 0;
     let unverifiable = 0;
     for (const r of sampled) {
-      const out = await this.check(r, edge);
+      let out: Awaited<ReturnType<CoreShareAuditor["check"]>>;
+      try {
+        out = await this.check(r, edge);
+      } catch (e) {
+        claims.withdraw();
+        throw e;
+      }
       if (out === "unverifiable") unverifiable++;
       else if (out !== undefined) {
+        claims.withdraw();
         this.commitRates(edge, perAlgo, now);
         this.count(st, "accepted", accepted);
         this.count(st, "unverifiable", unverifiable);
@@ -167,8 +180,8 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
       } else audited++;
     }
 
-    // 5. Passed: remember its proofs and count.
-    for (const [jobId, m] of fresh) for (const [key, owner] of m) this.dups.insert(jobId, key, owner, now);
+    // 5. Passed: its proofs stay claimed; count.
+    claims.keep();
     this.commitRates(edge, perAlgo, now);
     this.count(st, "accepted", accepted);
     this.count(st, "audited", audited);

@@ -7,7 +7,7 @@ export { NO_AUDIT, type AuditVerdict, type ShareAuditor } from "./types.ts";
 export { MAX_NTIME_AHEAD_SECONDS, rebuildHeaderFromProof, verifyShareProof, type ProofFailure, type ProofHasher } from "./verify.ts";
 export { CoreShareAuditor, type AuditCounts, type AuditMetrics, type CoreShareAuditorOptions, type EdgeAuditStats } from "./auditor.ts";
 export { ArchivedJobSource, type ArchivedJobSourceOptions, type ArchiveReader, type AuditJobSource, type JobLookup } from "./job-source.ts";
-export { DuplicateProofs, proofKey, type DuplicateProofsOptions, type ProofOwner } from "./duplicates.ts";
+export { BatchClaims, DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";
 export { auditProbability, cryptoRandom, RateWindow, seededRandom, type Random } from "./sampler.ts";
 export { auditRates, DEFAULT_AUDIT_RATES, type AuditRate } from "./settings.ts";
 export { createConfiguredAuditor, type ConfiguredAuditorOptions } from "./from-config.ts";

@@ -110,7 +110,7 @@ export class RateWindow {
 
   /** Forgets keys without events for a whole window (edges that went away). */
   prune(nowMs: number): void {
-    for (const [key, w] of this.keys) if (Math.floor(nowMs / this.bucketMs) - w.bucket >= this.buckets) this.keys.delete(key);
+    for (const key of this.keys.keys()) if (this.window(key, nowMs).counts.every((c) => c === 0)) this.keys.delete(key);
   }
 
   get size(): number {
