@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { EMPTY_PROOF, ShareResult, type ShareRecord } from "../../shared/contract/index.ts";
-import { createPowRegistry, loadPowNative } from "../../shared/pow/index.ts";
+import { createPowPool, createPowRegistry, loadPowNative } from "../../shared/pow/index.ts";
 import { captureLog } from "../../test/helpers/log-capture.ts";
 import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { JobIdAllocator, JobPublisher, type StoredJob } from "../jobs/index.ts";
@@ -102,6 +102,27 @@ for (const algo of ["sha256d", "scrypt"] as const) {
     });
   });
 }
+
+test("scrypt through a hash worker pool: genuine shares pass, a wrong nonce fails", async () => {
+  const pool = createPowPool({ algorithms: ["scrypt"], workers: 1 });
+  try {
+    await pool.ready;
+    const a = new CoreShareAuditor({
+      jobs: new ArchivedJobSource({ redis: redis.client, prefix: PREFIX, archiveTtlMs: TTL }),
+      hasher,
+      hashAsync: (algo, header, ntime) => pool.hash(algo, header, ntime),
+      rate: () => ({ perHour: 0, minFraction: 1 }),
+    });
+    const recs = genuine("scrypt", 4, 200);
+    expect(await a.audit("eu1", batchOf("eu1", "0000000a", recs))).toEqual({ kind: "pass", audited: 4 });
+    expect(pool.stats().completed).toBe(4);
+    const d = EASY_DIFFICULTY.scrypt;
+    const [other] = genuine("scrypt", 1, 300);
+    expect(await a.audit("eu1", batchOf("eu1", "0000000b", [{ ...other!, difficulty: d * 2 ** 24 }]))).toMatchObject({ kind: "fail", reason: "hash above target" });
+  } finally {
+    await pool.close();
+  }
+});
 
 describe("what fails whatever is drawn", () => {
   test("an accepted record of a v2 batch without proof fails even when nothing is sampled", async () => {

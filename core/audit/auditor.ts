@@ -22,7 +22,7 @@ import { DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";
 import { auditProbability, cryptoRandom, RateWindow, type Random } from "./sampler.ts";
 import type { AuditRate } from "./settings.ts";
 import type { AuditVerdict, ShareAuditor } from "./types.ts";
-import { verifyShareProof, type ProofHasher } from "./verify.ts";
+import { hashMeetsDifficulty, proofFitsJob, rebuildHeaderFromProof, verifyShareProof, type ProofFailure, type ProofHasher } from "./verify.ts";
 
 /** Counters of one edge (and, summed, of the core), for the gate and the monitor. */
 export interface AuditCounts {
@@ -55,8 +55,14 @@ export interface AuditMetrics {
 
 export interface CoreShareAuditorOptions {
   readonly jobs: AuditJobSource;
-  /** The PoW function of an algorithm name, undefined when this core cannot hash it. */
-  readonly hasher: (algo: string) => ProofHasher | undefined;
+  /**
+   * The PoW function of an algorithm name, undefined when this core cannot hash it. A `slow` one
+   * (scrypt family: 0.5–30 ms a hash) goes to `hashAsync` when given, else runs inline with the
+   * event loop let through before each hash, so a batch's audits never hold the core for long.
+   */
+  readonly hasher: (algo: string) => (ProofHasher & { readonly slow?: boolean }) | undefined;
+  /** Off-thread hashing for slow algorithms (shared/pow's PowPool.hash). */
+  readonly hashAsync?: (algo: string, header: Uint8Array, ntime: number) => Promise<Uint8Array>;
   /** Audit rates per algorithm name (settings.ts auditRates). */
   readonly rate: (algo: string) => AuditRate;
   /** Switcher key → its coins: a switching port's share names the switcher, its job the coin. */
@@ -230,7 +236,13 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
       this.o.log?.warn(`audit: no hasher for algorithm ${j.algo} (job ${j.id}); share ${r.seq} of ${edge} unverifiable`);
       return "unverifiable";
     }
-    const bad = verifyShareProof(found.job, r, r.difficulty, hasher, r.time);
+    let bad: ProofFailure | undefined;
+    if (hasher.slow && this.o.hashAsync) {
+      bad = proofFitsJob(found.job, r, r.difficulty, r.time) ?? hashMeetsDifficulty(found.job, await this.o.hashAsync(j.algo, rebuildHeaderFromProof(found.job, r), r.ntime), r.difficulty);
+    } else {
+      if (hasher.slow) await new Promise<void>((resolve) => setImmediate(resolve));
+      bad = verifyShareProof(found.job, r, r.difficulty, hasher, r.time);
+    }
     return bad ? { kind: "fail", seq: r.seq, reason: bad.reason, detail: `share ${r.seq} (${r.address}.${r.worker}): ${bad.detail}` } : undefined;
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../../shared/config/load.ts";
 import type { Logger } from "../../shared/log.ts";
-import { createPowRegistry, loadPowNative, type PowNative } from "../../shared/pow/index.ts";
+import { createPowRegistry, loadPowNative, type PowNative, type PowPool } from "../../shared/pow/index.ts";
 import type { StoredJob } from "../jobs/index.ts";
 import { CoreShareAuditor } from "./auditor.ts";
 import { ArchivedJobSource, type ArchiveReader } from "./job-source.ts";
@@ -18,6 +18,8 @@ export interface ConfiguredAuditorOptions {
   /** The core's own job stores, looked up before the archive. */
   readonly local?: (jobId: string) => StoredJob | undefined;
   readonly native?: PowNative;
+  /** Hash workers for the slow algorithms (scrypt family), if the core runs some; else they hash inline. */
+  readonly pool?: PowPool;
   readonly log?: Logger;
 }
 
@@ -28,6 +30,7 @@ export function createConfiguredAuditor(config: Config, o: ConfiguredAuditorOpti
   return new CoreShareAuditor({
     jobs: new ArchivedJobSource({ redis: o.redis, prefix: config.redis.prefix, archiveTtlMs: o.archiveTtlMs, ...(o.local ? { local: o.local } : {}) }),
     hasher: (algo) => (registry?.has(algo) ? registry.get(algo).hasher : undefined),
+    ...(o.pool ? { hashAsync: (algo: string, header: Uint8Array, ntime: number) => o.pool!.hash(algo, header, ntime) } : {}),
     rate: auditRates(config),
     switchers: Object.fromEntries(Object.entries(config.switchers).map(([k, s]) => [k, s.jobmanagers])),
     ...(o.log ? { log: o.log } : {}),

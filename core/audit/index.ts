@@ -4,7 +4,7 @@
  * `verifyShareProof` / `rebuildHeaderFromProof` are the proof check itself, for core/blocks too.
  */
 export { NO_AUDIT, type AuditVerdict, type ShareAuditor } from "./types.ts";
-export { MAX_NTIME_AHEAD_SECONDS, rebuildHeaderFromProof, verifyShareProof, type ProofFailure, type ProofHasher } from "./verify.ts";
+export { hashMeetsDifficulty, MAX_NTIME_AHEAD_SECONDS, proofFitsJob, rebuildHeaderFromProof, verifyShareProof, type ProofFailure, type ProofHasher } from "./verify.ts";
 export { CoreShareAuditor, type AuditCounts, type AuditMetrics, type CoreShareAuditorOptions, type EdgeAuditStats } from "./auditor.ts";
 export { ArchivedJobSource, type ArchivedJobSourceOptions, type ArchiveReader, type AuditJobSource, type JobLookup } from "./job-source.ts";
 export { BatchClaims, DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";

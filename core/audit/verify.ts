@@ -68,6 +68,15 @@ export function rebuildHeaderFromProof(job: StoredJob, proof: ShareProof): Uint8
  * check keeps record times within an hour of the core's clock).
  */
 export function verifyShareProof(job: StoredJob, proof: ShareProof, difficulty: number, hasher: ProofHasher, receivedAtMs: number): ProofFailure | undefined {
+  const bad = proofFitsJob(job, proof, difficulty, receivedAtMs);
+  if (bad) return bad;
+  const hash = new Uint8Array(32);
+  hasher.hashInto(rebuildHeaderFromProof(job, proof), hash, proof.ntime >>> 0);
+  return hashMeetsDifficulty(job, hash, difficulty);
+}
+
+/** verifyShareProof's checks before hashing (for a caller that hashes elsewhere, e.g. a worker pool). */
+export function proofFitsJob(job: StoredJob, proof: ShareProof, difficulty: number, receivedAtMs: number): ProofFailure | undefined {
   const j = job.job;
   if (proof.extranonce1.length !== j.extranonce1Size)
     return fail("extranonce1 size", `job ${j.id} has ${j.extranonce1Size}-byte extranonce1, the proof ${proof.extranonce1.length} bytes`);
@@ -80,9 +89,12 @@ export function verifyShareProof(job: StoredJob, proof: ShareProof, difficulty: 
   if (outside !== 0)
     return fail("version outside mask", `version 0x${hex32(proof.version)} differs from the job's 0x${hex32(j.version)} in bits 0x${hex32(outside)} outside its mask 0x${hex32(j.versionMask)}`);
   if (!(difficulty > 0) || !Number.isFinite(difficulty)) return fail("bad difficulty", `difficulty ${difficulty} is not a positive number`);
-  const header = rebuildHeaderFromProof(job, proof);
-  const hash = new Uint8Array(32);
-  hasher.hashInto(header, hash, proof.ntime >>> 0);
+  return undefined;
+}
+
+/** verifyShareProof's last step: the PoW hash (internal order) is below floor(diff1 / difficulty), strictly. */
+export function hashMeetsDifficulty(job: StoredJob, hash: Uint8Array, difficulty: number): ProofFailure | undefined {
+  const j = job.job;
   const target = targetToLE32(difficultyToTarget(difficulty, BigInt(`0x${j.diff1}`)));
   if (!hashBelowTarget(hash, target)) return fail("hash above target", `${j.algo} hash ${bytesToRpcHex(hash)} does not meet difficulty ${difficulty} (target ${bytesToRpcHex(target)}) on job ${j.id}`);
   return undefined;
