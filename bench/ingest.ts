@@ -20,6 +20,7 @@ import { CoreShareAuditor } from "../core/audit/auditor.ts";
 import { ArchivedJobSource } from "../core/audit/job-source.ts";
 import { DEFAULT_AUDIT_RATES } from "../core/audit/settings.ts";
 import { ANY_HASH_DIFFICULTY, auditTestJob, en } from "../core/audit/testing.ts";
+import { verifyShareProof } from "../core/audit/verify.ts";
 import { startIngest } from "../core/ingest/index.ts";
 import { ADDR_A, drained, quietLogger, T0, testPort, testSettings, waitFor } from "../core/ingest/testing.ts";
 import { JobIdAllocator, JobPublisher, type StoredJob } from "../core/jobs/index.ts";
@@ -37,7 +38,7 @@ const BTC_ADDR = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2";
 const RESULTS = [ShareResult.acc, ShareResult.acc, ShareResult.acc, ShareResult.dup, ShareResult.low, ShareResult.acc, ShareResult.stale, ShareResult.invalid];
 
 const native = loadPowNative();
-const registry = createPowRegistry(["sha256d", "scrypt"], native);
+const registry = createPowRegistry(["sha256d", "scrypt", "x11", "scryptn"], native);
 const ids = new JobIdAllocator();
 const redis = await startRedis();
 const log = quietLogger();
@@ -151,11 +152,30 @@ async function round(algo: "sha256d" | "scrypt", perEdge: number) {
   return { apply: Math.min(plain, again), audit, decode, draws: t.audited - warmed.audited, accepted: t.accepted - warmed.accepted, pMin: Math.min(...ps), pMax: Math.max(...ps) };
 }
 
+/** µs one audited share costs (verifyShareProof: header rebuild, PoW, target), inline on this thread. */
+function rehashMicros(algo: string, count: number): number {
+  const stored = auditTestJob("sha256d", ids.next());
+  const job = { ...stored, job: { ...stored.job, algo } };
+  const hasher = registry.get(algo).hasher;
+  // scrypt-N's N follows ntime: today's, as live shares carry.
+  const ntime = Math.floor(Date.now() / 1000);
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const started = performance.now();
+    for (let i = 0; i < count; i++) verifyShareProof(job, { extranonce1: en(1), extranonce2: en(i), ntime, nonce: i, version: job.job.version }, ANY_HASH_DIFFICULTY, hasher, Date.now());
+    best = Math.min(best, ((performance.now() - started) * 1000) / count);
+  }
+  return best;
+}
+
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 try {
   const perEdge = Math.floor(total / EDGES);
   const n = perEdge * EDGES;
-  console.log(`${n} records a round (${EDGES} edges, ${perEntry} a batch, 5 in 8 accepted), best of ${ROUNDS} rounds; hashing: ${native.description}`);
+  console.log(`hashing: ${native.description}`);
+  const costs = { sha256d: rehashMicros("sha256d", 2000), x11: rehashMicros("x11", 500), scrypt: rehashMicros("scrypt", 100), scryptn: rehashMicros("scryptn", 5) };
+  console.log(`one audited share (inline): ${Object.entries(costs).map(([a, us]) => `${a} ${us < 100 ? us.toFixed(1) : Math.round(us)} µs`).join(", ")}`);
+  console.log(`${n} records a round (${EDGES} edges, ${perEntry} a batch, 5 in 8 accepted), best of ${ROUNDS} rounds`);
   for (const algo of ["sha256d", "scrypt"] as const) {
     const rounds = [];
     for (let i = 0; i < ROUNDS; i++) rounds.push(await round(algo, perEdge));
