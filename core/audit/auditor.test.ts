@@ -190,6 +190,20 @@ describe("duplicates", () => {
     expect(a.edges().get("eu2")?.duplicates).toBe(1);
   });
 
+  test("batches audited at the same time keep their own claims: one failing takes back only its own", async () => {
+    const a = auditor();
+    const [bad, goodA] = genuine("sha256d", 2, 80);
+    const [goodB] = genuine("sha256d", 1, 90);
+    const [va, vb] = await Promise.all([
+      a.audit("eu1", batchOf("eu1", "0000000a", [goodA!, { ...bad!, difficulty: 1e9 }])),
+      a.audit("eu2", batchOf("eu2", "0000000a", [goodB!])),
+    ]);
+    expect(va).toMatchObject({ kind: "fail" });
+    expect(vb).toEqual({ kind: "pass", audited: 1 });
+    expect(a.duplicateProofs).toBe(1);
+    expect(await a.audit("eu3", batchOf("eu3", "0000000a", [goodA!, goodB!]))).toMatchObject({ kind: "pass", refused: [{ seq: goodB!.seq }] });
+  });
+
   test("a failed batch's proofs are not remembered", async () => {
     const a = auditor();
     const [good, other] = genuine("sha256d", 2, 70);
