@@ -43,6 +43,8 @@ export function checkConfig(cfg: EdgePoolConfig, addresses: AddressChecker, name
     }
   }
 
+  for (const name of Object.keys(cfg.audit)) ref(`audit.${name}`, "algorithm", name, algoNames);
+
   const coinKeys = names?.coins ?? Object.keys(cfg.coins);
   const auxKeys = names?.aux ?? Object.keys(cfg.aux);
   const switcherKeys = names?.switchers ?? Object.keys(cfg.switchers);

@@ -363,6 +363,19 @@ const monitor = z
   .strictObject({ enabled: z.boolean().default(true), address: host.default("127.0.0.1"), port: port.default(3855) })
   .prefault({});
 
+/**
+ * Share audit (core only, core/audit/): per algorithm name, how often the core re-hashes the
+ * accepted shares edges report. Unset keys take the defaults of the algorithm's PoW function
+ * (core/audit/settings.ts). An edge ignores this section.
+ */
+const auditRate = z.strictObject({
+  /** Audits an hour each edge should get: each accepted share is drawn with p = per_hour / the edge's accepted shares an hour. */
+  per_hour: z.number().min(0).max(1_000_000).optional(),
+  /** Least fraction (0–1) of an edge's accepted shares audited, however many it sends. */
+  min_fraction: z.number().min(0).max(1).optional(),
+});
+const audit = z.record(z.string().regex(/^[A-Za-z0-9]+$/, "an algorithm name (letters and digits)"), auditRate).default({});
+
 /** Per-kind defaults merged into every entry of that kind before validation (PowerPool's `defaults:`). */
 const defaults = z
   .strictObject({
@@ -374,7 +387,7 @@ const defaults = z
 
 /** Schemas of one entry of each keyed section, for salvaging the valid entries of a broken file. */
 export const entrySchemas = { coins: coin, aux, switchers: switcher, stratum, edges: edge, reporters: reporter } as const;
-export const sectionSchemas = { pool, logging, redis, monitor } as const;
+export const sectionSchemas = { pool, logging, redis, monitor, audit } as const;
 
 export const configSchema = z.strictObject({
   defaults,
@@ -388,6 +401,7 @@ export const configSchema = z.strictObject({
   edges: z.record(componentKey, edge).default({}),
   reporters: z.record(componentKey, reporter).default({}),
   monitor,
+  audit,
 });
 
 export type PoolConfig = z.output<typeof configSchema>;

@@ -1,0 +1,277 @@
+/**
+ * @module The core's share auditor (issue 20 §4, DESIGN-V2 "Audit sampling"): for each v2 batch the
+ * gate reads from an edge's stream,
+ *
+ *   1. every accepted record must carry a proof and a job id: else the batch fails at once;
+ *   2. every accepted proof is looked up in the duplicate sets (duplicates.ts): a proof already
+ *      passed under another (edge, session, seq) is refused (not credited, no quarantine);
+ *   3. each accepted record is drawn with the edge's probability p (sampler.ts) and re-hashed
+ *      against the job the core issued (verify.ts): its job must exist (job-source.ts: a job the
+ *      core never issued fails; one whose archive entry expired is counted unverifiable), its
+ *      jobmanager, currency, algorithm and aux chains must be the job's, and its hash must meet
+ *      its difficulty. The first failure fails the batch (the gate quarantines the edge).
+ *   4. the batch passed: its proofs join the duplicate sets.
+ *
+ * v1 batches carry no proofs: passed unaudited and counted. Everything here is in memory: a new
+ * leader starts with empty rates (auditing more at first) and empty duplicate sets.
+ */
+import { ShareResult, type ShareBatch, type ShareRecord } from "../../shared/contract/index.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { AuditJobSource } from "./job-source.ts";
+import { DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";
+import { auditProbability, cryptoRandom, RateWindow, type Random } from "./sampler.ts";
+import type { AuditRate } from "./settings.ts";
+import type { AuditVerdict, ShareAuditor } from "./types.ts";
+import { hashMeetsDifficulty, proofFitsJob, rebuildHeaderFromProof, verifyShareProof, type ProofFailure, type ProofHasher } from "./verify.ts";
+
+/** Counters of one edge (and, summed, of the core), for the gate and the monitor. */
+export interface AuditCounts {
+  /** Accepted v2 records seen. */
+  accepted: number;
+  /** Records re-hashed and found good. */
+  audited: number;
+  /** Batches failed (each quarantines its edge). */
+  failed: number;
+  /** Sampled records whose job the archive no longer has (or cannot decode, or cannot hash). */
+  unverifiable: number;
+  /** Accepted records refused as exact duplicates. */
+  duplicates: number;
+  /** Accepted records of v1 batches (no proof: never audited). */
+  unaudited: number;
+}
+
+export interface EdgeAuditStats extends AuditCounts {
+  /** The edge's current audit probability per algorithm, and its accepted shares an hour. */
+  readonly rates: Readonly<Record<string, { readonly p: number; readonly perHour: number }>>;
+  /** The last failure, for the operator. */
+  readonly lastFailure: { readonly seq: number; readonly reason: string; readonly detail: string; readonly at: number } | null;
+}
+
+/** What the gate and the monitor read. */
+export interface AuditMetrics {
+  totals(): AuditCounts;
+  edges(): ReadonlyMap<string, EdgeAuditStats>;
+}
+
+export interface CoreShareAuditorOptions {
+  readonly jobs: AuditJobSource;
+  /**
+   * The PoW function of an algorithm name, undefined when this core cannot hash it. A `slow` one
+   * (scrypt family: 0.5–30 ms a hash) goes to `hashAsync` when given, else runs inline with the
+   * event loop let through before each hash, so a batch's audits never hold the core for long.
+   */
+  readonly hasher: (algo: string) => (ProofHasher & { readonly slow?: boolean }) | undefined;
+  /** Off-thread hashing for slow algorithms (shared/pow's PowPool.hash). */
+  readonly hashAsync?: (algo: string, header: Uint8Array, ntime: number) => Promise<Uint8Array>;
+  /** Audit rates per algorithm name (settings.ts auditRates). */
+  readonly rate: (algo: string) => AuditRate;
+  /** Switcher key → its coins: a switching port's share names the switcher, its job the coin. */
+  readonly switchers?: Readonly<Record<string, readonly string[]>>;
+  readonly random?: Random;
+  readonly now?: () => number;
+  readonly rateWindowMs?: number;
+  readonly duplicates?: DuplicateProofsOptions;
+  readonly log?: Logger;
+}
+
+type Failure = { readonly kind: "fail"; readonly seq: number; readonly reason: string; readonly detail: string };
+
+const DUPLICATE = "duplicate share";
+
+const zero = (): AuditCounts => ({ accepted: 0, audited: 0, failed: 0, unverifiable: 0, duplicates: 0, unaudited: 0 });
+
+interface EdgeState {
+  readonly counts: AuditCounts;
+  readonly rates: Record<string, { p: number; perHour: number }>;
+  lastFailure: EdgeAuditStats["lastFailure"];
+}
+
+export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
+  private readonly random: Random;
+  private readonly now: () => number;
+  private readonly window: RateWindow;
+  private readonly dups: DuplicateProofs;
+  private readonly perEdge = new Map<string, EdgeState>();
+  private readonly total = zero();
+  private lastPrune = 0;
+
+  constructor(private readonly o: CoreShareAuditorOptions) {
+    this.random = o.random ?? cryptoRandom();
+    this.now = o.now ?? Date.now;
+    this.window = new RateWindow(o.rateWindowMs);
+    this.dups = new DuplicateProofs(o.duplicates);
+  }
+
+  async audit(edge: string, batch: ShareBatch): Promise<AuditVerdict> {
+    const st = this.edge(edge);
+    const records = batch.records;
+    if (batch.v === 1) {
+      let n = 0;
+      for (const r of records) if (r.result === ShareResult.acc) n++;
+      this.count(st, "unaudited", n);
+      return { kind: "pass", audited: 0 };
+    }
+    const now = this.now();
+
+    // 1. Cheap checks of every accepted record, and its count per algorithm (batches hold one, mostly).
+    const perAlgo = new Map<string, number>();
+    let accepted = 0;
+    let runAlgo = "";
+    let run = 0;
+    for (const r of records) {
+      if (r.result !== ShareResult.acc) continue;
+      accepted++;
+      if (r.extranonce1.length === 0 && r.extranonce2.length === 0) return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without proof", detail: `record ${r.seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
+      if (r.jobId === "") return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without a job", detail: `record ${r.seq} of session ${batch.session} is accepted but names no job` });
+      if (r.algo !== runAlgo) {
+        if (run > 0) perAlgo.set(runAlgo, (perAlgo.get(runAlgo) ?? 0) + run);
+        runAlgo = r.algo;
+        run = 0;
+      }
+      run++;
+    }
+    if (run > 0) perAlgo.set(runAlgo, (perAlgo.get(runAlgo) ?? 0) + run);
+    if (accepted === 0) return { kind: "pass", audited: 0 };
+
+    // 2. The probability per algorithm, from the edge's rate with this batch counted.
+    const p = new Map<string, number>();
+    for (const [algo, n] of perAlgo) {
+      const rate = this.o.rate(algo);
+      const perHour = this.window.perHour(`${edge}\0${algo}`, now, n);
+      const prob = auditProbability(rate.perHour, rate.minFraction, perHour);
+      p.set(algo, prob);
+      st.rates[algo] = { p: prob, perHour };
+    }
+
+    // 3. Duplicates and the draw, in one pass.
+    const claims = this.dups.begin(edge, batch.session);
+    let refused: { seq: number; reason: string }[] | undefined;
+    const sampled: ShareRecord[] = [];
+    let lastAlgo = "";
+    let lastP = 0;
+    for (const r of records) {
+      if (r.result !== ShareResult.acc) continue;
+      const seen = claims.claim(r.jobId, r, r.seq, now);
+      if (seen !== "new") {
+        if (seen === "duplicate") (refused ??= []).push({ seq: r.seq, reason: DUPLICATE });
+        continue;
+      }
+      if (r.algo !== lastAlgo) {
+        lastAlgo = r.algo;
+        lastP = p.get(r.algo) ?? 1;
+      }
+      if (lastP > 0 && this.random.next() < lastP) sampled.push(r);
+    }
+
+    // 4. Re-hash the sampled records; the first failure fails the batch (and takes its claims back,
+    // as does an error: the gate retries the entry, which then claims them again).
+    let audited = 0;
+    let unverifiable = 0;
+    for (const r of sampled) {
+      let out: Awaited<ReturnType<CoreShareAuditor["check"]>>;
+      try {
+        out = await this.check(r, edge);
+      } catch (e) {
+        claims.withdraw();
+        throw e;
+      }
+      if (out === "unverifiable") unverifiable++;
+      else if (out !== undefined) {
+        claims.withdraw();
+        this.commitRates(edge, perAlgo, now);
+        this.count(st, "accepted", accepted);
+        this.count(st, "unverifiable", unverifiable);
+        this.count(st, "audited", audited);
+        return this.failed(st, edge, out);
+      } else audited++;
+    }
+
+    // 5. Passed: its proofs stay claimed; count.
+    claims.keep();
+    this.commitRates(edge, perAlgo, now);
+    this.count(st, "accepted", accepted);
+    this.count(st, "audited", audited);
+    this.count(st, "unverifiable", unverifiable);
+    if (refused) this.count(st, "duplicates", refused.length);
+    return refused ? { kind: "pass", audited, refused } : { kind: "pass", audited };
+  }
+
+  totals(): AuditCounts {
+    return { ...this.total };
+  }
+
+  edges(): ReadonlyMap<string, EdgeAuditStats> {
+    const out = new Map<string, EdgeAuditStats>();
+    for (const [edge, st] of this.perEdge) out.set(edge, { ...st.counts, rates: { ...st.rates }, lastFailure: st.lastFailure });
+    return out;
+  }
+
+  /** Proofs held for duplicate checks (memory). */
+  get duplicateProofs(): number {
+    return this.dups.size;
+  }
+
+  /** One sampled record against its job: undefined when good. */
+  private async check(r: ShareRecord, edge: string): Promise<Failure | "unverifiable" | undefined> {
+    const found = await this.o.jobs.lookup(r.jobId);
+    if (found.kind === "corrupt") {
+      this.o.log?.warn(`audit: job ${r.jobId} in the archive does not decode (${found.message}); share ${r.seq} of ${edge} unverifiable`);
+      return "unverifiable";
+    }
+    if (found.kind === "missing") {
+      if (await this.o.jobs.neverIssued(r.jobId, r.jobmanager))
+        return { kind: "fail", seq: r.seq, reason: "job never issued", detail: `job ${r.jobId} (${r.jobmanager}) is not one this core issued: a later job it issued is still archived, or the id is not of its form` };
+      return "unverifiable";
+    }
+    const j = found.job.job;
+    const jmOk = r.jobmanager === j.jobmanager || (this.o.switchers?.[r.jobmanager]?.includes(j.jobmanager) ?? false);
+    if (!jmOk) return { kind: "fail", seq: r.seq, reason: "record does not match its job", detail: `jobmanager ${r.jobmanager}, job ${j.id} is ${j.jobmanager}'s` };
+    if (r.currency !== j.currency) return { kind: "fail", seq: r.seq, reason: "record does not match its job", detail: `currency ${r.currency}, job ${j.id} is for ${j.currency}` };
+    if (r.algo !== j.algo) return { kind: "fail", seq: r.seq, reason: "record does not match its job", detail: `algorithm ${r.algo}, job ${j.id} is ${j.algo}` };
+    for (const a of r.aux) {
+      if (!j.aux.some((t) => t.currency === a)) return { kind: "fail", seq: r.seq, reason: "record does not match its job", detail: `aux currency ${a} is not merge-mined on job ${j.id}` };
+    }
+    const hasher = this.o.hasher(j.algo);
+    if (!hasher) {
+      this.o.log?.warn(`audit: no hasher for algorithm ${j.algo} (job ${j.id}); share ${r.seq} of ${edge} unverifiable`);
+      return "unverifiable";
+    }
+    let bad: ProofFailure | undefined;
+    if (hasher.slow && this.o.hashAsync) {
+      bad = proofFitsJob(found.job, r, r.difficulty, r.time) ?? hashMeetsDifficulty(found.job, await this.o.hashAsync(j.algo, rebuildHeaderFromProof(found.job, r), r.ntime), r.difficulty);
+    } else {
+      if (hasher.slow) await new Promise<void>((resolve) => setImmediate(resolve));
+      bad = verifyShareProof(found.job, r, r.difficulty, hasher, r.time);
+    }
+    return bad ? { kind: "fail", seq: r.seq, reason: bad.reason, detail: `share ${r.seq} (${r.address}.${r.worker}): ${bad.detail}` } : undefined;
+  }
+
+  private commitRates(edge: string, perAlgo: ReadonlyMap<string, number>, now: number): void {
+    for (const [algo, n] of perAlgo) this.window.add(`${edge}\0${algo}`, n, now);
+    if (now - this.lastPrune > this.window.windowMs) {
+      this.lastPrune = now;
+      this.window.prune(now);
+    }
+  }
+
+  private failed(st: EdgeState, edge: string, f: Failure): Failure {
+    this.count(st, "failed", 1);
+    st.lastFailure = { seq: f.seq, reason: f.reason, detail: f.detail, at: this.now() };
+    this.o.log?.error(`audit: edge ${edge} failed: ${f.reason} (${f.detail})`);
+    return f;
+  }
+
+  private count(st: EdgeState, k: keyof AuditCounts, n: number): void {
+    st.counts[k] += n;
+    this.total[k] += n;
+  }
+
+  private edge(edge: string): EdgeState {
+    let st = this.perEdge.get(edge);
+    if (!st) {
+      st = { counts: zero(), rates: {}, lastFailure: null };
+      this.perEdge.set(edge, st);
+    }
+    return st;
+  }
+}
