@@ -17,9 +17,11 @@ import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
 import { createRecordCheck, type BlockRecord, type BlockRecorder } from "./accounting/index.ts";
+import { NO_AUDIT, type ShareAuditor } from "./audit/types.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
+import { startGate, type Gate } from "./gate/index.ts";
 import { DEFAULT_INGEST_TUNING, startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager, type StoredJob } from "./jobs/index.ts";
@@ -45,6 +47,8 @@ export interface CoinRuntime {
 export interface RunningCore {
   readonly redis: RedisClient;
   readonly accounting: CoreAccounting;
+  /** The gate (core/gate/): edges' streams → identity check and audit → the verified streams the accounting reads. */
+  readonly gate: Gate;
   /** Reporters (spec §8): Celery and double reporters beside the accounting; every found block reaches them. */
   readonly reporters: Reporters;
   readonly coins: ReadonlyMap<string, CoinRuntime>;
@@ -76,6 +80,8 @@ export interface CoreOptions {
   readonly leadership?: Leadership;
   /** Coinserver pools already running (a standby kept them warm); the caller owns and stops them. */
   readonly pools?: ReadonlyMap<string, CoinserverPool>;
+  /** Checks a sample of each edge's shares against the jobs issued (core/audit/); default none. */
+  readonly auditor?: ShareAuditor;
 }
 
 /** Refuses to start when a configured algorithm's hash library disagrees with the known vectors. */
@@ -109,6 +115,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     redisDown = false;
   });
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover });
+  // What the accounting and reporters read comes through the gate: identity checked, shares audited.
+  const gate = startGate({ redis, prefix: config.redis.prefix, log: log.child("gate"), consumer, takeover, auditor: opts.auditor ?? NO_AUDIT, acceptV1: config.redis.accept_contract_v1 ?? true, registry: accounting.stats.registry });
   // Celery reporters read the share stream themselves: they report what the accounting's per-record check passes.
   const check = createRecordCheck(config);
   const checkRecord = (r: ShareRecordV1) => check(r, Date.now(), DEFAULT_INGEST_TUNING.seenTtlSeconds * 1000);
@@ -189,6 +197,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     }
     aux.stop();
     await publisher.stop();
+    await gate.stop();
     // Accounting first: stopping it lets blocks still waiting for their winning share be recorded, and
     // reach the reporters, which then send what they hold.
     await accounting.stop();
@@ -210,6 +219,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   return {
     redis,
     accounting,
+    gate,
     reporters,
     coins,
     blocks,

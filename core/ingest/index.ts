@@ -1,6 +1,7 @@
 /**
- * @module Share and PPAgent ingest on the core: consumer-group readers of the edges' streams that
- * write SimpleCoin's records exactly once. `startAccounting` is the core's one call: it refuses a
+ * @module Share and PPAgent ingest on the core: consumer-group readers of the verified streams
+ * (what the gate, core/gate/, passed on from the edges' streams) that write SimpleCoin's records
+ * exactly once. `startAccounting` is the core's one call: it refuses a
  * Redis Cluster, starts stats, accounting and both readers, and returns `recordBlock`,
  * `waitForShare` (a block's record waits for its winning share), a status snapshot for the monitor
  * and `stop()`.
@@ -63,8 +64,9 @@ export function startIngest(o: IngestOptions): Ingest {
   const names = contractNames(o.prefix);
   const consumer = o.consumer ?? `${hostname()}:${process.pid}`;
   const reg = o.stats?.registry;
-  const shareTarget = { stream: names.shareStream, group: names.accountingGroup, deadLetter: names.deadLetter("shares"), consumer };
-  const agentTarget = { stream: names.agentStream, group: names.agentGroup, deadLetter: names.deadLetter("agent"), consumer };
+  // The gate's output (core/gate/): entries whose edge identity was checked and whose shares passed the audit.
+  const shareTarget = { stream: names.verifiedShareStream, group: names.accountingGroup, deadLetter: names.deadLetter("shares"), consumer };
+  const agentTarget = { stream: names.verifiedAgentStream, group: names.agentGroup, deadLetter: names.deadLetter("agent"), consumer };
   const shareCounters = reg && { applied: reg.second("ingest", "records_applied"), duplicates: reg.second("ingest", "records_duplicate"), deadLettered: reg.second("ingest", "entries_dead_lettered"), recordsDeadLettered: reg.second("ingest", "records_dead_lettered") };
   const agentCounters = reg && { applied: reg.second("ingest", "agent_records"), deadLettered: reg.second("ingest", "entries_dead_lettered") };
 
