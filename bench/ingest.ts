@@ -21,7 +21,7 @@ try {
   const log = quietLogger();
   const started = performance.now();
   const ingest = startIngest({ redis: client, prefix, accounting: createAccounting(client, testSettings(prefix), log), log, consumer: "bench", tuning: { blockMs: 50, tidyEveryMs: 0 } });
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup), 600_000);
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup), 600_000);
   const seconds = (performance.now() - started) / 1000;
   console.log(`${total} records in ${(total / perEntry).toFixed(0)} entries: ${seconds.toFixed(2)} s, ${Math.round(total / seconds)} records/s applied`);
   await ingest.stop();
