@@ -21,7 +21,7 @@ import { NO_AUDIT, type ShareAuditor } from "./audit/types.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, type BlockResult } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
-import { startGate, type Gate } from "./gate/index.ts";
+import type { Gate } from "./gate/index.ts";
 import { DEFAULT_INGEST_TUNING, startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager, type StoredJob } from "./jobs/index.ts";
@@ -114,9 +114,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     if (redisDown) log.notice("redis connection back");
     redisDown = false;
   });
-  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover });
-  // What the accounting and reporters read comes through the gate: identity checked, shares audited.
-  const gate = startGate({ redis, prefix: config.redis.prefix, log: log.child("gate"), consumer, takeover, auditor: opts.auditor ?? NO_AUDIT, acceptV1: config.redis.accept_contract_v1 ?? true, registry: accounting.stats.registry });
+  // With the gate in front (core/gate/): what the accounting and reporters read had its identity checked and its shares audited.
+  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover, auditor: opts.auditor ?? NO_AUDIT });
   // Celery reporters read the share stream themselves: they report what the accounting's per-record check passes.
   const check = createRecordCheck(config);
   const checkRecord = (r: ShareRecordV1) => check(r, Date.now(), DEFAULT_INGEST_TUNING.seenTtlSeconds * 1000);
@@ -197,7 +196,6 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     }
     aux.stop();
     await publisher.stop();
-    await gate.stop();
     // Accounting first: stopping it lets blocks still waiting for their winning share be recorded, and
     // reach the reporters, which then send what they hold.
     await accounting.stop();
@@ -219,7 +217,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   return {
     redis,
     accounting,
-    gate,
+    gate: accounting.gate,
     reporters,
     coins,
     blocks,
