@@ -13,7 +13,7 @@ import type { Logger } from "../../shared/log.ts";
 import { NO_AUDIT, type AuditVerdict, type ShareAuditor } from "../audit/types.ts";
 import { deadLetter, deadLetterRecords, type DeadLetterTarget } from "../ingest/dead-letter.ts";
 import type { RawEntry } from "../ingest/stream-reply.ts";
-import { fencedTx } from "../leader/fence.ts";
+import { fencedLua, fencedTx, fenceOf } from "../leader/fence.ts";
 import type { SecondCounter } from "../stats/index.ts";
 import { batchEdge } from "./batch-header.ts";
 import { quarantineFields } from "./quarantine-store.ts";
@@ -149,12 +149,9 @@ export function createAgentGate(ctx: GateContext, src: GateSource): EntriesHandl
       else good.push({ id: entry.id, message: checked.message, identity: checked.identity });
     }
     if (good.length === 0) return;
-    const tx = fencedTx(ctx.redis);
-    for (const g of good) tx.call("XADD", ctx.names.verifiedAgentStream, "*", MESSAGE_FIELD, Buffer.from(g.message), "edge", g.identity, "source", src.stream);
-    tx.call("XACK", src.stream, ctx.names.gateGroup, ...good.map((g) => g.id));
-    expectCommitted(await tx.exec(), `agent entries of ${src.stream}`);
-    ctx.totals.passed += good.length;
-    ctx.counters?.passed.incr(good.length);
+    const copied = await passScript(ctx.redis)(ctx.names.verifiedAgentStream, src.stream, ctx.names.gateGroup, good);
+    ctx.totals.passed += copied;
+    ctx.counters?.passed.incr(copied);
   };
 }
 
@@ -183,12 +180,49 @@ function checkIdentity(ctx: GateContext, src: GateSource, entry: RawEntry, claim
 }
 
 async function passOn(ctx: GateContext, src: GateSource, verified: string, id: string, message: Uint8Array, identity: string): Promise<void> {
-  const tx = fencedTx(ctx.redis)
-    .call("XADD", verified, "*", MESSAGE_FIELD, Buffer.from(message.buffer, message.byteOffset, message.byteLength), "edge", identity, "source", src.stream)
-    .call("XACK", src.stream, ctx.names.gateGroup, id);
-  expectCommitted(await tx.exec(), `entry ${id} of ${src.stream}`);
-  ctx.totals.passed++;
-  ctx.counters?.passed.incr(1);
+  const copied = await passScript(ctx.redis)(verified, src.stream, ctx.names.gateGroup, [{ id, message, identity }]);
+  ctx.totals.passed += copied;
+  ctx.counters?.passed.incr(copied);
+}
+
+/**
+ * Per entry: copy to the verified stream (with its identity and source) and acknowledge it — only
+ * while it is still pending in the group, so an entry two reads both held (a takeover, a release
+ * racing a read) is copied once. A failed XADD raises before the XACK: never acknowledged uncopied.
+ * KEYS: verified, source; ARGV: group, message field, then id, message, identity per entry.
+ */
+const PASS_LUA = `
+local copied = 0
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  if #redis.call('XPENDING', KEYS[2], ARGV[1], id, id, 1) > 0 then
+    redis.call('XADD', KEYS[1], '*', ARGV[2], ARGV[i + 1], 'edge', ARGV[i + 2], 'source', KEYS[2])
+    redis.call('XACK', KEYS[2], ARGV[1], id)
+    copied = copied + 1
+  end
+end
+return copied
+`;
+const PASS_COMMAND = "ppGatePass";
+const passCommands = new WeakMap<Redis, (verified: string, source: string, group: string, entries: readonly { id: string; message: Uint8Array; identity: string }[]) => Promise<number>>();
+
+/** The pass script on this connection, fenced when the connection carries a fence (like accounting/scripts.ts, with binary arguments). */
+function passScript(redis: Redis) {
+  let run = passCommands.get(redis);
+  if (run) return run;
+  const fence = fenceOf(redis);
+  redis.defineCommand(PASS_COMMAND, { lua: fence ? fencedLua(PASS_LUA) : PASS_LUA });
+  const command = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[PASS_COMMAND];
+  if (typeof command !== "function") throw new TypeError(`gate: expected ioredis to define ${PASS_COMMAND}, got ${typeof command}`);
+  run = async (verified, source, group, entries) => {
+    const args: (string | Buffer)[] = [group, MESSAGE_FIELD];
+    for (const e of entries) args.push(e.id, Buffer.from(e.message.buffer, e.message.byteOffset, e.message.byteLength), e.identity);
+    const reply = fence ? await command.call(redis, 3, verified, source, fence.key, ...args, String(fence.epoch)) : await command.call(redis, 2, verified, source, ...args);
+    if (typeof reply !== "number") throw new TypeError(`gate pass: expected a count, got ${typeof reply}`);
+    return reply;
+  };
+  passCommands.set(redis, run);
+  return run;
 }
 
 async function rejectEntry(ctx: GateContext, target: DeadLetterTarget, entry: RawEntry, reason: string): Promise<void> {
@@ -200,10 +234,4 @@ async function rejectEntry(ctx: GateContext, target: DeadLetterTarget, entry: Ra
 
 function targetOf(ctx: GateContext, src: GateSource): DeadLetterTarget {
   return { stream: src.stream, group: ctx.names.gateGroup, deadLetter: ctx.names.deadLetter(src.kind), consumer: ctx.consumer };
-}
-
-function expectCommitted(results: [Error | null, unknown][] | null, what: string): void {
-  const failed = results?.find(([err]) => err);
-  // FENCED and the like reject exec() itself; an error here is a command Redis refused (a key of another type).
-  if (!results || failed) throw failed?.[0] ?? new Error(`${what}: expected the MULTI to commit, got an aborted transaction`);
 }

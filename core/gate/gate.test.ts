@@ -11,6 +11,7 @@ import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { createAccounting } from "../accounting/index.ts";
 import type { AuditVerdict, ShareAuditor } from "../audit/types.ts";
 import { startIngest, type Ingest } from "../ingest/index.ts";
+import { attachFence } from "../leader/fence.ts";
 import { ADDR_A, drained, encodeBatch, expectedTotals, feedEdge, mixedRecords, quietLogger, share, testSettings, totals, waitFor } from "../ingest/testing.ts";
 import { startGate, type Gate, type GateOptions } from "./index.ts";
 import { readQuarantine, requestQuarantineAction } from "./quarantine-store.ts";
@@ -265,4 +266,29 @@ test("the accounting keeps seen-sets by the verified entry's edge (the gate's id
   await waitFor("through", accountingDrained, 20_000);
   expect(await seen("eu2", "0000e1e2")).toBe("1-1");
   expect(await seen("eu1", "0000e1e2")).toBeNull();
+});
+
+test("a deposed gate (fenced) copies nothing more; the next leader's gate passes what it left on, once", async () => {
+  startAccountingBehind();
+  const epochKey = `${PREFIX}core:epoch`;
+  await r().set(epochKey, "1");
+  const fenced = (epoch: number) => {
+    const c = client();
+    attachFence(c, { key: epochKey, epoch });
+    return c;
+  };
+  const first = gate({ redis: fenced(1), consumer: "core-a" });
+  const stream = names.edgeStream("shares", "eu1");
+  await feedEdge(r(), PREFIX, "eu1", "000000a6", mixedRecords(10));
+  await waitFor("the first entry through", async () => (await seen("eu1", "000000a6")) === "1-10", 20_000);
+  await r().incr(epochKey); // another core took the lease
+  const later = mixedRecords(10, 11);
+  await feedEdge(r(), PREFIX, "eu1", "000000a6", later, 5);
+  await waitFor("the deposed gate to notice", () => first.log.lines.some((l) => l.includes("no longer the leader")), 20_000);
+  expect(await r().xlen(names.verifiedShareStream)).toBe(1);
+  await first.stop();
+  gate({ redis: fenced(2), consumer: "core-b", takeover: true });
+  await waitFor("the rest through", async () => (await gateDrained(stream)) && (await accountingDrained()) && (await seen("eu1", "000000a6")) === "1-20", 20_000);
+  expect(await r().xlen(names.verifiedShareStream)).toBe(3);
+  expect(await totals(r())).toEqual(expectedTotals([...mixedRecords(10), ...later]));
 });
