@@ -292,3 +292,15 @@ test("a deposed gate (fenced) copies nothing more; the next leader's gate passes
   expect(await r().xlen(names.verifiedShareStream)).toBe(3);
   expect(await totals(r())).toEqual(expectedTotals([...mixedRecords(10), ...later]));
 });
+
+test("edge streams are trimmed once the gate acknowledged them; held entries of a quarantined edge stay", async () => {
+  startAccountingBehind();
+  const g = gate({ auditor: new TestAuditor(), tuning: { tidyEveryMs: 50 } });
+  await feedEdge(r(), PREFIX, "bad", "0000bad7", [share(1, { difficulty: 999 }), share(2)], 1);
+  await waitFor("the quarantine", async () => (await readQuarantine(r(), names, "bad")) !== null);
+  await feedEdge(r(), PREFIX, "eu1", "000000a7", mixedRecords(20), 5);
+  // A tidy round trims every known stream: once eu1's is empty, bad's was tidied after its quarantine too.
+  await waitFor("eu1 trimmed", async () => (await seen("eu1", "000000a7")) === "1-20" && (await r().xlen(names.edgeStream("shares", "eu1"))) === 0, 20_000);
+  expect(await r().xlen(names.edgeStream("shares", "bad"))).toBe(2);
+  expect(g.gate.status().quarantined.map((q) => q.edge)).toEqual(["bad"]);
+});

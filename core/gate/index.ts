@@ -137,8 +137,11 @@ export function startGate(o: GateOptions): Gate {
   };
 
   const discover = async () => {
-    for (const kind of ["shares", "agent"] as const) {
-      for (const key of await scanAll(redis, names.edgeStreamPattern(kind), "stream")) {
+    // One pass over the keyspace for both kinds (SCAN walks every key whatever the pattern).
+    const patterns = (["shares", "agent"] as const).map((kind) => names.edgeStreamPattern(kind));
+    const common = commonHead(patterns);
+    for (const key of await scanAll(redis, patterns.length > 1 ? `${common}*` : (patterns[0] ?? "*"), "stream")) {
+      for (const kind of ["shares", "agent"] as const) {
         const edge = names.edgeOfStream(kind, key);
         if (edge !== undefined && !known.has(key)) known.set(key, { stream: key, kind, identity: edge });
       }
@@ -209,17 +212,11 @@ export function startGate(o: GateOptions): Gate {
   let wake: (() => void) | undefined;
   const backoff = new Backoff(log, "gate");
   const run = async () => {
-    let versionSet = false;
     let v1Open = false;
     let nextDiscover = 0;
     let nextTidy = tuning.tidyEveryMs > 0 ? Date.now() + tuning.tidyEveryMs : Infinity;
     while (!stopping) {
       try {
-        if (!versionSet) {
-          // Idempotent: every core that starts says which contract it reads; edges switch to v2 on seeing it.
-          await fencedTx(redis).call("SET", names.contractVersion, String(CONTRACT_VERSION)).exec();
-          versionSet = true;
-        }
         // Quarantines first, at start too: a quarantined edge's streams are never opened.
         await pollQuarantine();
         if (!v1Open) {
@@ -227,6 +224,8 @@ export function startGate(o: GateOptions): Gate {
           v1Open = true;
         }
         if (Date.now() >= nextDiscover) {
+          // Which contract the core reads (edges write v2 on seeing it); set again each round, so a Redis that lost it gets it back.
+          await fencedTx(redis).call("SET", names.contractVersion, String(CONTRACT_VERSION)).exec();
           await discover();
           nextDiscover = Date.now() + tuning.discoverEveryMs;
         }
@@ -272,6 +271,19 @@ export function startGate(o: GateOptions): Gate {
       await Promise.all([...all.map((r) => r.consumer.stop()), ...haltStops.values()]);
     },
   };
+}
+
+/** The longest common beginning of the patterns, before any glob character. */
+function commonHead(patterns: readonly string[]): string {
+  const first = patterns[0] ?? "";
+  let n = first.search(/[*?[\\]/);
+  if (n < 0) n = first.length;
+  for (const p of patterns) {
+    let i = 0;
+    while (i < n && p[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n);
 }
 
 async function scanAll(redis: Redis, pattern: string, type: string): Promise<string[]> {
