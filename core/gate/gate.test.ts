@@ -304,3 +304,22 @@ test("edge streams are trimmed once the gate acknowledged them; held entries of 
   expect(await r().xlen(names.edgeStream("shares", "bad"))).toBe(2);
   expect(g.gate.status().quarantined.map((q) => q.edge)).toEqual(["bad"]);
 });
+
+test("the v1 shared stream: a failed audit dead-letters the entry (anyone may write any name there, so no quarantine); entries naming a quarantined edge are not passed on", async () => {
+  startAccountingBehind();
+  const g = gate({ auditor: new TestAuditor() });
+  await feedEdge(r(), PREFIX, "bad", "0000bad8", [share(1, { difficulty: 999 })]);
+  await waitFor("the quarantine", async () => (await readQuarantine(r(), names, "bad")) !== null);
+  await feedEdge(r(), PREFIX, "eu1", "000000a8", [share(1, { difficulty: 999 })], 1, names.shareStream);
+  await feedEdge(r(), PREFIX, "bad", "0000bad8", [share(2)], 1, names.shareStream);
+  await feedEdge(r(), PREFIX, "eu1", "000000a8", [share(2)], 1, names.shareStream);
+  await waitFor("the v1 stream through", async () => (await gateDrained(names.shareStream)) && (await accountingDrained()), 20_000);
+  expect(await seen("eu1", "000000a8")).toBe("2-2");
+  expect(await seen("bad", "0000bad8")).toBeNull();
+  expect(await readQuarantine(r(), names, "eu1")).toBeNull();
+  const reasons = (await deadLetters("shares")).map((d) => d.reason);
+  expect(reasons.length).toBe(2);
+  expect(reasons[0]).toContain("audit failed on the v1 shared stream");
+  expect(reasons[1]).toBe("edge bad is quarantined: a v1 entry naming it is not passed on");
+  expect(g.gate.status().totals.quarantines).toBe(1);
+});
