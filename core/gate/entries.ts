@@ -64,15 +64,29 @@ export function createShareGate(ctx: GateContext, src: GateSource, opts: { audit
   const target = targetOf(ctx, src);
   let halted = false;
   return async (entries) => {
-    for (const entry of entries) {
-      // After a quarantine in this read, the rest stays pending: held with the failed entry.
-      if (halted) return;
-      if ((await shareEntry(ctx, src, target, entry, opts.audit)) === "quarantined") halted = true;
+    // The entries that passed go on in one script call per read (each still copied only while pending).
+    const passed: Passed[] = [];
+    try {
+      for (const entry of entries) {
+        // After a quarantine in this read, the rest stays pending: held with the failed entry.
+        if (halted) return;
+        const out = await shareEntry(ctx, src, target, entry, opts.audit);
+        if (out === "quarantined") halted = true;
+        else if (out !== "done") passed.push(out);
+      }
+    } finally {
+      if (passed.length > 0) await passOn(ctx, src, ctx.names.verifiedShareStream, passed);
     }
   };
 }
 
-async function shareEntry(ctx: GateContext, src: GateSource, target: DeadLetterTarget, entry: RawEntry, audit: boolean): Promise<"done" | "quarantined"> {
+interface Passed {
+  readonly id: string;
+  readonly message: Uint8Array;
+  readonly identity: string;
+}
+
+async function shareEntry(ctx: GateContext, src: GateSource, target: DeadLetterTarget, entry: RawEntry, audit: boolean): Promise<"done" | "quarantined" | Passed> {
   const reject = (reason: string) => rejectEntry(ctx, target, entry, reason).then(() => "done" as const);
   const checked = checkIdentity(ctx, src, entry, (m) => batchEdge(m));
   if (checked.kind === "reject") return reject(checked.reason);
@@ -100,8 +114,7 @@ async function shareEntry(ctx: GateContext, src: GateSource, target: DeadLetterT
       out = kept;
     }
   }
-  await passOn(ctx, src, ctx.names.verifiedShareStream, entry.id, out, identity);
-  return "done";
+  return { id: entry.id, message: out, identity };
 }
 
 /**
@@ -142,16 +155,13 @@ export function createAgentGate(ctx: GateContext, src: GateSource): EntriesHandl
   const target = targetOf(ctx, src);
   const decoder = new TextDecoder();
   return async (entries) => {
-    const good: { id: string; message: Uint8Array; identity: string }[] = [];
+    const good: Passed[] = [];
     for (const entry of entries) {
       const checked = checkIdentity(ctx, src, entry, (m) => agentRecordCodec.decode(decoder.decode(m)).edge);
       if (checked.kind === "reject") await rejectEntry(ctx, target, entry, checked.reason);
       else good.push({ id: entry.id, message: checked.message, identity: checked.identity });
     }
-    if (good.length === 0) return;
-    const copied = await passScript(ctx.redis)(ctx.names.verifiedAgentStream, src.stream, ctx.names.gateGroup, good);
-    ctx.totals.passed += copied;
-    ctx.counters?.passed.incr(copied);
+    if (good.length > 0) await passOn(ctx, src, ctx.names.verifiedAgentStream, good);
   };
 }
 
@@ -179,8 +189,8 @@ function checkIdentity(ctx: GateContext, src: GateSource, entry: RawEntry, claim
   return { kind: "ok", identity, message: entry.message };
 }
 
-async function passOn(ctx: GateContext, src: GateSource, verified: string, id: string, message: Uint8Array, identity: string): Promise<void> {
-  const copied = await passScript(ctx.redis)(verified, src.stream, ctx.names.gateGroup, [{ id, message, identity }]);
+async function passOn(ctx: GateContext, src: GateSource, verified: string, entries: readonly Passed[]): Promise<void> {
+  const copied = await passScript(ctx.redis)(verified, src.stream, ctx.names.gateGroup, entries);
   ctx.totals.passed += copied;
   ctx.counters?.passed.incr(copied);
 }
@@ -204,7 +214,7 @@ end
 return copied
 `;
 const PASS_COMMAND = "ppGatePass";
-const passCommands = new WeakMap<Redis, (verified: string, source: string, group: string, entries: readonly { id: string; message: Uint8Array; identity: string }[]) => Promise<number>>();
+const passCommands = new WeakMap<Redis, (verified: string, source: string, group: string, entries: readonly Passed[]) => Promise<number>>();
 
 /** The pass script on this connection, fenced when the connection carries a fence (like accounting/scripts.ts, with binary arguments). */
 function passScript(redis: Redis) {
