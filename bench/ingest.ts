@@ -104,7 +104,7 @@ async function apply(): Promise<number> {
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
   const started = performance.now();
   const ingest = startIngest({ redis: client, prefix, accounting: createAccounting(client, settings, log), log, consumer: "bench", tuning: { blockMs: 50, tidyEveryMs: 0 } });
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup), 600_000);
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup), 600_000);
   const seconds = (performance.now() - started) / 1000;
   await ingest.stop();
   client.disconnect();

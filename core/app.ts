@@ -17,10 +17,12 @@ import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest, type PowRegistry } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
 import { createRecordCheck, type BlockRecord, type BlockRecorder } from "./accounting/index.ts";
+import { NO_AUDIT, type ShareAuditor } from "./audit/types.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, candidateChecker, type BlockResult, type CandidateChecker } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
 import { DEFAULT_MAX_WORKERS, EdgeIdAllocator } from "./edge-ids/index.ts";
+import type { Gate } from "./gate/index.ts";
 import { DEFAULT_INGEST_TUNING, startAccounting, type CoreAccounting } from "./ingest/index.ts";
 import { recordFoundBlock } from "./ingest/found-block.ts";
 import { createJobManager, JobIdAllocator, JobPublisher, type JobManager, type StoredJob } from "./jobs/index.ts";
@@ -46,6 +48,8 @@ export interface CoinRuntime {
 export interface RunningCore {
   readonly redis: RedisClient;
   readonly accounting: CoreAccounting;
+  /** The gate (core/gate/): edges' streams → identity check and audit → the verified streams the accounting reads. */
+  readonly gate: Gate;
   /** Reporters (spec §8): Celery and double reporters beside the accounting; every found block reaches them. */
   readonly reporters: Reporters;
   readonly coins: ReadonlyMap<string, CoinRuntime>;
@@ -79,6 +83,8 @@ export interface CoreOptions {
   readonly leadership?: Leadership;
   /** Coinserver pools already running (a standby kept them warm); the caller owns and stops them. */
   readonly pools?: ReadonlyMap<string, CoinserverPool>;
+  /** Checks a sample of each edge's shares against the jobs issued (core/audit/); default none. */
+  readonly auditor?: ShareAuditor;
 }
 
 /**
@@ -115,7 +121,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     if (redisDown) log.notice("redis connection back");
     redisDown = false;
   });
-  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover });
+  // With the gate in front (core/gate/): what the accounting and reporters read had its identity checked and its shares audited.
+  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover, auditor: opts.auditor ?? NO_AUDIT });
   // Edges ask for their ids and the core assigns them (issue 20): early, since starting edges wait for it.
   // (A Cluster never gets here: the accounting refuses it.)
   const edgeIds = redis instanceof Cluster ? null : new EdgeIdAllocator({ redis, prefix: config.redis.prefix, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-ids"), maxWorkers: (edge) => config.edges[edge]?.workers || DEFAULT_MAX_WORKERS });
@@ -228,6 +235,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   return {
     redis,
     accounting,
+    gate: accounting.gate,
     reporters,
     coins,
     blocks,

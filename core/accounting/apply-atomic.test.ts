@@ -48,10 +48,10 @@ const records = [
 
 /** Puts the records in the stream as two entries read by the group (pending), and returns them as a unit. */
 async function pendingUnit(): Promise<PlanEntry[]> {
-  await client.xgroup("CREATE", names.shareStream, names.accountingGroup, "$", "MKSTREAM");
-  await client.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", records.slice(0, 2)));
-  await client.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", records.slice(2)));
-  const read = (await client.callBuffer("XREADGROUP", "GROUP", names.accountingGroup, "c1", "STREAMS", names.shareStream, ">")) as [Buffer, [Buffer, Buffer[]][]][];
+  await client.xgroup("CREATE", names.verifiedShareStream, names.accountingGroup, "$", "MKSTREAM");
+  await client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", records.slice(0, 2)));
+  await client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", records.slice(2)));
+  const read = (await client.callBuffer("XREADGROUP", "GROUP", names.accountingGroup, "c1", "STREAMS", names.verifiedShareStream, ">")) as [Buffer, [Buffer, Buffer[]][]][];
   return read[0]![1].map(([id, fields]) => ({ id: id.toString(), batch: decodeShareBatch(new Uint8Array(fields[1]!)) }));
 }
 
@@ -60,7 +60,7 @@ function plan(unit: PlanEntry[]) {
   return {
     acc,
     plan: planShares({
-      stream: names.shareStream,
+      stream: names.verifiedShareStream,
       group: names.accountingGroup,
       entries: unit,
       route: (p) => acc.routing.forPort(p) ?? [],
@@ -72,7 +72,7 @@ function plan(unit: PlanEntry[]) {
 }
 
 async function pending(): Promise<number> {
-  return Number(((await client.xpending(names.shareStream, names.accountingGroup)) as unknown[])[0]);
+  return Number(((await client.xpending(names.verifiedShareStream, names.accountingGroup)) as unknown[])[0]);
 }
 
 /** Earlier rounds' state the failed apply must leave alone. */
@@ -88,7 +88,7 @@ const cases: [string, () => Promise<unknown>, () => Promise<unknown>, RegExp][] 
   ["a minute field is near a double's limit", () => client.hset("min_acc_scrypt_1699999980", "pool.LTC", "1.7e308"), () => client.hdel("min_acc_scrypt_1699999980", "pool.LTC"), /pool\.LTC is not a number within/],
   ["a round total is 'inf'", () => client.hset("current_block_DOGE_scrypt", "chain_1_shares", "inf"), () => client.hdel("current_block_DOGE_scrypt", "chain_1_shares"), /chain_1_shares is not a number within/],
   ["a minute field has blanks Redis refuses", () => client.hset("min_stale_scrypt_1699999980", `${ADDR_B}.`, " 5"), () => client.hdel("min_stale_scrypt_1699999980", `${ADDR_B}.`), /is not a number within/],
-  ["the stream key (the XACK) is a hash", () => client.rename(names.shareStream, "tmp").then(() => client.hset(names.shareStream, "a", "b")), () => client.del(names.shareStream).then(() => client.rename("tmp", names.shareStream)), /type hash/],
+  ["the stream key (the XACK) is a hash", () => client.rename(names.verifiedShareStream, "tmp").then(() => client.hset(names.verifiedShareStream, "a", "b")), () => client.del(names.verifiedShareStream).then(() => client.rename("tmp", names.verifiedShareStream)), /type hash/],
 ];
 
 for (const [what, spoil, mend, detail] of cases) {

@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 const winner = (seq: number): ShareId => ({ edge: EDGE, session: SESSION, seq });
-const untilDrained = () => waitFor("the share stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup));
+const untilDrained = () => waitFor("the share stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup));
 
 /** What core/app.ts does for an accepted main-chain block: wait for the winning share, then record. */
 async function recordAccepted(h: string, share: ShareId) {

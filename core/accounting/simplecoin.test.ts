@@ -33,7 +33,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const untilDrained = () => waitFor("the share stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup));
+const untilDrained = () => waitFor("the share stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup));
 
 test("shares of every type write PowerPool's keys and values exactly", async () => {
   const doge = { aux: ["DOGE"] };

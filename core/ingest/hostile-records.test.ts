@@ -51,11 +51,11 @@ test("the four-line attack's records (1e308, stale) read with honest entries: ho
   const attack = [share(1, { result: ShareResult.stale, jobId: "", difficulty: 1e308 }), share(2, { result: ShareResult.stale, jobId: "", difficulty: 1e308 })];
   const more = [share(4, { difficulty: 64 })];
   // All in the stream before the ingest reads, so one read (one unit) holds all three entries.
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", honest));
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "000000ff", attack));
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", more));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", honest));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "000000ff", attack));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000a", more));
   start();
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup));
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup));
   expect(await totals(redis.client)).toEqual(expectedTotals([...honest, ...more]));
   expect(await redis.client.get(names.seenSet("eu1", "0000000a"))).toBe("1-4");
   // The attacker's session never reached a seen-set: a corrected replay could still count.
@@ -82,10 +82,10 @@ test("bad records inside good entries: only they are dead-lettered, each with it
     share(10, { address: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa" }),
   ];
   const all = [...good, ...bad].sort((a, b) => a.seq - b.seq);
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000b", all.slice(0, 5)));
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000b", all.slice(5)));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000b", all.slice(0, 5)));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000b", all.slice(5)));
   const log = start(1);
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup));
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup));
   expect(await totals(redis.client)).toEqual(expectedTotals(good));
   expect(await redis.client.get(names.seenSet("eu1", "0000000b"))).toBe("1-1,3-3,5-5,7-7");
   const dead = await deadLetters();
@@ -112,11 +112,11 @@ test("bad records inside good entries: only they are dead-lettered, each with it
 });
 
 test("a non-finite number cannot come from an edge's writer: the whole entry is dead-lettered, the next entry is credited", async () => {
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000c", [share(1), share(2, { difficulty: Infinity })]));
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000c", [share(3, { time: NaN })]));
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000c", [share(4)]));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000c", [share(1), share(2, { difficulty: Infinity })]));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000c", [share(3, { time: NaN })]));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "0000000c", [share(4)]));
   start();
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup));
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup));
   expect(await totals(redis.client)).toEqual(expectedTotals([share(4)]));
   const reasons = (await redis.client.xrange(names.deadLetter("shares"), "-", "+")).map(([, f]) => f[f.indexOf("reason") + 1]);
   expect(reasons).toEqual(["share batch: record 1: difficulty expected a positive number, got Infinity", "share batch: record 0: time expected a time stamp, got NaN"]);
@@ -124,27 +124,27 @@ test("a non-finite number cannot come from an edge's writer: the whole entry is 
 
 test("a dead letter with refused records, replayed as it is, adds nothing twice", async () => {
   const entry = [share(1), share(2, { worker: "a:b" }), share(3, { difficulty: 8 })];
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000d", entry));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000d", entry));
   start();
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup));
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup));
   const once = await totals(redis.client);
   expect(once).toEqual(expectedTotals([entry[0]!, entry[2]!]));
   const fields = (await redis.client.xrangeBuffer(names.deadLetter("shares"), "-", "+"))[0]![1];
   const message = fields[fields.findIndex((x: Buffer, i: number) => i % 2 === 0 && x.toString() === MESSAGE_FIELD) + 1]!;
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, message);
-  await waitFor("the replay to drain", async () => (await redis.client.xlen(names.deadLetter("shares"))) === 2 && (await drained(redis.client, names.shareStream, names.accountingGroup)));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, message);
+  await waitFor("the replay to drain", async () => (await redis.client.xlen(names.deadLetter("shares"))) === 2 && (await drained(redis.client, names.verifiedShareStream, names.accountingGroup)));
   expect(await totals(redis.client)).toEqual(once);
 });
 
 test("refused records while the apply keeps failing (a key of the wrong type): one dead letter, not one per retry", async () => {
   await redis.client.set("chain_1_slice", "in the way");
-  await redis.client.xadd(names.shareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000e", [share(1), share(2, { worker: "a:b" })]));
+  await redis.client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, forgedBatch("eu1", "0000000e", [share(1), share(2, { worker: "a:b" })]));
   const log = start();
   // 100, 200, 400 ms … between attempts: several in a second and a half.
   await waitFor("the failure to be logged", () => log.lines.some((l) => l.includes("chain_1_slice")));
   await Bun.sleep(1500);
   await redis.client.del("chain_1_slice");
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup), 15_000);
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup), 15_000);
   expect(await totals(redis.client)).toEqual(expectedTotals([share(1)]));
   expect((await deadLetters()).map((d) => d.refused)).toEqual([[2]]);
 });

@@ -1,7 +1,8 @@
 /**
- * @module Share and PPAgent ingest on the core: consumer-group readers of the edges' streams that
- * write SimpleCoin's records exactly once. `startAccounting` is the core's one call: it refuses a
- * Redis Cluster, starts stats, accounting and both readers, and returns `recordBlock`,
+ * @module Share and PPAgent ingest on the core: consumer-group readers of the verified streams
+ * (what the gate, core/gate/, passed on from the edges' streams) that write SimpleCoin's records
+ * exactly once. `startAccounting` is the core's one call: it refuses a
+ * Redis Cluster, starts stats, accounting, the gate and both readers, and returns `recordBlock`,
  * `waitForShare` (a block's record waits for its winning share), a status snapshot for the monitor
  * and `stop()`.
  */
@@ -13,6 +14,8 @@ import type { RedisConfig } from "../../shared/config/schema.ts";
 import { replicaWait, type RedisClient } from "../../shared/redis.ts";
 import { replicatedBlockRecorder } from "../accounting/replicated.ts";
 import { createAccounting, shareIdText, waitForShareRecord, type Accounting, type AccountingSettings, type BlockRecorder, type ShareId, type ShareWaitOptions } from "../accounting/index.ts";
+import type { ShareAuditor } from "../audit/types.ts";
+import { startGate, type Gate, type GateStatus } from "../gate/index.ts";
 import { startStats, type CoreStats, type CoreStatsSettings, type StatsSnapshot } from "../stats/index.ts";
 import { createAgentHandler } from "./agent-handler.ts";
 import { StreamConsumer, type ConsumerStatus, type ConsumerTuning } from "./consumer.ts";
@@ -63,8 +66,9 @@ export function startIngest(o: IngestOptions): Ingest {
   const names = contractNames(o.prefix);
   const consumer = o.consumer ?? `${hostname()}:${process.pid}`;
   const reg = o.stats?.registry;
-  const shareTarget = { stream: names.shareStream, group: names.accountingGroup, deadLetter: names.deadLetter("shares"), consumer };
-  const agentTarget = { stream: names.agentStream, group: names.agentGroup, deadLetter: names.deadLetter("agent"), consumer };
+  // The gate's output (core/gate/): entries whose edge identity was checked and whose shares passed the audit.
+  const shareTarget = { stream: names.verifiedShareStream, group: names.accountingGroup, deadLetter: names.deadLetter("shares"), consumer };
+  const agentTarget = { stream: names.verifiedAgentStream, group: names.agentGroup, deadLetter: names.deadLetter("agent"), consumer };
   const shareCounters = reg && { applied: reg.second("ingest", "records_applied"), duplicates: reg.second("ingest", "records_duplicate"), deadLettered: reg.second("ingest", "entries_dead_lettered"), recordsDeadLettered: reg.second("ingest", "records_dead_lettered") };
   const agentCounters = reg && { applied: reg.second("ingest", "agent_records"), deadLettered: reg.second("ingest", "entries_dead_lettered") };
 
@@ -128,15 +132,17 @@ export interface CoreAccounting {
    */
   waitForShare(share: ShareId, what: string): Promise<boolean>;
   readonly stats: CoreStats;
+  /** The gate in front of the ingest (core/gate/): edges' streams → the verified streams. */
+  readonly gate: Gate;
   readonly ingest: Ingest;
   /** For the monitor. */
-  status(): { readonly ingest: IngestStatus; readonly stats: StatsSnapshot };
+  status(): { readonly ingest: IngestStatus; readonly gate: GateStatus; readonly stats: StatsSnapshot };
   stop(): Promise<void>;
 }
 
 export interface CoreAccountingSettings extends AccountingSettings, Omit<CoreStatsSettings, "stratum" | "coins"> {
   /** `wait_replicas` / `wait_timeout` / `sentinel`: found-block records wait for the replicas (core/accounting/replicated.ts). */
-  readonly redis: { readonly prefix: string } & Partial<Pick<RedisConfig, "wait_replicas" | "wait_timeout" | "sentinel">>;
+  readonly redis: { readonly prefix: string } & Partial<Pick<RedisConfig, "wait_replicas" | "wait_timeout" | "sentinel" | "accept_contract_v1">>;
   readonly coins: Readonly<Record<string, AccountingSettings["coins"][string] & CoreStatsSettings["coins"][string]>>;
 }
 
@@ -147,6 +153,8 @@ export interface StartAccountingOptions {
   readonly takeover?: boolean;
   /** Bounds of `waitForShare` (default 30 s, polled every 50 ms). */
   readonly shareWait?: Omit<ShareWaitOptions, "signal">;
+  /** The gate's share auditor (core/audit/); default none. */
+  readonly auditor?: ShareAuditor;
 }
 
 /** Starts stats, accounting and ingest on `redis` (from `connectRedis(cfg.redis, …)`). */
@@ -156,7 +164,9 @@ export async function startAccounting(cfg: CoreAccountingSettings, redis: RedisC
   }
   const stats = await startStats(cfg, log.child("stats"));
   const accounting = createAccounting(redis, cfg, log.child("accounting"));
-  const { shareWait, ...ingestOpts } = opts;
+  const { shareWait, auditor, ...ingestOpts } = opts;
+  // Whatever the ingest reads passed the gate: identity bound by Redis, shares audited (issue 20).
+  const gate = startGate({ redis, prefix: cfg.redis.prefix, log: log.child("gate"), registry: stats.registry, acceptV1: cfg.redis.accept_contract_v1 ?? true, ...(auditor ? { auditor } : {}), ...ingestOpts });
   const ingest = startIngest({ redis, prefix: cfg.redis.prefix, accounting, stats, log: log.child("ingest"), ...ingestOpts });
   const names = contractNames(cfg.redis.prefix);
   const stopping = new AbortController();
@@ -174,11 +184,13 @@ export async function startAccounting(cfg: CoreAccountingSettings, redis: RedisC
       return false;
     },
     stats,
+    gate,
     ingest,
-    status: () => ({ ingest: ingest.status(), stats: stats.snapshot() }),
+    status: () => ({ ingest: ingest.status(), gate: gate.status(), stats: stats.snapshot() }),
     async stop() {
       // A block waiting for its share is recorded now rather than after the bound.
       stopping.abort();
+      await gate.stop();
       await ingest.stop();
       stats.stop();
     },

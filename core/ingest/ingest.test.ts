@@ -47,7 +47,7 @@ function start(consumer: string, opts: { settings?: ReturnType<typeof testSettin
   return { ingest, log };
 }
 
-const sharesDrained = () => drained(redis.client, names.shareStream, names.accountingGroup);
+const sharesDrained = () => drained(redis.client, names.verifiedShareStream, names.accountingGroup);
 
 test("two consumers stealing each other's entries, with replays in between: exact totals", async () => {
   // claimIdleMs 1: each takes over whatever the other holds, so both often apply the same entry.
@@ -79,11 +79,11 @@ test("malformed entries and records for unknown ports are dead-lettered; the res
   };
   const { log } = start("z", { settings });
   const r = redis.client;
-  await r.xadd(names.shareStream, "*", MESSAGE_FIELD, Buffer.from([0x53, 9, 0, 0]));
-  await r.xadd(names.shareStream, "*", "other", "x");
-  await r.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "00000001", [share(1, { port: "p1" }), share(2, { port: "nope" })]));
-  await r.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "00000001", [share(3, { port: "p1" })]));
-  await r.xadd(names.shareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "00000001", [share(4, { port: "p2", difficulty: 64 })]));
+  await r.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, Buffer.from([0x53, 9, 0, 0]));
+  await r.xadd(names.verifiedShareStream, "*", "other", "x");
+  await r.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "00000001", [share(1, { port: "p1" }), share(2, { port: "nope" })]));
+  await r.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "00000001", [share(3, { port: "p1" })]));
+  await r.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, encodeBatch("eu1", "00000001", [share(4, { port: "p2", difficulty: 64 })]));
   await waitFor("the stream to drain", sharesDrained);
 
   // Share 1 shared its entry with the unknown port's share 2: it is credited all the same.
@@ -91,7 +91,7 @@ test("malformed entries and records for unknown ports are dead-lettered; the res
   expect(await r.lrange("chain_2_slice", 0, -1)).toEqual([`${ADDR_A}:64`]);
   const dead = await r.xrange(contractNames(PREFIX).deadLetter("shares"), "-", "+");
   const reasons = dead.map(([, f]) => f[f.indexOf("reason") + 1]);
-  expect(reasons).toEqual(["share batch: expected version 1, got 9", 'expected a field "m", got none', 'seq 2: port "nope" is not configured']);
+  expect(reasons).toEqual(["share batch: expected version 1 or 2, got 9", 'expected a field "m", got none', 'seq 2: port "nope" is not configured']);
   // The bad format string was reported once at start-up with its key path, and skipped.
   expect(log.lines.some((l) => l.includes("reporters.r2.pool_report_configs[0].worker_format_string") && l.includes("{region}"))).toBe(true);
   expect(Object.keys(await r.hgetall(`min_acc_scrypt_${Math.floor(share(4).time / 60_000) * 60}`)).sort()).toEqual([`${ADDR_A}.rig1`]);
@@ -132,12 +132,12 @@ test("PPAgent data lands in hashrate_, temp_ and status_ keys", async () => {
   const r = redis.client;
   const rec = (type: AgentRecordV1["type"], data: unknown, stamp: number): string => agentRecordCodec.encode({ v: 1, edge: "eu1", address: ADDR_A, worker: "rig1", type, data, stamp });
   const before = Date.now() / 1000;
-  await r.xadd(names.agentStream, "*", MESSAGE_FIELD, rec("hashrate", [12.5, 100], 1409899777));
-  await r.xadd(names.agentStream, "*", MESSAGE_FIELD, rec("temp", [45.5], 1409899777.5));
-  await r.xadd(names.agentStream, "*", MESSAGE_FIELD, rec("status", { v: "0.3", gpus: 2 }, 1409899777));
-  await r.xadd(names.agentStream, "*", MESSAGE_FIELD, rec("thresholds", { temp: 80 }, 1409899777));
-  await r.xadd(names.agentStream, "*", MESSAGE_FIELD, "{not json");
-  await waitFor("the agent stream to drain", () => drained(r, names.agentStream, names.agentGroup));
+  await r.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, rec("hashrate", [12.5, 100], 1409899777));
+  await r.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, rec("temp", [45.5], 1409899777.5));
+  await r.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, rec("status", { v: "0.3", gpus: 2 }, 1409899777));
+  await r.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, rec("thresholds", { temp: 80 }, 1409899777));
+  await r.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, "{not json");
+  await waitFor("the agent stream to drain", () => drained(r, names.verifiedAgentStream, names.agentGroup));
 
   expect(await r.hgetall("hashrate_1409899740")).toEqual({ [`${ADDR_A}_rig1_0`]: "12.5", [`${ADDR_A}_rig1_1`]: "100" });
   expect(await r.hgetall("temp_1409899740.0")).toEqual({ [`${ADDR_A}_rig1_0`]: "45.5" });
@@ -151,12 +151,12 @@ test("PPAgent data lands in hashrate_, temp_ and status_ keys", async () => {
 
 test("tidying trims what the group acknowledged and keeps what it still needs", async () => {
   const r = redis.client;
-  await r.call("XGROUP", "CREATE", names.shareStream, names.accountingGroup, "0", "MKSTREAM");
+  await r.call("XGROUP", "CREATE", names.verifiedShareStream, names.accountingGroup, "0", "MKSTREAM");
   const ids: string[] = [];
-  for (let i = 0; i < 5; i++) ids.push((await r.xadd(names.shareStream, "*", MESSAGE_FIELD, "x")) ?? "");
+  for (let i = 0; i < 5; i++) ids.push((await r.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, "x")) ?? "");
   // Deliver three, acknowledge the first and the third: the second is still needed, and so are the undelivered two.
-  await r.call("XREADGROUP", "GROUP", names.accountingGroup, "t", "COUNT", 3, "STREAMS", names.shareStream, ">");
-  await r.xack(names.shareStream, names.accountingGroup, ids[0] ?? "", ids[2] ?? "");
-  expect(await tidyStream(r, names.shareStream, names.accountingGroup, "t")).toEqual({ pending: 1, lag: 2 });
-  expect((await r.xrange(names.shareStream, "-", "+")).map(([id]) => id)).toEqual(ids.slice(1));
+  await r.call("XREADGROUP", "GROUP", names.accountingGroup, "t", "COUNT", 3, "STREAMS", names.verifiedShareStream, ">");
+  await r.xack(names.verifiedShareStream, names.accountingGroup, ids[0] ?? "", ids[2] ?? "");
+  expect(await tidyStream(r, names.verifiedShareStream, names.accountingGroup, "t")).toEqual({ pending: 1, lag: 2 });
+  expect((await r.xrange(names.verifiedShareStream, "-", "+")).map(([id]) => id)).toEqual(ids.slice(1));
 });

@@ -38,7 +38,7 @@ function spawnConsumer(consumer: string): ReturnType<typeof Bun.spawn> {
 }
 
 async function groupState(): Promise<{ read: number; pending: number }> {
-  const groups = (await redis.client.call("XINFO", "GROUPS", names.shareStream).catch(() => [])) as unknown[][];
+  const groups = (await redis.client.call("XINFO", "GROUPS", names.verifiedShareStream).catch(() => [])) as unknown[][];
   for (const g of groups) {
     const info: Record<string, unknown> = {};
     for (let i = 0; i + 1 < g.length; i += 2) info[String(g[i])] = g[i + 1];
@@ -80,7 +80,7 @@ test("SIGKILL mid-batch and restart: no loss, no double count; a replay adds not
   }
   expect(acked).toBeLessThan(entries);
   const last = spawnConsumer("c");
-  await waitFor("the stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup), 30_000);
+  await waitFor("the stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup), 30_000);
 
   expect(await totals(redis.client)).toEqual(expectedTotals(all));
   for (const [edge, session] of SESSIONS) expect(await redis.client.get(`${PREFIX}seen:${edge}:${session}`)).toBe(`1-${PER_SESSION}`);
@@ -89,7 +89,7 @@ test("SIGKILL mid-batch and restart: no loss, no double count; a replay adds not
   const [edge, session] = SESSIONS[0];
   const fresh = mixedRecords(50, PER_SESSION + 1);
   await feed(redis.client, PREFIX, edge, session, [...mixedRecords(PER_SESSION), ...fresh], 37);
-  await waitFor("the replay to drain", () => drained(redis.client, names.shareStream, names.accountingGroup), 30_000);
+  await waitFor("the replay to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup), 30_000);
   expect(await totals(redis.client)).toEqual(expectedTotals([...all, ...fresh]));
   expect(await redis.client.get(`${PREFIX}seen:${edge}:${session}`)).toBe(`1-${PER_SESSION + 50}`);
   last.kill("SIGKILL");

@@ -89,7 +89,8 @@ export function createShareHandler(o: ShareHandlerOptions): (entries: RawEntry[]
         continue;
       }
       const checked = await checkRecords(entry, batch);
-      if (checked) good.push({ id: entry.id, batch: checked, raw: entry });
+      // Seen-sets by the identity the gate checked (the stream's edge), never by what the payload claims.
+      if (checked) good.push({ id: entry.id, batch: entry.edge === undefined ? checked : { ...checked, edge: entry.edge }, raw: entry });
     }
     for (const unit of units(good, o.maxRecordsPerApply)) {
       try {

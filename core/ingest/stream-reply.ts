@@ -10,9 +10,15 @@ export interface RawEntry {
   readonly message: Uint8Array | undefined;
   /** Still pending but trimmed from the stream: nothing left to read. */
   readonly deleted: boolean;
+  /**
+   * The `edge` field: on the core's verified streams, the identity the gate (core/gate/) checked;
+   * absent on the edges' own streams.
+   */
+  readonly edge?: string;
 }
 
 const FIELD = Buffer.from(MESSAGE_FIELD);
+const EDGE_FIELD = Buffer.from("edge");
 
 /** `[[id, [field, value, …] | null], …]` */
 export function parseEntries(list: unknown, where: string): RawEntry[] {
@@ -22,12 +28,16 @@ export function parseEntries(list: unknown, where: string): RawEntry[] {
     const id = item[0].toString();
     const fields: unknown = item[1];
     if (!Array.isArray(fields)) return { id, message: undefined, deleted: true };
+    let message: Uint8Array | undefined;
+    let edge: string | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const name: unknown = fields[i];
       const value: unknown = fields[i + 1];
-      if (Buffer.isBuffer(name) && name.equals(FIELD) && Buffer.isBuffer(value)) return { id, message: new Uint8Array(value.buffer, value.byteOffset, value.byteLength), deleted: false };
+      if (!Buffer.isBuffer(name) || !Buffer.isBuffer(value)) continue;
+      if (message === undefined && name.equals(FIELD)) message = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      else if (edge === undefined && name.equals(EDGE_FIELD)) edge = value.toString();
     }
-    return { id, message: undefined, deleted: false };
+    return edge === undefined ? { id, message, deleted: false } : { id, message, deleted: false, edge };
   });
 }
 

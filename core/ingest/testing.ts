@@ -1,6 +1,6 @@
 /**
  * @module Test support for the accounting, ingest and stats suites (and the child-process fixture):
- * a small pool config, share records, feeding the share stream, and waiting for the group to
+ * a small pool config, share records, feeding the verified or an edge's share stream, and waiting for the group to
  * drain. Not used by the running core.
  */
 import type Redis from "ioredis";
@@ -84,12 +84,24 @@ export function encodeBatch(edge: string, session: string, records: readonly Sha
   return Buffer.from(w.finish());
 }
 
-/** XADDs the records as entries of at most `perEntry` records each. */
+/**
+ * XADDs the records to the verified share stream, as entries of at most `perEntry` records each,
+ * as the gate (core/gate/) passes them on: with the `edge` identity it checked.
+ */
 export async function feed(redis: Redis, prefix: string, edge: string, session: string, records: readonly ShareRecordV1[], perEntry = records.length): Promise<void> {
-  const stream = contractNames(prefix).shareStream;
+  const stream = contractNames(prefix).verifiedShareStream;
   for (let i = 0; i < records.length; i += perEntry) {
-    await redis.xadd(stream, "*", MESSAGE_FIELD, encodeBatch(edge, session, records.slice(i, i + perEntry)));
+    await redis.xadd(stream, "*", MESSAGE_FIELD, encodeBatch(edge, session, records.slice(i, i + perEntry)), "edge", edge, "source", "test");
   }
+}
+
+/** XADDs the records to an edge's own stream (`stream`, default the edge's v2 share stream), for the gate to read. */
+export async function feedEdge(redis: Redis, prefix: string, edge: string, session: string, records: readonly ShareRecordV1[], perEntry = records.length, stream = contractNames(prefix).edgeStream("shares", edge)): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < records.length; i += perEntry) {
+    ids.push((await redis.xadd(stream, "*", MESSAGE_FIELD, encodeBatch(edge, session, records.slice(i, i + perEntry)))) ?? "");
+  }
+  return ids;
 }
 
 /** True once every entry of the stream was delivered to the group and acknowledged. */

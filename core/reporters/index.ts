@@ -71,7 +71,7 @@ export async function startReporters(cfg: ReportersSettings, o: ReportersOptions
   for (const p of problems) o.log.error(`config ${p.path}: expected ${p.expected}${p.found === undefined ? "" : `, found ${p.found}`}`);
   const celeryKeys = [...byKey.values()].filter((r) => r.type === "celery").map((r) => r.key);
   // In the background: the core starts while Redis is away too.
-  void removeStaleGroups(redis, [names.shareStream, names.agentStream], names.reporterGroupPrefix, new Set(celeryKeys.map((k) => names.reporterGroup(k))), o.log);
+  void removeStaleGroups(redis, [names.verifiedShareStream, names.verifiedAgentStream], names.reporterGroupPrefix, new Set(celeryKeys.map((k) => names.reporterGroup(k))), o.log);
   await Promise.all([...byKey.values()].map((r) => r.start()));
   if (celeryKeys.length > 0) o.log.info(`celery reporters running: ${celeryKeys.join(", ")}`);
 

@@ -81,7 +81,7 @@ describe("reporters on real Redis", () => {
     await feed(redis.client, PREFIX, "eu1", "0a0b0c0d", recs, 2);
     await waitFor("both reporters' add_share", async () => (await broker.client.llen("celery")) >= 3 && (await broker.client.llen("solo")) >= 2, 10_000);
     await waitFor("the reporter groups to acknowledge every entry", async () => {
-      const pending = await Promise.all(["solo", "legacy"].map((k) => redis.client.xpending(names.shareStream, names.reporterGroup(k)) as Promise<unknown[]>));
+      const pending = await Promise.all(["solo", "legacy"].map((k) => redis.client.xpending(names.verifiedShareStream, names.reporterGroup(k)) as Promise<unknown[]>));
       return pending.every((p) => Number(p[0]) === 0);
     });
     expect(sums(await queueMessages(broker, "solo"))).toEqual({ shares: { [ADDR_A]: 8 }, minutes: { [`${ADDR_A}.rig1:valid_shares`]: 8 } });
@@ -107,7 +107,7 @@ describe("reporters on real Redis", () => {
     expect(down.failing_since).not.toBeNull();
     expect(down.last_error).toContain("celery broker");
     // The stream entries are acknowledged into the durable outbox: the stream is not held up.
-    expect(Number(((await redis.client.xpending(names.shareStream, names.reporterGroup("legacy"))) as unknown[])[0])).toBe(0);
+    expect(Number(((await redis.client.xpending(names.verifiedShareStream, names.reporterGroup("legacy"))) as unknown[])[0])).toBe(0);
     await broker.startServer();
     await waitFor("the outbox to drain", () => (reporters.status().legacy as { queue_size: number }).queue_size === 0, 15_000);
     const msgs = await queueMessages(broker, "celery");
@@ -121,7 +121,7 @@ describe("reporters on real Redis", () => {
 
   test("PPAgent data becomes agent_receive(address, worker, type, data, stamp)", async () => {
     const rec = { v: 1 as const, edge: "eu1", address: ADDR_B, worker: "rig2", type: "hashrate" as const, data: [1.5, 2], stamp: 1409899740.5 };
-    await redis.client.xadd(names.agentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode(rec));
+    await redis.client.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode(rec));
     for (const q of ["solo", "celery"]) {
       await waitFor(`agent_receive on ${q}`, async () => (await broker.client.llen(q)) >= 1, 10_000);
       const [m] = await queueMessages(broker, q);
@@ -132,9 +132,9 @@ describe("reporters on real Redis", () => {
 
   test("PPAgent data paired with a port goes only to that port's celery reporters", async () => {
     const rec = { v: 1 as const, edge: "eu1", port: "a", address: ADDR_B, worker: "rig3", type: "temp" as const, data: [61], stamp: 1409899800 };
-    await redis.client.xadd(names.agentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode(rec));
-    await redis.client.xadd(names.agentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode({ ...rec, port: "b", worker: "rig4" }));
-    await redis.client.xadd(names.agentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode({ ...rec, port: "c", worker: "rig5" }));
+    await redis.client.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode(rec));
+    await redis.client.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode({ ...rec, port: "b", worker: "rig4" }));
+    await redis.client.xadd(names.verifiedAgentStream, "*", MESSAGE_FIELD, agentRecordCodec.encode({ ...rec, port: "c", worker: "rig5" }));
     await waitFor("agent_receive on solo", async () => (await broker.client.llen("solo")) >= 1, 10_000);
     await waitFor("agent_receive on celery", async () => (await broker.client.llen("celery")) >= 1, 10_000);
     // Port c's reporter is redis only: its record must not reach either queue; give it time to (wrongly) arrive.
@@ -178,7 +178,7 @@ describe("celery reporters and the accounting's per-record check (issue 19)", ()
     try {
       const now = Date.now();
       await feed(redis.client, PREFIX, "eu1", "0a0b0c0e", [share(1, { port: "a", time: now, difficulty: 8 }), share(2, { port: "a", time: now, difficulty: 1e12 }), share(3, { port: "a", time: now, difficulty: 2 })]);
-      await waitFor("the reporter group to acknowledge the entry", async () => Number(((await redis.client.xpending(names.shareStream, names.reporterGroup("solo"))) as unknown[])[0]) === 0 && refused.length > 0, 10_000);
+      await waitFor("the reporter group to acknowledge the entry", async () => Number(((await redis.client.xpending(names.verifiedShareStream, names.reporterGroup("solo"))) as unknown[])[0]) === 0 && refused.length > 0, 10_000);
       await waitFor("the add_share task", async () => (await broker.client.llen("solo")) >= 2, 10_000);
       expect(refused).toEqual([2]);
       expect(sums(await queueMessages(broker, "solo"))).toEqual({ shares: { [ADDR_A]: 10 }, minutes: { [`${ADDR_A}.rig1:valid_shares`]: 10 } });

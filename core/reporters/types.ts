@@ -1,6 +1,6 @@
 /**
  * @module What the core drives in a reporter (spec §8). Shares and PPAgent records reach a
- * reporter from the edges' streams: the Redis reporter through the accounting ingest (the
+ * reporter from the verified streams (the gate's output, core/gate/): the Redis reporter through the accounting ingest (the
  * exactly-once path SimpleCoin relies on, core/ingest), a Celery reporter through its own consumer
  * groups, so each keeps its own cursor and its own pace. The core hands each found block to the
  * reporters of the ports that mine its currency, asks for status, and stops them.

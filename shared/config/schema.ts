@@ -319,6 +319,11 @@ const redis = z
     wait_replicas: z.number().int().min(0).max(16).optional(),
     /** Seconds one WAIT may take before the write counts as not yet confirmed (default 1). */
     wait_timeout: seconds.optional(),
+    /**
+     * Core: read the v1 shared streams (edges that predate contract v2), where any edge may name any
+     * other (default true); false dead-letters their entries, so only per-edge streams (identity bound by Redis) count.
+     */
+    accept_contract_v1: z.boolean().optional(),
   })
   .prefault({});
 

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
 import { createAccounting } from "../../core/accounting/index.ts";
+import { startGate, type Gate } from "../../core/gate/index.ts";
 import { startIngest, type Ingest } from "../../core/ingest/index.ts";
 import { drained, quietLogger, waitFor } from "../../core/ingest/testing.ts";
 import { startEdge, type RunningEdge } from "../../edge/app.ts";
@@ -26,6 +27,7 @@ const OK = '{"result":true,"error":null}';
 let redis: PrivateRedis;
 let core: Redis;
 let ingest: Ingest;
+let gate: Gate;
 let edge: RunningEdge;
 let spool: string;
 const sockets: TestMiner[] = [];
@@ -51,6 +53,7 @@ redis: {url: "${redis.url}", prefix: "${PREFIX}"}
   expect(config.stratum.main!.agentPort).toBe(3333 + 1111);
   core = new Redis(redis.url, { maxRetriesPerRequest: null });
   const log = quietLogger();
+  gate = startGate({ redis: core, prefix: PREFIX, log, consumer: "agent-e2e", tuning: { blockMs: 50, discoverEveryMs: 100, tidyEveryMs: 0 } });
   ingest = startIngest({ redis: core, prefix: PREFIX, accounting: createAccounting(core, config, log), log, consumer: "agent-e2e", tuning: { blockMs: 50, tidyEveryMs: 0 } });
   spool = mkdtempSync(join(tmpdir(), "agent-e2e-"));
   edge = await startEdge(config, "eu1", quietLogger(), { spoolDir: spool, listenPorts: { main: 0 }, agentListenPorts: { main: 0 }, hostname: "127.0.0.1", powWorkers: 1 });
@@ -59,6 +62,7 @@ redis: {url: "${redis.url}", prefix: "${PREFIX}"}
 afterAll(async () => {
   for (const s of sockets) s[Symbol.dispose]();
   await edge?.stop();
+  await gate?.stop();
   await ingest?.stop();
   core?.disconnect();
   await redis?.stop();
@@ -94,8 +98,9 @@ test("agent data from a worker connected on the paired port ends in hashrate_, t
   expect(await ask(agent, "stats.submit", [`${ADDR}.rig1`, "thresholds", { temp: 80 }, 1409899777])).toBe('{"result":null,"error":[35,"Type not accepted",null]}');
 
   const names = contractNames(PREFIX);
-  await waitFor("three agent records", async () => (await core.xlen(names.agentStream)) === 3);
-  await waitFor("the agent stream to drain", () => drained(core, names.agentStream, names.agentGroup));
+  // Through the gate (from the edge's own stream, or the v1 one from an edge that predates contract v2).
+  await waitFor("three agent records", async () => (await core.xlen(names.verifiedAgentStream)) === 3);
+  await waitFor("the agent stream to drain", () => drained(core, names.verifiedAgentStream, names.agentGroup));
   expect(edge.forwarder.agentSent).toBe(3);
   expect(edge.forwarder.agentDropped).toBe(0);
 

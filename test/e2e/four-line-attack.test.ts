@@ -120,8 +120,8 @@ test("the issue's four lines get a clear error; the honest miner beside them is 
   await mine(10);
   expect(accepted).toBe(20);
 
-  await waitFor("the honest shares in the stream", async () => (await redis.client.xlen(names.shareStream)) > 0, 10_000);
-  await waitFor("the share stream to drain", async () => (await drained(redis.client, names.shareStream, names.accountingGroup)) && (await redis.client.llen("chain_1_slice")) === 20, 15_000);
+  await waitFor("the honest shares in the stream", async () => (await redis.client.xlen(names.verifiedShareStream)) > 0, 10_000);
+  await waitFor("the share stream to drain", async () => (await drained(redis.client, names.verifiedShareStream, names.accountingGroup)) && (await redis.client.llen("chain_1_slice")) === 20, 15_000);
   expect(await redis.client.lrange("chain_1_slice", 0, -1)).toEqual(Array.from({ length: 20 }, () => `${USER}:9.313225746154785e-10`));
   expect(await redis.client.exists(names.deadLetter("shares"))).toBe(0);
   honest.close();

@@ -333,7 +333,7 @@ monitor: {enabled: false}
       return acc === honest.reduce((n, h) => n + h.accepted, 0);
     }, 30_000);
     await Bun.sleep(1500); // the edge's batch flush
-    await waitFor("the share stream to drain", () => drained(redis.client, names.shareStream, names.accountingGroup), 60_000);
+    await waitFor("the share stream to drain", () => drained(redis.client, names.verifiedShareStream, names.accountingGroup), 60_000);
     const slice = await redis.client.lrange("chain_1_slice", 0, -1);
     const minuteSums = new Map<string, number>();
     for (const key of await redis.client.keys("min_acc_*")) {

@@ -155,8 +155,8 @@ export async function runStreamFuzz(r: Rng, redisUrl: string, entries: number, p
         }
         m = forgedBatch("eu1", session, recs);
       }
-      await client.xadd(names.shareStream, "*", MESSAGE_FIELD, m);
-      if (r.chance(0.05)) await client.xadd(names.shareStream, "*", "not-m", "x");
+      await client.xadd(names.verifiedShareStream, "*", MESSAGE_FIELD, m);
+      if (r.chance(0.05)) await client.xadd(names.verifiedShareStream, "*", "not-m", "x");
       if (i % 4 === 0) {
         candidates++;
         if (r.chance(0.5)) {
@@ -168,7 +168,7 @@ export async function runStreamFuzz(r: Rng, redisUrl: string, entries: number, p
         }
       }
     }
-    await waitFor("the share stream to drain", () => drained(client, names.shareStream, names.accountingGroup), 120_000);
+    await waitFor("the share stream to drain", () => drained(client, names.verifiedShareStream, names.accountingGroup), 120_000);
     await waitFor("the candidate stream to drain", () => drained(client, names.candidateStream, names.blockGroup), 60_000);
     const problems: string[] = [];
     const got = normal(await totals(client));

@@ -1,6 +1,6 @@
 /**
  * @module PowerPool's CeleryReporter for SimpleCoin 0.7 (spec §8.3) on the core. It reads the
- * edges' share and PPAgent streams through its OWN consumer groups (its own cursor: a broker
+ * verified share and PPAgent streams (what the gate, core/gate/, passed on) through its OWN consumer groups (its own cursor: a broker
  * outage never holds up the Redis accounting or the edges), keeps the original's batching in
  * memory (celery/aggregate.ts), and at each checkpoint writes the tasks to its durable outbox and
  * acknowledges the entries they carry in one MULTI. The outbox drains to the broker with retry
@@ -122,8 +122,8 @@ export class CeleryReporter implements Reporter {
     // another core's consumer must not take them over before that.
     const holdMs = (this.tuning.minuteSeconds + o.config.share_batch_interval) * 2000 + 60_000;
     const consumerTuning = { claimIdleMs: holdMs, ...this.tuning.consumer };
-    this.shares = new StreamConsumer({ redis: o.redis, stream: this.names.shareStream, group: this.group, consumer: o.consumer, log: o.log.child("shares"), tuning: consumerTuning, handler: (e) => this.onShareEntries(e) });
-    this.agent = new StreamConsumer({ redis: o.redis, stream: this.names.agentStream, group: this.group, consumer: o.consumer, log: o.log.child("agent"), tuning: consumerTuning, handler: (e) => this.onAgentEntries(e) });
+    this.shares = new StreamConsumer({ redis: o.redis, stream: this.names.verifiedShareStream, group: this.group, consumer: o.consumer, log: o.log.child("shares"), tuning: consumerTuning, handler: (e) => this.onShareEntries(e) });
+    this.agent = new StreamConsumer({ redis: o.redis, stream: this.names.verifiedAgentStream, group: this.group, consumer: o.consumer, log: o.log.child("agent"), tuning: consumerTuning, handler: (e) => this.onAgentEntries(e) });
   }
 
   async start(): Promise<void> {
@@ -208,7 +208,7 @@ export class CeleryReporter implements Reporter {
         else this.aggregator.addEntry(entry.id, records, now);
       }
       if (ackNow.length > 0) {
-        const [err] = (await fencedTx(this.o.redis).call("XACK", this.names.shareStream, this.group, ...ackNow).exec())?.[0] ?? [null];
+        const [err] = (await fencedTx(this.o.redis).call("XACK", this.names.verifiedShareStream, this.group, ...ackNow).exec())?.[0] ?? [null];
         if (err) throw err;
       }
     });
@@ -246,7 +246,7 @@ export class CeleryReporter implements Reporter {
         // Malformed: the accounting's agent group dead-letters it with the reason.
       }
     }
-    await this.persist(messages, this.names.agentStream, entries.map((e) => e.id));
+    await this.persist(messages, this.names.verifiedAgentStream, entries.map((e) => e.id));
   }
 
   /** Writes messages to the outbox and acknowledges their entries, atomically. */
@@ -268,7 +268,7 @@ export class CeleryReporter implements Reporter {
       cp.commit(); // moves the next add_share time on
       return;
     }
-    await this.persist(cp.tasks.map((t) => this.encode(t)), this.names.shareStream, cp.ackIds);
+    await this.persist(cp.tasks.map((t) => this.encode(t)), this.names.verifiedShareStream, cp.ackIds);
     cp.commit();
     this.recentlyAcked = [new Set(cp.ackIds), this.recentlyAcked[0]];
   }
