@@ -17,7 +17,7 @@ import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest, type PowRegistry } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
 import { createRecordCheck, type BlockRecord, type BlockRecorder } from "./accounting/index.ts";
-import { NO_AUDIT, type ShareAuditor } from "./audit/types.ts";
+import { createConfiguredAuditor, type ShareAuditor } from "./audit/index.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, candidateChecker, type BlockResult, type CandidateChecker } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
@@ -122,7 +122,10 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     redisDown = false;
   });
   // With the gate in front (core/gate/): what the accounting and reporters read had its identity checked and its shares audited.
-  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover, auditor: opts.auditor ?? NO_AUDIT });
+  const coins = new Map<string, CoinRuntime>();
+  // The sampled re-hash of edges' shares (core/audit/) reads the jobs this core still holds, else the archive.
+  const auditor = opts.auditor ?? createConfiguredAuditor(config, { redis, archiveTtlMs: JOB_ARCHIVE_TTL_MS, local: (id) => findLocalJob(coins, id), log: log.child("audit") });
+  const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover, auditor });
   // Edges ask for their ids and the core assigns them (issue 20): early, since starting edges wait for it.
   // (A Cluster never gets here: the accounting refuses it.)
   const edgeIds = redis instanceof Cluster ? null : new EdgeIdAllocator({ redis, prefix: config.redis.prefix, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-ids"), maxWorkers: (edge) => config.edges[edge]?.workers || DEFAULT_MAX_WORKERS });
@@ -133,14 +136,14 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   const reporters = await startReporters(config, { redis, consumer, log: log.child("reporters"), checkRecord, ...(opts.celery ? { celery: opts.celery } : {}) });
   // Every found block (main and aux): the accounting records it, then the reporters of its ports get it.
   const blockAccounting = { recordBlock: withReporters(accounting.recordBlock, reporters), stats: accounting.stats, waitForShare: accounting.waitForShare };
-  // With standbys, each job's rebuild data goes to Redis with it, so the next leader can still submit blocks found on it.
-  const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish"), ...(takeover ? { archiveTtlMs: JOB_ARCHIVE_TTL_MS } : {}) });
+  // Each job's rebuild data goes to Redis with it: the share audit checks shares against it, and
+  // with standbys the next leader can still submit blocks found on it.
+  const publisher = new JobPublisher({ redis, prefix: config.redis.prefix, log: log.child("publish"), archiveTtlMs: JOB_ARCHIVE_TTL_MS });
   const ids = new JobIdAllocator();
   const listeners = new Set<(r: BlockResult) => void>();
   const tracker = config.monitor.enabled ? new MonitorTracker() : null;
   if (tracker) listeners.add((r) => tracker.recordBlock(r));
 
-  const coins = new Map<string, CoinRuntime>();
   // Before the coins, so a parent's first job can already carry the aux work (core/aux/index.ts).
   const aux = createAuxRuntime(config, {
     redis,
@@ -254,6 +257,15 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
 
 /** How long a job's rebuild data stays in Redis: far longer than any candidate takes to reach a core. */
 const JOB_ARCHIVE_TTL_MS = 15 * 60_000;
+
+/** A job any of the core's coins still holds in memory (the audit looks here before the archive). */
+function findLocalJob(coins: ReadonlyMap<string, CoinRuntime>, id: string): StoredJob | undefined {
+  for (const c of coins.values()) {
+    const job = c.jobs.store.get(id);
+    if (job) return job;
+  }
+  return undefined;
+}
 
 async function loadArchivedJob(redis: RedisClient, prefix: string, jobId: string): Promise<StoredJob | undefined> {
   const raw = await redis.get(jobArchiveKey(prefix, jobId));
