@@ -88,7 +88,7 @@ class TestAuditor implements ShareAuditor {
 
 test("every edge's own stream and the v1 shared stream are credited exactly once, replays included; the core says which contract it reads", async () => {
   startAccountingBehind();
-  const { gate: g } = gate();
+  const { gate: g } = gate({ announceContract: true });
   const eu1 = mixedRecords(400);
   const us1 = mixedRecords(300);
   const old = mixedRecords(200);
@@ -104,6 +104,8 @@ test("every edge's own stream and the v1 shared stream are credited exactly once
   expect(await seen("us1/2", "000000b1")).toBe("1-300");
   expect(await seen("old1", "000000c1")).toBe("1-200");
   expect(await r().get(names.contractVersion)).toBe(String(CONTRACT_VERSION));
+  // With a TTL: a core rolled back to v1 stops announcing, and edges go back to v1 by themselves.
+  expect(await r().pttl(names.contractVersion)).toBeGreaterThan(0);
   // Each verified entry names the identity the gate checked and where it came from.
   const verified = await r().xrange(names.verifiedShareStream, "-", "+");
   expect(new Set(verified.map(([, f]) => `${f[f.indexOf("edge") + 1]}<${f[f.indexOf("source") + 1]}`))).toEqual(new Set([`eu1<${streams[0]}`, `us1/2<${streams[1]}`, `old1<${streams[2]}`]));

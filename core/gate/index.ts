@@ -7,7 +7,7 @@
  * (the entries stay, held) until the operator's release or discard (core/gate/held.ts). The
  * quarantine lives in Redis, so it holds across core restarts and leader changes.
  *
- * Also: sets `contractVersion` (edges write v2 once they see it), trims the edge streams up to
+ * Also: announces `contractVersion` for a whole core (edges write v2 once they see it), trims the edge streams up to
  * what the gate acknowledged, and removes the pre-gate consumer groups from the v1 streams (they
  * would keep those streams from ever being trimmed).
  */
@@ -52,7 +52,18 @@ export interface GateOptions {
   readonly tuning?: Partial<GateTuning>;
   /** Claim what other consumers left pending at once (a core that just took over: core/leader/). */
   readonly takeover?: boolean;
+  /**
+   * Announce contract v2 to the edges (`contractVersion`). Only a whole core does: v2 edges then
+   * also wait for the core to assign their edge ids (core/edge-ids/), which startCore runs.
+   */
+  readonly announceContract?: boolean;
 }
+
+/**
+ * Lifetime of the contract announcement, renewed every discovery round: if every v2 core stops (or
+ * is rolled back to v1), edges go back to v1 streams and leasing their own ids within this time.
+ */
+const CONTRACT_TTL_MS = 30_000;
 
 export interface GateStreamStatus extends ConsumerStatus {
   readonly kind: "shares" | "agent";
@@ -225,7 +236,7 @@ export function startGate(o: GateOptions): Gate {
         }
         if (Date.now() >= nextDiscover) {
           // Which contract the core reads (edges write v2 on seeing it); set again each round, so a Redis that lost it gets it back.
-          await fencedTx(redis).call("SET", names.contractVersion, String(CONTRACT_VERSION)).exec();
+          if (o.announceContract) await fencedTx(redis).call("SET", names.contractVersion, String(CONTRACT_VERSION), "PX", CONTRACT_TTL_MS).exec();
           await discover();
           nextDiscover = Date.now() + tuning.discoverEveryMs;
         }

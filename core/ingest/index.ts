@@ -155,6 +155,8 @@ export interface StartAccountingOptions {
   readonly shareWait?: Omit<ShareWaitOptions, "signal">;
   /** The gate's share auditor (core/audit/); default none. */
   readonly auditor?: ShareAuditor;
+  /** See GateOptions.announceContract (startCore, which also assigns edge ids). */
+  readonly announceContract?: boolean;
 }
 
 /** Starts stats, accounting and ingest on `redis` (from `connectRedis(cfg.redis, …)`). */
@@ -164,9 +166,9 @@ export async function startAccounting(cfg: CoreAccountingSettings, redis: RedisC
   }
   const stats = await startStats(cfg, log.child("stats"));
   const accounting = createAccounting(redis, cfg, log.child("accounting"));
-  const { shareWait, auditor, ...ingestOpts } = opts;
+  const { shareWait, auditor, announceContract, ...ingestOpts } = opts;
   // Whatever the ingest reads passed the gate: identity bound by Redis, shares audited (issue 20).
-  const gate = startGate({ redis, prefix: cfg.redis.prefix, log: log.child("gate"), registry: stats.registry, acceptV1: cfg.redis.accept_contract_v1 ?? true, ...(auditor ? { auditor } : {}), ...ingestOpts });
+  const gate = startGate({ redis, prefix: cfg.redis.prefix, log: log.child("gate"), registry: stats.registry, acceptV1: cfg.redis.accept_contract_v1 ?? true, ...(auditor ? { auditor } : {}), announceContract: announceContract ?? false, ...ingestOpts });
   const ingest = startIngest({ redis, prefix: cfg.redis.prefix, accounting, stats, log: log.child("ingest"), ...ingestOpts });
   const names = contractNames(cfg.redis.prefix);
   const stopping = new AbortController();
