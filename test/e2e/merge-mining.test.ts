@@ -138,7 +138,7 @@ async function mineCandidate(job: JobV1, want: "aux-only" | "both"): Promise<{ i
       const id = await sendCandidate(redis.client, PREFIX, c);
       // Like an edge: the winning share's record follows its candidate (the block's record waits for it).
       const batch = new ShareBatchWriter(share.edge, share.session);
-      batch.add({ seq: share.shareSeq, result: ShareResult.acc, difficulty: 1, time: Date.now(), jobmanager: job.jobmanager, jobId: job.id, currency: job.currency, algo: job.algo, port: "edge-port", address: POOL_ADDRESS, worker: "rig1", aux: c.aux });
+      batch.add({ seq: share.shareSeq, result: ShareResult.acc, difficulty: 1e-12, time: Date.now(), jobmanager: job.jobmanager, jobId: job.id, currency: job.currency, algo: job.algo, port: "edge-port", address: POOL_ADDRESS, worker: "rig1", aux: c.aux, extranonce1: EN1, extranonce2: en2, ntime: job.ntime, nonce, version: job.version });
       await redis.client.xadd(contractNames(PREFIX).shareStream, "*", MESSAGE_FIELD, Buffer.from(batch.finish()));
       return { id, blockHash: c.blockHash };
     }
