@@ -192,7 +192,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   // each one's proof of work is checked against the job this core issued before it is submitted.
   const leader = opts.leadership;
   const checkCandidate: CandidateChecker = pow
-    ? candidateChecker(pow)
+    ? candidateChecker(pow, Object.fromEntries(Object.entries(config.switchers).map(([k, s]) => [k, s.jobmanagers])))
     : () => {
         throw new Error("no proof-of-work algorithm is configured");
       };

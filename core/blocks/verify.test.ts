@@ -127,6 +127,13 @@ describe("checkCandidate: what an edge could forge is refused, saying what diffe
     expect(check({ ...good, algo: "sha256d" }, s)).toMatchObject({ ok: false, detail: 'job 00000000000000000001: algo "sha256d" is not the job\'s "scrypt"' });
   });
 
+  test("a switching port's candidate names its switcher: accepted when the switcher mines the job's coin", () => {
+    const viaSwitcher = { ...good, jobmanager: "multi" };
+    expect(checkCandidate(viaSwitcher, s, pow, { multi: ["BTC", s.job.jobmanager] })).toEqual({ ok: true });
+    expect(checkCandidate(viaSwitcher, s, pow, { multi: ["BTC"] })).toMatchObject({ ok: false, detail: `job 00000000000000000001: jobmanager "multi" is neither the job's "${s.job.jobmanager}" nor a switcher of it` });
+    expect(check(viaSwitcher, s)).toMatchObject({ ok: false });
+  });
+
   test("a genuine block hashed with sha256d where the job says scrypt is not a block", () => {
     // The edge-side miner's default hash is sha256d: a header meeting the target by sha256d, claimed as such.
     const solved = solveJob(s.job, EN1, EN2);

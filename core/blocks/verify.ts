@@ -47,8 +47,9 @@ export type CandidateCheck =
 /** The check as BlockConsumer takes it. Throws only when the core cannot hash the job's algorithm (its own configuration). */
 export type CandidateChecker = (c: BlockCandidateV1, stored: StoredJob) => CandidateCheck;
 
-export function candidateChecker(pow: CandidatePow): CandidateChecker {
-  return (c, stored) => checkCandidate(c, stored, pow);
+/** `switchers`: switcher key → its coins (`switchers.<key>.jobmanagers`); a switching port's candidates name the switcher. */
+export function candidateChecker(pow: CandidatePow, switchers: Readonly<Record<string, readonly string[]>> = {}): CandidateChecker {
+  return (c, stored) => checkCandidate(c, stored, pow, switchers);
 }
 
 const HEADER_FIELDS: readonly (readonly [string, number, number])[] = [
@@ -60,10 +61,12 @@ const HEADER_FIELDS: readonly (readonly [string, number, number])[] = [
   ["nonce", 76, 80],
 ];
 
-export function checkCandidate(c: BlockCandidateV1, s: StoredJob, pow: CandidatePow): CandidateCheck {
+export function checkCandidate(c: BlockCandidateV1, s: StoredJob, pow: CandidatePow, switchers: Readonly<Record<string, readonly string[]>> = {}): CandidateCheck {
   const job = s.job;
   const fail = (detail: string): CandidateCheck => ({ ok: false, detail: `job ${job.id}: ${detail}` });
-  for (const k of ["jobmanager", "coin", "currency", "algo"] as const) if (c[k] !== job[k]) return fail(`${k} "${c[k]}" is not the job's "${job[k]}"`);
+  const viaSwitcher = Object.hasOwn(switchers, c.jobmanager) && (switchers[c.jobmanager]?.includes(job.jobmanager) ?? false);
+  if (c.jobmanager !== job.jobmanager && !viaSwitcher) return fail(`jobmanager "${c.jobmanager}" is neither the job's "${job.jobmanager}" nor a switcher of it`);
+  for (const k of ["coin", "currency", "algo"] as const) if (c[k] !== job[k]) return fail(`${k} "${c[k]}" is not the job's "${job[k]}"`);
 
   const en1 = hexToBytes(c.extranonce1);
   const en2 = hexToBytes(c.extranonce2);
