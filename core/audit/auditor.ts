@@ -132,7 +132,19 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     const st = this.edge(edge);
     const records = batch.records;
     if (batch.v === 1) {
-      for (const r of records) if (r.result === ShareResult.acc) this.count(st, r.algo, "unaudited", 1);
+      // Counted per run of one algorithm (a batch holds one, mostly).
+      let algo = "";
+      let n = 0;
+      for (const r of records) {
+        if (r.result !== ShareResult.acc) continue;
+        if (r.algo !== algo) {
+          if (n > 0) this.count(st, algo, "unaudited", n);
+          algo = r.algo;
+          n = 0;
+        }
+        n++;
+      }
+      if (n > 0) this.count(st, algo, "unaudited", n);
       return { kind: "pass", audited: 0 };
     }
     const now = this.now();

@@ -132,4 +132,30 @@ describe("with the core's EdgeIdAllocator", () => {
     // us1's own shares on its id pass.
     expect(await a.audit("us1", batchOf("us1", "0000000c", [mine(20, us1)]))).toEqual({ kind: "pass", audited: 1 });
   });
+
+  test("an id that changed hands: its new holder is named, and the identity that held it before is still let through", async () => {
+    const p = "moved:";
+    const names = contractNames(p);
+    let now = 1_800_000_000_000;
+    const alloc = new EdgeIdAllocator({ redis: conn, prefix: p, extranonce1Size: 4, log: captureLog().log, ttlMs: 60_000, now: () => now });
+    const owner = extranonceOwnerFrom(alloc);
+    await redis.client.set(names.edgeIdWant("eu1"), "s-eu1", "PX", 60_000);
+    await alloc.pass();
+    const id = alloc.grantedId("eu1")!;
+    expect(alloc.grantHolderOf(id)).toBe("eu1");
+    // eu1 goes away: its want and, a TTL later, its lease are gone; the id is free.
+    await redis.client.del(names.edgeIdWant("eu1"), names.edgeIdLease(id), names.edgeIdGrant("eu1"), names.edgeIdByName("eu1"));
+    now += 61_000;
+    await alloc.pass();
+    expect(alloc.grantHolderOf(id)).toBeUndefined();
+    expect(owner("us1", en(id * 0x1000000 + 1))).toBe("unknown");
+    // ap1 arrives and gets the lowest free id: eu1's old one.
+    await redis.client.set(names.edgeIdWant("ap1"), "s-ap1", "PX", 60_000);
+    await alloc.pass();
+    expect(alloc.grantedId("ap1")).toBe(id);
+    expect(alloc.grantHolderOf(id)).toBe("ap1");
+    expect(owner("us1", en(id * 0x1000000 + 1))).toEqual({ foreign: "ap1" });
+    // eu1 held it lately (records replayed from its spool may carry it): not foreign.
+    expect(owner("eu1", en(id * 0x1000000 + 1))).toBe("ok");
+  });
 });
