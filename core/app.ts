@@ -126,6 +126,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   // The sampled re-hash of edges' shares (core/audit/) reads the jobs this core still holds, else the archive.
   const auditor = opts.auditor ?? createConfiguredAuditor(config, { redis, archiveTtlMs: JOB_ARCHIVE_TTL_MS, local: (id) => findLocalJob(coins, id), log: log.child("audit") });
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover, auditor, announceContract: true });
+  // Edges started right after the core (the demo, a fresh deployment) then find contract v2 already announced.
+  await Promise.race([accounting.gate.started, Bun.sleep(5000)]);
   // Edges ask for their ids and the core assigns them (issue 20): early, since starting edges wait for it.
   // (A Cluster never gets here: the accounting refuses it.)
   const edgeIds = redis instanceof Cluster ? null : new EdgeIdAllocator({ redis, prefix: config.redis.prefix, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-ids"), maxWorkers: (edge) => config.edges[edge]?.workers || DEFAULT_MAX_WORKERS });
