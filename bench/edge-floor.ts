@@ -28,7 +28,13 @@ const OK = `{"error":null,"id":1,"result":true}\n`;
 const SUBSCRIBE = `{"id": 1, "result": [[["mining.set_difficulty", "00000001"], ["mining.notify", "00000001"]], "00000001", 4], "error": null}\n`;
 const notifyLine = (id: string, clean: boolean) =>
   `{"params":["${id}","${"00".repeat(32)}","01000000","ffffffff",[],"20000000","17034219","${Math.floor(Date.now() / 1000).toString(16)}",${clean}],"id":null,"method":"mining.notify"}\n`;
-let job = 1;
+/**
+ * Job ids numbered as the edge's JobCache numbers them (a counter from a random start below 2^24:
+ * six hex digits but for a 1-in-16 start), so a notify is the edge's line byte for byte. With ids
+ * counted from 1 every id was one character, which the load generator reads back as an interned
+ * string for free, while the edge's six-character ids cost it an allocation per client.
+ */
+let job = 0x100000 + Math.floor(Math.random() * 0xf00000);
 let current = notifyLine((job++).toString(16), false);
 
 /** Per socket: 0 = before subscribe, 1 = before authorize, 2 = answering submits. */

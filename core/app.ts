@@ -134,6 +134,8 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     createConfiguredAuditor(config, { redis, archiveTtlMs: JOB_ARCHIVE_TTL_MS, local: (id) => findLocalJob(coins, id), ...(edgeIds ? { extranonceOwner: extranonceOwnerFrom(edgeIds) } : {}), log: log.child("audit") });
   const audit = auditor instanceof CoreShareAuditor ? auditor : null;
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover, auditor, announceContract: true });
+  // Edges started right after the core (the demo, a fresh deployment) then find contract v2 already announced.
+  await Promise.race([accounting.gate.started, Bun.sleep(5000)]);
   // Early, since starting edges wait for their ids.
   edgeIds?.start();
   // Celery reporters read the share stream themselves: they report what the accounting's per-record check passes.

@@ -17,6 +17,7 @@ import { startRedis, type PrivateRedis } from "../../test/helpers/redis.ts";
 import { readQuarantine } from "../gate/quarantine-store.ts";
 import { candidateFor, readLatestJob, sendCandidate, solveJob } from "./testing.ts";
 import type { BlockResult } from "./types.ts";
+import { untilWith } from "../../test/helpers/until.ts";
 
 const PREFIX = "cw:";
 const names = contractNames(PREFIX);
@@ -42,15 +43,7 @@ afterAll(async () => {
   await Promise.all([node?.stop(), redis?.stop()]);
 });
 
-async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${cap.lines.slice(-20).join("\n")}`);
-    await Bun.sleep(25);
-  }
-}
+const waitFor = untilWith(() => cap.lines.slice(-20).join("\n"), { ms: 15_000 });
 
 /** The newest BTC job on bcoin's current tip. */
 async function currentJob(): Promise<JobV1> {

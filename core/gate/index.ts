@@ -85,6 +85,8 @@ export interface GateStatus {
 
 export interface Gate {
   status(): GateStatus;
+  /** Resolves once the first round has run (contract announced, edge streams found); never rejects. */
+  readonly started: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -238,6 +240,7 @@ export function startGate(o: GateOptions): Gate {
           // Which contract the core reads (edges write v2 on seeing it); set again each round, so a Redis that lost it gets it back.
           if (o.announceContract) await fencedTx(redis).call("SET", names.contractVersion, String(CONTRACT_VERSION), "PX", CONTRACT_TTL_MS).exec();
           await discover();
+          markStarted();
           nextDiscover = Date.now() + tuning.discoverEveryMs;
         }
         if (Date.now() >= nextTidy) {
@@ -263,9 +266,12 @@ export function startGate(o: GateOptions): Gate {
       });
     }
   };
+  let markStarted = () => {};
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
   const loop = run();
 
   return {
+    started,
     status: () => ({
       streams: [...reading.values()].map((r) => ({ ...r.consumer.status(), kind: r.src.kind, edge: r.src.identity ?? null })),
       quarantined: [...quarantined.values()],

@@ -124,4 +124,18 @@ describe("IssuedJobs", () => {
     expect(m.difficultyOf("7.1", job(7))).toBeUndefined();
     expect(m.difficultyOf("7.2", job(7))).toBe(1);
   });
+
+  test("issueOwn records a broadcast's new job as issue would, and declines (recording nothing) what issue must decide", () => {
+    const [m, ref] = [new IssuedJobs(), new IssuedJobs()];
+    expect(m.issueOwn(job(0xa0), 8)).toBe(false); // nothing issued yet: no epoch
+    for (const x of [m, ref]) push(x, 0xa0, 8);
+    expect(m.issueOwn(job(0xa1), 8)).toBe(true);
+    expect(push(ref, 0xa1, 8)).toBe("a1");
+    expect(m.issueOwn(job(0xa1), 8)).toBe(false); // held already: a re-push id
+    expect(m.issueOwn(job(0xa2), 16)).toBe(false); // a new difficulty: a new epoch
+    expect(m.size).toBe(ref.size);
+    for (const id of ["a0", "a1"]) expect(m.difficultyOf(id, job(parseInt(id, 16)))).toBe(ref.difficultyOf(id, job(parseInt(id, 16))));
+    // Declining left no trace: the next pushes get the ids they would have got.
+    expect([push(m, 0xa1, 8), push(m, 0xa2, 16)]).toEqual([push(ref, 0xa1, 8), push(ref, 0xa2, 16)]);
+  });
 });

@@ -59,6 +59,13 @@ function jobNumber(job: EdgeJob): number {
   return memoNumber;
 }
 
+/** Counts a push of job number `n` in the epoch at `at`, under either kind of id. */
+function countPush(e: number[], at: number, n: number): void {
+  e[at + PUSHES]!++;
+  if (n < e[at + JOB_FROM]!) e[at + JOB_FROM] = n;
+  if (n > e[at + JOB_TO]!) e[at + JOB_TO] = n;
+}
+
 export class IssuedJobs {
   /** Epochs, oldest first, STRIDE numbers each; the last is the current one. Allocated at the first push. */
   private epochs: number[] | undefined;
@@ -84,17 +91,36 @@ export class IssuedJobs {
       e = this.epochs = !e ? epoch : (e.length >= this.keep * STRIDE ? e.slice(STRIDE) : e).concat(epoch);
       at = e.length - STRIDE;
     }
-    e[at + PUSHES]!++;
-    if (n < e[at + JOB_FROM]!) e[at + JOB_FROM] = n;
-    if (n > e[at + JOB_TO]!) e[at + JOB_TO] = n;
     if (n > this.ownTo) {
-      this.ownTo = n;
-      if (n < e[at + OWN_FROM]!) e[at + OWN_FROM] = n;
-      e[at + OWN_TO] = n;
+      this.recordOwn(e, at, n);
       return 0;
     }
+    countPush(e, at, n);
     this.seq = Math.max(this.seq + 1, Math.floor(now / 1000));
     return this.seq;
+  }
+
+  /**
+   * `issue` for a broadcast's common case: `job` is newer than every job this client was sent and
+   * `difficulty` is the current epoch's, so it goes out under its own id. Records it and returns
+   * true; otherwise records nothing and returns false (the caller then takes `issue`).
+   */
+  issueOwn(job: EdgeJob, difficulty: number): boolean {
+    const e = this.epochs;
+    if (e === undefined) return false;
+    const n = jobNumber(job);
+    const at = e.length - STRIDE;
+    if (n <= this.ownTo || e[at + DIFFICULTY] !== difficulty) return false;
+    this.recordOwn(e, at, n);
+    return true;
+  }
+
+  /** A push of job number `n` under its own id in the epoch at `at`. */
+  private recordOwn(e: number[], at: number, n: number): void {
+    countPush(e, at, n);
+    this.ownTo = n;
+    if (n < e[at + OWN_FROM]!) e[at + OWN_FROM] = n;
+    e[at + OWN_TO] = n;
   }
 
   /**

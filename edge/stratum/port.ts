@@ -14,7 +14,7 @@ import type { VardiffSettings } from "../vardiff/state.ts";
 import type { Clock, PortContext, PortCounters, PortListener } from "./context.ts";
 import { rememberAddressChecks } from "./address-cache.ts";
 import { allowedVersionMask, portCoins, usernameRules, vardiffSettings } from "./port-settings.ts";
-import { pushJob, pushLatest, retargetIfDue } from "./push.ts";
+import { broadcastJob, pushJob, pushLatest, retargetIfDue } from "./push.ts";
 import { Session } from "./session.ts";
 import { RECONNECT_LINE } from "./replies.ts";
 import { renewExtranonce1 } from "./set-extranonce.ts";
@@ -159,12 +159,14 @@ export class StratumPort implements PortContext {
     this.lastJob = job;
     this.lastJobAt = now;
     const type = job.job.type;
+    const clean = type === 0;
+    const line = job.notifyLine(clean);
     let sent = 0;
     for (const s of this.sessions) {
       // A refresh still goes to a client that has no job at all yet.
       if (!s.authorized || (type === 2 && s.lastJob !== undefined)) continue;
       try {
-        pushJob(s, job, type === 0, now);
+        if (!broadcastJob(s, job, line, now)) pushJob(s, job, clean, now);
         sent++;
       } catch (e) {
         this.log.error("stratum: job push failed", { error: e, worker: s.name });

@@ -30,6 +30,25 @@ export function pushJob(s: Session, job: EdgeJob, clean: boolean, now: number): 
   s.send(k === 0 ? job.notifyLine(clean) : repushLine(job, k, clean));
 }
 
+/**
+ * A broadcast's push to one client in the common case (a client mid-retarget or with replies still
+ * pending takes `pushJob`): the difficulty it was sent stands and the job is newer than any it
+ * holds, so it gets `line`, the job's shared notify, recorded exactly as `pushJob` records it.
+ * False, with nothing done, otherwise. Kept apart from `pushJob`, which the keepalive sweep and
+ * retargets run between jobs with their set_difficulty and re-push ids: sharing it, those pushes
+ * kept throwing away the code JavaScriptCore had optimized for the broadcast, and the next 10 k
+ * client fan-outs paid a ~25 ms recompile on a JIT thread, on the core the receiving side needed
+ * (measured beside bench:edge's load: the last notify of such a fan-out landed 15 ms after the
+ * write loop ended, against ~0 in the others).
+ */
+export function broadcastJob(s: Session, job: EdgeJob, line: Uint8Array, now: number): boolean {
+  if (!s.difficultySent || s.nextDiff !== s.difficulty || !s.jobs.issueOwn(job, s.difficulty)) return false;
+  s.lastJob = job;
+  s.lastPushAt = now;
+  s.send(line);
+  return true;
+}
+
 /** The last re-push line built: the clients re-pushed in one sweep mostly get the same id (issued-jobs.ts). */
 let lastRepush: { readonly job: EdgeJob; readonly k: number; readonly clean: boolean; readonly line: Uint8Array } | undefined;
 

@@ -5,6 +5,7 @@
  * before any miner). Miner IPs are left out; the dashboard does not need them.
  */
 import type { JobType } from "../../../shared/contract/index.ts";
+import type { QuarantineState } from "../../gate/quarantine-store.ts";
 import { AUDIT_SCOPE, auditPicture } from "../audit.ts";
 import type { HistoryPoint } from "../history.ts";
 import { clientSpanMs, currencyOfJobmanager, hashrates, measuredMs, quarantineOf, workerCount, type View } from "../view.ts";
@@ -63,16 +64,7 @@ export interface DashboardAuditEdge {
   readonly warnings: readonly string[];
 }
 
-export interface DashboardQuarantine {
-  readonly edge: string;
-  readonly since: number;
-  readonly reason: string;
-  readonly detail: string;
-  readonly stream: string;
-  readonly entry: string;
-  /** The operator's decision waiting for the gate, or null. */
-  readonly action: "release" | "discard" | null;
-  readonly actionAt: number | null;
+export interface DashboardQuarantine extends QuarantineState {
   /** Share entries held (pending + unread); null when unknown. */
   readonly held: number | null;
   /** Set when the key is not one the gate wrote: no buttons, look at Redis. */
