@@ -17,7 +17,7 @@ import type { Logger } from "../shared/log.ts";
 import { createPowRegistry, loadPowNative, selfTest, type PowRegistry } from "../shared/pow/index.ts";
 import { connectRedis, type RedisClient } from "../shared/redis.ts";
 import { createRecordCheck, type BlockRecord, type BlockRecorder } from "./accounting/index.ts";
-import { createConfiguredAuditor, type ShareAuditor } from "./audit/index.ts";
+import { CoreShareAuditor, createConfiguredAuditor, extranonceOwnerFrom, type AuditMetrics, type ShareAuditor } from "./audit/index.ts";
 import { createAuxRuntime, type AuxRuntime } from "./aux/index.ts";
 import { BlockConsumer, BlockSubmitter, candidateChecker, type BlockResult, type CandidateChecker } from "./blocks/index.ts";
 import { createCoinserverPool, createTipWatcher, startBlockSignals, type BlockSignals, type CoinserverPool, type TipWatcher } from "./coinserver/index.ts";
@@ -63,6 +63,8 @@ export interface RunningCore {
   readonly switchers: ReadonlyMap<string, ProfitSwitcher>;
   /** Assigns the edges their ids (extranonce1 prefixes); `grantedId(edge)` for the share audit. Null on a Cluster. */
   readonly edgeIds: EdgeIdAllocator | null;
+  /** The share auditor's counters (the monitor shows them); null when the auditor given has none. */
+  readonly audit: AuditMetrics | null;
   /** Every block result, in order (tests and the monitor listen here). */
   onBlock(listener: (r: BlockResult) => void): () => void;
   stop(): Promise<void>;
@@ -123,14 +125,18 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   });
   // With the gate in front (core/gate/): what the accounting and reporters read had its identity checked and its shares audited.
   const coins = new Map<string, CoinRuntime>();
+  // Edges ask for their ids and the core assigns them (issue 20); made before the auditor, which
+  // checks each share's extranonce1 prefix against the grants. (A Cluster never gets far: the accounting refuses it.)
+  const edgeIds = redis instanceof Cluster ? null : new EdgeIdAllocator({ redis, prefix: config.redis.prefix, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-ids"), maxWorkers: (edge) => config.edges[edge]?.workers || DEFAULT_MAX_WORKERS });
   // The sampled re-hash of edges' shares (core/audit/) reads the jobs this core still holds, else the archive.
-  const auditor = opts.auditor ?? createConfiguredAuditor(config, { redis, archiveTtlMs: JOB_ARCHIVE_TTL_MS, local: (id) => findLocalJob(coins, id), log: log.child("audit") });
+  const auditor =
+    opts.auditor ??
+    createConfiguredAuditor(config, { redis, archiveTtlMs: JOB_ARCHIVE_TTL_MS, local: (id) => findLocalJob(coins, id), ...(edgeIds ? { extranonceOwner: extranonceOwnerFrom(edgeIds) } : {}), log: log.child("audit") });
+  const audit = auditor instanceof CoreShareAuditor ? auditor : null;
   const accounting = await startAccounting(config, redis, log.child("accounting"), { consumer, takeover, auditor, announceContract: true });
   // Edges started right after the core (the demo, a fresh deployment) then find contract v2 already announced.
   await Promise.race([accounting.gate.started, Bun.sleep(5000)]);
-  // Edges ask for their ids and the core assigns them (issue 20): early, since starting edges wait for it.
-  // (A Cluster never gets here: the accounting refuses it.)
-  const edgeIds = redis instanceof Cluster ? null : new EdgeIdAllocator({ redis, prefix: config.redis.prefix, extranonce1Size: config.pool.extranonce_serv_size, log: log.child("edge-ids"), maxWorkers: (edge) => config.edges[edge]?.workers || DEFAULT_MAX_WORKERS });
+  // Early, since starting edges wait for their ids.
   edgeIds?.start();
   // Celery reporters read the share stream themselves: they report what the accounting's per-record check passes.
   const check = createRecordCheck(config);
@@ -229,7 +235,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
   if (tracker) {
     tracker.watchAux(aux);
     try {
-      monitor = await startMonitor(config, { coins, accounting, reporters, blocks, notify, aux, onBlock, switchers }, redis, log.child("monitor"), { ...opts.monitor, tracker });
+      monitor = await startMonitor(config, { coins, accounting, gate: accounting.gate, audit, reporters, blocks, notify, aux, onBlock, switchers }, redis, log.child("monitor"), { ...opts.monitor, tracker });
     } catch (e) {
       // A monitor port already taken must not leave the rest of the core running unseen.
       await stopParts();
@@ -249,6 +255,7 @@ export async function startCore(config: Config, log: Logger, opts: CoreOptions =
     monitor,
     switchers,
     edgeIds,
+    audit,
     onBlock,
     async stop() {
       await monitor?.stop();

@@ -2,7 +2,9 @@
  * @module The core's share auditor (issue 20 §4, DESIGN-V2 "Audit sampling"): for each v2 batch the
  * gate reads from an edge's stream,
  *
- *   1. every accepted record must carry a proof and a job id: else the batch fails at once;
+ *   1. every accepted record must carry a proof and a job id, and its extranonce1 must not start
+ *      with an edge id the core granted another identity (extranonce-owner.ts, when wired): else
+ *      the batch fails at once;
  *   2. every accepted proof is looked up in the duplicate sets (duplicates.ts): a proof already
  *      passed under another (edge, session, seq) is refused (not credited, no quarantine);
  *   3. each accepted record is drawn with the edge's probability p (sampler.ts) and re-hashed
@@ -12,16 +14,20 @@
  *      its difficulty. The first failure fails the batch (the gate quarantines the edge).
  *   4. the batch passed: its proofs join the duplicate sets.
  *
- * v1 batches carry no proofs: passed unaudited and counted. Everything here is in memory: a new
- * leader starts with empty rates (auditing more at first) and empty duplicate sets.
+ * v1 batches carry no proofs: passed unaudited and counted. Counters are per edge and algorithm
+ * (the monitor shows them); an edge with many unverifiable audits in a short time is logged once
+ * (unverifiable.ts). Everything here is in memory: a new leader starts with zero counters, empty
+ * rates (auditing more at first) and empty duplicate sets.
  */
 import { ShareResult, type ShareBatch, type ShareRecord } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AuditJobSource } from "./job-source.ts";
 import { DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";
+import type { ExtranonceOwner, ExtranonceOwnership } from "./extranonce-owner.ts";
 import { auditProbability, cryptoRandom, RateWindow, type Random } from "./sampler.ts";
 import type { AuditRate } from "./settings.ts";
 import type { AuditVerdict, ShareAuditor } from "./types.ts";
+import { UnverifiableWatch, type UnverifiableAlert, type UnverifiableWatchOptions } from "./unverifiable.ts";
 import { hashMeetsDifficulty, proofFitsJob, rebuildHeaderFromProof, verifyShareProof, type ProofFailure, type ProofHasher } from "./verify.ts";
 
 /** Counters of one edge (and, summed, of the core), for the gate and the monitor. */
@@ -41,10 +47,16 @@ export interface AuditCounts {
 }
 
 export interface EdgeAuditStats extends AuditCounts {
+  /** The same counters per algorithm (the records' `algo`). */
+  readonly algos: Readonly<Record<string, AuditCounts>>;
   /** The edge's current audit probability per algorithm, and its accepted shares an hour. */
   readonly rates: Readonly<Record<string, { readonly p: number; readonly perHour: number }>>;
   /** The last failure, for the operator. */
   readonly lastFailure: { readonly seq: number; readonly reason: string; readonly detail: string; readonly at: number } | null;
+  /** Unverifiable audits within the watch's window (unverifiable.ts). */
+  readonly unverifiableRecent: number;
+  /** Raised while the edge has had too many unverifiable audits lately; null otherwise. */
+  readonly unverifiableAlert: UnverifiableAlert | null;
 }
 
 /** What the gate and the monitor read. */
@@ -71,10 +83,21 @@ export interface CoreShareAuditorOptions {
   readonly now?: () => number;
   readonly rateWindowMs?: number;
   readonly duplicates?: DuplicateProofsOptions;
+  /**
+   * Whose edge-id prefix an accepted record's extranonce1 carries (extranonceOwnerFrom over the
+   * core's EdgeIdAllocator); a foreign one fails the batch. Its answer may depend only on the
+   * identity, the extranonce1's length and its first two bytes: it is asked once per distinct
+   * such key and batch. Without it, prefixes are not checked.
+   */
+  readonly extranonceOwner?: ExtranonceOwner;
+  /** When many unverifiable audits of one edge are logged (default 20 within ten minutes). */
+  readonly unverifiable?: UnverifiableWatchOptions;
   readonly log?: Logger;
 }
 
 type Failure = { readonly kind: "fail"; readonly seq: number; readonly reason: string; readonly detail: string };
+/** A sampled record that cannot be checked, and why (for the log). */
+type Unverifiable = { readonly kind: "unverifiable"; readonly why: string };
 
 const DUPLICATE = "duplicate share";
 
@@ -82,6 +105,7 @@ const zero = (): AuditCounts => ({ accepted: 0, audited: 0, failed: 0, unverifia
 
 interface EdgeState {
   readonly counts: AuditCounts;
+  readonly algos: Map<string, AuditCounts>;
   readonly rates: Record<string, { p: number; perHour: number }>;
   lastFailure: EdgeAuditStats["lastFailure"];
 }
@@ -93,6 +117,7 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
   private readonly dups: DuplicateProofs;
   private readonly perEdge = new Map<string, EdgeState>();
   private readonly total = zero();
+  private readonly watch: UnverifiableWatch;
   private lastPrune = 0;
 
   constructor(private readonly o: CoreShareAuditorOptions) {
@@ -100,15 +125,26 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     this.now = o.now ?? Date.now;
     this.window = new RateWindow(o.rateWindowMs);
     this.dups = new DuplicateProofs(o.duplicates);
+    this.watch = new UnverifiableWatch(o.unverifiable);
   }
 
   async audit(edge: string, batch: ShareBatch): Promise<AuditVerdict> {
     const st = this.edge(edge);
     const records = batch.records;
     if (batch.v === 1) {
+      // Counted per run of one algorithm (a batch holds one, mostly).
+      let algo = "";
       let n = 0;
-      for (const r of records) if (r.result === ShareResult.acc) n++;
-      this.count(st, "unaudited", n);
+      for (const r of records) {
+        if (r.result !== ShareResult.acc) continue;
+        if (r.algo !== algo) {
+          if (n > 0) this.count(st, algo, "unaudited", n);
+          algo = r.algo;
+          n = 0;
+        }
+        n++;
+      }
+      if (n > 0) this.count(st, algo, "unaudited", n);
       return { kind: "pass", audited: 0 };
     }
     const now = this.now();
@@ -118,11 +154,26 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     let accepted = 0;
     let runAlgo = "";
     let run = 0;
+    const owner = this.o.extranonceOwner;
+    // The owner's answers in this batch by (length, first two bytes): an edge's records share one prefix.
+    let ownerKey = -1;
+    let owners: Map<number, ExtranonceOwnership> | undefined;
     for (const r of records) {
       if (r.result !== ShareResult.acc) continue;
       accepted++;
-      if (r.extranonce1.length === 0 && r.extranonce2.length === 0) return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without proof", detail: `record ${r.seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
-      if (r.jobId === "") return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without a job", detail: `record ${r.seq} of session ${batch.session} is accepted but names no job` });
+      if (r.extranonce1.length === 0 && r.extranonce2.length === 0) return this.failed(st, edge, r.algo, { kind: "fail", seq: r.seq, reason: "accepted share without proof", detail: `record ${r.seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
+      if (r.jobId === "") return this.failed(st, edge, r.algo, { kind: "fail", seq: r.seq, reason: "accepted share without a job", detail: `record ${r.seq} of session ${batch.session} is accepted but names no job` });
+      if (owner) {
+        const en1 = r.extranonce1;
+        const n = en1.length;
+        const key = (n << 16) | ((n > 0 ? en1[0]! : 0) << 8) | (n > 1 ? en1[1]! : 0);
+        if (key !== ownerKey) {
+          let o = owners?.get(key);
+          if (o === undefined) (owners ??= new Map()).set(key, (o = owner(edge, en1)));
+          if (typeof o === "object") return this.failed(st, edge, r.algo, { kind: "fail", seq: r.seq, reason: `extranonce1 prefix belongs to edge ${o.foreign}`, detail: `record ${r.seq} of session ${batch.session}: extranonce1 ${Buffer.from(en1).toString("hex")} starts with the edge id the core granted ${o.foreign}, never ${edge}` });
+          ownerKey = key;
+        }
+      }
       if (r.algo !== runAlgo) {
         if (run > 0) perAlgo.set(runAlgo, (perAlgo.get(runAlgo) ?? 0) + run);
         runAlgo = r.algo;
@@ -146,6 +197,7 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     // 3. Duplicates and the draw, in one pass.
     const claims = this.dups.begin(edge, batch.session);
     let refused: { seq: number; reason: string }[] | undefined;
+    let refusedAlgos: string[] | undefined;
     const sampled: ShareRecord[] = [];
     let lastAlgo = "";
     let lastP = 0;
@@ -153,7 +205,10 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
       if (r.result !== ShareResult.acc) continue;
       const seen = claims.claim(r.jobId, r, r.seq, now);
       if (seen !== "new") {
-        if (seen === "duplicate") (refused ??= []).push({ seq: r.seq, reason: DUPLICATE });
+        if (seen === "duplicate") {
+          (refused ??= []).push({ seq: r.seq, reason: DUPLICATE });
+          (refusedAlgos ??= []).push(r.algo);
+        }
         continue;
       }
       if (r.algo !== lastAlgo) {
@@ -167,6 +222,12 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     // as does an error: the gate retries the entry, which then claims them again).
     let audited = 0;
     let unverifiable = 0;
+    let lastWhy = "";
+    const settle = () => {
+      this.commitRates(edge, perAlgo, now);
+      for (const [algo, n] of perAlgo) this.count(st, algo, "accepted", n);
+      if (unverifiable > 0 && this.watch.add(edge, unverifiable, now)) this.warnUnverifiable(edge, now, lastWhy);
+    };
     for (const r of sampled) {
       let out: Awaited<ReturnType<CoreShareAuditor["check"]>>;
       try {
@@ -175,24 +236,24 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
         claims.withdraw();
         throw e;
       }
-      if (out === "unverifiable") unverifiable++;
-      else if (out !== undefined) {
+      if (out === undefined) {
+        audited++;
+        this.count(st, r.algo, "audited", 1);
+      } else if (out.kind === "unverifiable") {
+        unverifiable++;
+        lastWhy = out.why;
+        this.count(st, r.algo, "unverifiable", 1);
+      } else {
         claims.withdraw();
-        this.commitRates(edge, perAlgo, now);
-        this.count(st, "accepted", accepted);
-        this.count(st, "unverifiable", unverifiable);
-        this.count(st, "audited", audited);
-        return this.failed(st, edge, out);
-      } else audited++;
+        settle();
+        return this.failed(st, edge, r.algo, out);
+      }
     }
 
     // 5. Passed: its proofs stay claimed; count.
     claims.keep();
-    this.commitRates(edge, perAlgo, now);
-    this.count(st, "accepted", accepted);
-    this.count(st, "audited", audited);
-    this.count(st, "unverifiable", unverifiable);
-    if (refused) this.count(st, "duplicates", refused.length);
+    settle();
+    if (refusedAlgos) for (const algo of refusedAlgos) this.count(st, algo, "duplicates", 1);
     return refused ? { kind: "pass", audited, refused } : { kind: "pass", audited };
   }
 
@@ -202,7 +263,12 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
 
   edges(): ReadonlyMap<string, EdgeAuditStats> {
     const out = new Map<string, EdgeAuditStats>();
-    for (const [edge, st] of this.perEdge) out.set(edge, { ...st.counts, rates: { ...st.rates }, lastFailure: st.lastFailure });
+    const now = this.now();
+    for (const [edge, st] of this.perEdge) {
+      const algos: Record<string, AuditCounts> = {};
+      for (const [algo, c] of st.algos) algos[algo] = { ...c };
+      out.set(edge, { ...st.counts, algos, rates: { ...st.rates }, lastFailure: st.lastFailure, unverifiableRecent: this.watch.recent(edge, now), unverifiableAlert: this.watch.alert(edge, now) });
+    }
     return out;
   }
 
@@ -212,16 +278,16 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
   }
 
   /** One sampled record against its job: undefined when good. */
-  private async check(r: ShareRecord, edge: string): Promise<Failure | "unverifiable" | undefined> {
+  private async check(r: ShareRecord, edge: string): Promise<Failure | Unverifiable | undefined> {
     const found = await this.o.jobs.lookup(r.jobId);
     if (found.kind === "corrupt") {
       this.o.log?.warn(`audit: job ${r.jobId} in the archive does not decode (${found.message}); share ${r.seq} of ${edge} unverifiable`);
-      return "unverifiable";
+      return { kind: "unverifiable", why: `job ${r.jobId} in the archive does not decode` };
     }
     if (found.kind === "missing") {
       if (await this.o.jobs.neverIssued(r.jobId, r.jobmanager))
         return { kind: "fail", seq: r.seq, reason: "job never issued", detail: `job ${r.jobId} (${r.jobmanager}) is not one this core issued: a later job it issued is still archived, or the id is not of its form` };
-      return "unverifiable";
+      return { kind: "unverifiable", why: `job ${r.jobId} (${r.jobmanager}) is no longer in the archive` };
     }
     const j = found.job.job;
     const jmOk = r.jobmanager === j.jobmanager || (this.o.switchers?.[r.jobmanager]?.includes(j.jobmanager) ?? false);
@@ -234,7 +300,7 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     const hasher = this.o.hasher(j.algo);
     if (!hasher) {
       this.o.log?.warn(`audit: no hasher for algorithm ${j.algo} (job ${j.id}); share ${r.seq} of ${edge} unverifiable`);
-      return "unverifiable";
+      return { kind: "unverifiable", why: `this core has no hasher for ${j.algo}` };
     }
     let bad: ProofFailure | undefined;
     if (hasher.slow && this.o.hashAsync) {
@@ -254,22 +320,35 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     }
   }
 
-  private failed(st: EdgeState, edge: string, f: Failure): Failure {
-    this.count(st, "failed", 1);
+  private failed(st: EdgeState, edge: string, algo: string, f: Failure): Failure {
+    this.count(st, algo, "failed", 1);
     st.lastFailure = { seq: f.seq, reason: f.reason, detail: f.detail, at: this.now() };
     this.o.log?.error(`audit: edge ${edge} failed: ${f.reason} (${f.detail})`);
     return f;
   }
 
-  private count(st: EdgeState, k: keyof AuditCounts, n: number): void {
+  /** Once per alert: the edge's audits keep finding jobs the archive does not hold. */
+  private warnUnverifiable(edge: string, now: number, why: string): void {
+    const w = this.watch;
+    this.o.log?.warn(
+      `audit: edge ${edge}: ${w.recent(edge, now)} of its audited shares were unverifiable within ${Math.round(w.windowMs / 60_000)} min (threshold ${w.threshold}; last: ${why}). ` +
+        "It reports work on jobs the core can no longer check: a spool replayed long after an outage, a clock or spool gone wrong, or old work sent on purpose; look at it (monitor /audit/)",
+      { edge },
+    );
+  }
+
+  private count(st: EdgeState, algo: string, k: keyof AuditCounts, n: number): void {
     st.counts[k] += n;
     this.total[k] += n;
+    let a = st.algos.get(algo);
+    if (!a) st.algos.set(algo, (a = zero()));
+    a[k] += n;
   }
 
   private edge(edge: string): EdgeState {
     let st = this.perEdge.get(edge);
     if (!st) {
-      st = { counts: zero(), rates: {}, lastFailure: null };
+      st = { counts: zero(), algos: new Map(), rates: {}, lastFailure: null };
       this.perEdge.set(edge, st);
     }
     return st;

@@ -8,6 +8,7 @@ import type { Logger } from "../../shared/log.ts";
 import { createPowRegistry, loadPowNative, type PowNative, type PowPool } from "../../shared/pow/index.ts";
 import type { StoredJob } from "../jobs/index.ts";
 import { CoreShareAuditor } from "./auditor.ts";
+import type { ExtranonceOwner } from "./extranonce-owner.ts";
 import { ArchivedJobSource, type ArchiveReader } from "./job-source.ts";
 import { auditRates } from "./settings.ts";
 
@@ -20,6 +21,8 @@ export interface ConfiguredAuditorOptions {
   readonly native?: PowNative;
   /** Hash workers for the slow algorithms (scrypt family), if the core runs some; else they hash inline. */
   readonly pool?: PowPool;
+  /** The edge-id prefix check (extranonceOwnerFrom over the core's EdgeIdAllocator). */
+  readonly extranonceOwner?: ExtranonceOwner;
   readonly log?: Logger;
 }
 
@@ -33,6 +36,7 @@ export function createConfiguredAuditor(config: Config, o: ConfiguredAuditorOpti
     ...(o.pool ? { hashAsync: (algo: string, header: Uint8Array, ntime: number) => o.pool!.hash(algo, header, ntime) } : {}),
     rate: auditRates(config),
     switchers: Object.fromEntries(Object.entries(config.switchers).map(([k, s]) => [k, s.jobmanagers])),
+    ...(o.extranonceOwner ? { extranonceOwner: o.extranonceOwner } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
 }

@@ -11,3 +11,5 @@ export { BatchClaims, DuplicateProofs, type DuplicateProofsOptions } from "./dup
 export { auditProbability, cryptoRandom, RateWindow, seededRandom, type Random } from "./sampler.ts";
 export { auditRates, DEFAULT_AUDIT_RATES, type AuditRate } from "./settings.ts";
 export { createConfiguredAuditor, type ConfiguredAuditorOptions } from "./from-config.ts";
+export { extranonceOwnerFrom, type EdgeIdGrants, type ExtranonceOwner, type ExtranonceOwnership } from "./extranonce-owner.ts";
+export { DEFAULT_UNVERIFIABLE_THRESHOLD, DEFAULT_UNVERIFIABLE_WINDOW_MS, UnverifiableWatch, type UnverifiableAlert, type UnverifiableWatchOptions } from "./unverifiable.ts";

@@ -107,6 +107,8 @@ export class EdgeIdAllocator {
   private readonly history = new Map<string, number[]>();
   /** Ids leased by v1 edges themselves, by holder identity, as last read. */
   private selfLeased = new Map<string, number>();
+  /** id → identity of `grants`, rebuilt on the next lookup after any change (grantHolderOf). */
+  private byId: Map<number, string> | null = null;
   private readonly warned = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | null = null;
@@ -169,6 +171,16 @@ export class EdgeIdAllocator {
     return this.selfLeased.get(edge);
   }
 
+  /** The identity the core grants `id` to now (a live grant; never a self-lease); undefined when none. */
+  grantHolderOf(id: number): string | undefined {
+    if (this.byId === null) {
+      this.byId = new Map();
+      for (const [edge, g] of this.grants) this.byId.set(g.id, edge);
+    }
+    const edge = this.byId.get(id);
+    return edge !== undefined && this.grantedId(edge) === id ? edge : undefined;
+  }
+
   /** One pass: read wants and leases, grant, renew. */
   async pass(): Promise<EdgeIdPass> {
     const { redis, log } = this.opts;
@@ -193,7 +205,7 @@ export class EdgeIdAllocator {
     } while (cursor !== "0");
 
     const now = this.now();
-    for (const [edge, g] of this.grants) if (now - g.renewedAt >= this.ttlMs) this.grants.delete(edge);
+    for (const [edge, g] of this.grants) if (now - g.renewedAt >= this.ttlMs) this.dropGrant(edge);
     const ours = new Set([...this.grants.values()].map((g) => g.id));
     await this.readSelfLeases([...held].filter((id) => !ours.has(id)));
 
@@ -232,7 +244,7 @@ export class EdgeIdAllocator {
             }
             continue;
           }
-          this.grants.delete(edge);
+          this.dropGrant(edge);
           held.add(g.id);
           log.error(`EDGE ID ${g.id} of ${edge} is leased by another edge (${this.holderOf(g.id) ?? "?"}): granting ${edge} a new id; its current connections may collide until it takes the new one`);
         }
@@ -277,6 +289,7 @@ export class EdgeIdAllocator {
     if ((await this.opts.redis.get(this.names.edgeIdLease(id))) !== `${edge}:${m[2]!}`) return undefined;
     const g: Grant = { id, session: m[2]!, renewedAt: -Infinity };
     this.grants.set(edge, g);
+    this.byId = null;
     return g;
   }
 
@@ -307,6 +320,7 @@ export class EdgeIdAllocator {
     const n = this.names;
     const r = Number(await this.claim([n.edgeIdLease(id), n.edgeIdGrant(edge), n.edgeIdByName(edge)], [edge, session, id, this.ttlMs, NAME_TTL_SECONDS]));
     if (r !== 1) return false;
+    if (this.grants.get(edge)?.id !== id) this.byId = null;
     this.grants.set(edge, { id, session, renewedAt: now });
     this.remembered.set(edge, id);
     const h = this.history.get(edge) ?? [];
@@ -324,6 +338,11 @@ export class EdgeIdAllocator {
       if (v && colon > 0) next.set(v.slice(0, colon), id);
     });
     this.selfLeased = next;
+  }
+
+  private dropGrant(edge: string): void {
+    this.grants.delete(edge);
+    this.byId = null;
   }
 
   private holderOf(id: number): string | undefined {

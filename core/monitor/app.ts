@@ -1,12 +1,13 @@
 /**
  * @module The monitor's hono app: request log, secret scrubbing of every body, the route groups
- * (fixed paths first, so `/metrics`, `/dashboard/`, `/quarantine/` and `/05/` win over `/<key>/`), one error path.
+ * (fixed paths first, so `/metrics`, `/dashboard/`, `/quarantine/`, `/audit/` and `/05/` win over `/<key>/`), one error path.
  * Tests drive it in memory with `app.request()`; `server.ts` serves it with Bun.serve.
  */
 import { Hono, type Context } from "hono";
 import { getConnInfo } from "hono/bun";
 import { errorResponse, notFoundResponse } from "./errors.ts";
 import { collectSecrets, createScrubber, type Scrubber } from "./redact.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { bansRoutes } from "./routes/bans.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { jsonRoutes } from "./routes/json.ts";
@@ -33,6 +34,7 @@ export function createMonitorApp(deps: MonitorDeps): Hono {
   metricsRoutes(app, deps);
   bansRoutes(app, deps);
   quarantineRoutes(app, deps);
+  auditRoutes(app, deps);
   dashboardRoutes(app, deps);
   legacyRoutes(app, deps);
   jsonRoutes(app, deps);

@@ -2,10 +2,13 @@
  * @module `/metrics`: the pool for Prometheus. Per edge and port: connections, shares by result,
  * hashrate, spool and heartbeat age; per coin: jobs, job age, network, block submissions and their
  * latency, coinserver health, push-block signals; per profit switcher: profitability, the coin
- * mined and the switches; quarantined edges and their held entries; the core's stream backlog (its Redis lag) and
- * its counters. Edge counters restart at zero with the edge, which Prometheus treats as a reset.
+ * mined and the switches; quarantined edges and their held entries; the gate's entries and the
+ * share audit per edge and algorithm (this core's counters: they count on the leader, and start
+ * from zero on a core that takes over); the core's stream backlog (its Redis lag) and its counters. Edge counters restart at zero with the edge, which Prometheus treats as a reset.
  */
 import { BAN_KINDS } from "../../shared/contract/index.ts";
+import type { AuditCounts } from "../audit/auditor.ts";
+import { auditPicture } from "./audit.ts";
 import { PromWriter, type Sample } from "./prom.ts";
 import { currencyOfJobmanager, portSpanMs, type View } from "./view.ts";
 
@@ -55,6 +58,7 @@ export function buildMetrics(view: View): string {
 
   banMetrics(w, view);
   quarantineMetrics(w, view);
+  auditMetrics(w, view);
   coinMetrics(w, view);
   switcherMetrics(w, view);
 
@@ -139,6 +143,45 @@ function coinMetrics(w: PromWriter, view: View): void {
   w.counter("powerpool_longpoll_errors_total", "Long-poll requests that failed (renewed with back-off).", lp.map((c) => s(lbl(c), c.st?.longpoll?.errors ?? 0)));
   w.gauge("powerpool_push_signal_last_timestamp_seconds", "When the coin's last push-block signal arrived (epoch seconds).", tips.filter((c) => c.tip.lastSignal !== null).map((c) => s(lbl(c), (c.tip.lastSignal ?? 0) / 1000)));
   w.counter("powerpool_push_signals_total", "Push-block signals per coin since start.", tips.map((c) => s(lbl(c), c.tip.signals)));
+}
+
+/** Issue 20 §3–§4: the gate's totals and streams, each edge's contract version, the audit per edge and algorithm. */
+function auditMetrics(w: PromWriter, view: View): void {
+  const pic = auditPicture(view);
+  w.gauge(
+    "powerpool_edge_contract_version",
+    "The contract each live edge says it writes: 2 its own streams with share proofs (audited), 1 the shared streams (not audited); 0 when it did not say (an edge before v2).",
+    view.redisView.edges.map((e) => s({ edge: e.edge }, e.contract ?? 0)),
+  );
+  const gate = pic.gate;
+  if (gate) {
+    const t = gate.totals;
+    w.counter("powerpool_gate_entries_passed_total", "Edge stream entries the gate passed on to the accounting (identity checked, shares audited) since this core started.", [s({}, t.passed)]);
+    w.counter("powerpool_gate_identity_mismatches_total", "Entries whose payload named another edge than the stream Redis binds to its writer (dead-lettered, never credited).", [s({}, t.identityMismatches)]);
+    w.counter("powerpool_gate_quarantines_total", "Edges this core's gate quarantined since it started.", [s({}, t.quarantines)]);
+    w.counter("powerpool_gate_entries_dead_lettered_total", "Entries the gate dead-lettered (unreadable, identity mismatch, refused v1, discarded by the operator).", [s({}, t.deadLettered)]);
+    w.gauge("powerpool_gate_streams", "Edge streams the gate reads now, by kind (the v1 shared streams included).", (["shares", "agent"] as const).map((kind) => s({ kind }, gate.streams.filter((st) => st.kind === kind).length)));
+    w.counter(
+      "powerpool_gate_stream_entries_total",
+      "Entries the gate read from each stream since this core started (edge: the stream's edge, empty for a v1 shared stream).",
+      gate.streams.map((st) => s({ stream: st.stream, kind: st.kind, edge: st.edge ?? "" }, st.entries)),
+    );
+  }
+  if (!pic.auditing) return;
+  const rows = pic.edges.flatMap((e) => Object.entries(e.algos).map(([algo, c]) => ({ l: { edge: e.edge, algo }, c })));
+  const counter = (name: string, help: string, k: keyof AuditCounts) => w.counter(name, help, rows.map(({ l, c }) => s(l, c[k])));
+  counter("powerpool_audit_shares_accepted_total", "Accepted shares of v2 batches the audit saw, per edge and algorithm.", "accepted");
+  counter("powerpool_audit_shares_audited_total", "Shares re-hashed against the job the core issued and found good.", "audited");
+  counter("powerpool_audit_failed_total", "Audits failed (a batch whose check failed; each quarantines its edge).", "failed");
+  counter("powerpool_audit_shares_unverifiable_total", "Sampled shares whose job the archive no longer holds (or this core cannot hash): passed unchecked.", "unverifiable");
+  counter("powerpool_audit_shares_duplicates_total", "Accepted shares refused as exact duplicates of shares already passed (not credited, no quarantine).", "duplicates");
+  counter("powerpool_audit_shares_unaudited_v1_total", "Accepted shares of v1 batches: no proof, never audited.", "unaudited");
+  const rates = pic.edges.flatMap((e) => Object.entries(e.rates).map(([algo, r]) => ({ l: { edge: e.edge, algo }, r })));
+  w.gauge("powerpool_audit_probability", "The chance each accepted share of the edge and algorithm is re-hashed now.", rates.map(({ l, r }) => s(l, r.p)));
+  w.gauge("powerpool_audit_accepted_per_hour", "The edge's accepted shares an hour by the core's clock (over about ten minutes), which sets the probability.", rates.map(({ l, r }) => s(l, r.perHour)));
+  const audited = pic.edges.filter((e) => e.counts.accepted + e.counts.unaudited > 0 || e.unverifiableRecent > 0);
+  w.gauge("powerpool_audit_unverifiable_recent", "Unverifiable audits of the edge within the watch window (ten minutes by default).", audited.map((e) => s({ edge: e.edge }, e.unverifiableRecent)));
+  w.gauge("powerpool_audit_unverifiable_alert", "1 while the edge has had too many unverifiable audits lately (logged once as a WARN).", audited.map((e) => s({ edge: e.edge }, e.unverifiableAlert ? 1 : 0)));
 }
 
 /** Issue 20 §3: quarantined edges (alert on powerpool_edges_quarantined > 0) and the share entries the gate holds for each. */

@@ -3,10 +3,12 @@
  * them as is) and of the edges' heartbeats, so the routes can be tested in memory with fakes.
  */
 import type { AuxWorkV1, EdgeBansV1, EdgeStatusV1 } from "../../shared/contract/index.ts";
+import type { AuditMetrics } from "../audit/auditor.ts";
 import type { AuxBlockResult, AuxChainStatus } from "../aux/index.ts";
 import type { BlockConsumerStatus, BlockResult } from "../blocks/index.ts";
 import type { BlockSignalsStatus, PoolStatus, TipWatcherStatus } from "../coinserver/index.ts";
 import type { IngestStatus } from "../ingest/index.ts";
+import type { GateStatus } from "../gate/index.ts";
 import type { CoreStatusRecord } from "../leader/supervisor.ts";
 import type { JobEvent, JobManagerStatus } from "../jobs/index.ts";
 import type { NotifyCounters } from "../notify/index.ts";
@@ -26,6 +28,10 @@ export interface CoinSource {
 export interface CoreSource {
   readonly coins: ReadonlyMap<string, CoinSource>;
   readonly accounting: { status(): { readonly ingest: IngestStatus; readonly stats: StatsSnapshot } };
+  /** The gate (core/gate/): entries passed and dead-lettered, identity mismatches, the edge streams it reads. */
+  readonly gate?: { status(): GateStatus };
+  /** The share auditor's counters (core/audit/), per edge and algorithm; absent or null when the core has none. */
+  readonly audit?: AuditMetrics | null;
   /** Reporters' own statuses by reporter key (celery: outbox, unreported shares, failures). */
   readonly reporters?: { status(): Readonly<Record<string, object>> };
   readonly blocks: { status(): BlockConsumerStatus };

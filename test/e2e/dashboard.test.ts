@@ -51,7 +51,8 @@ function us1Status(startedAt: number, tick: number): EdgeStatusV1 {
   });
   const shares = (n: number) => ({ acc: 4_180 + n * 7, dup: 2, low: 11, stale: 23, invalid: 1 });
   return {
-    v: 1, edge: "us1", session: "5eed0001", edgeId: 2, publicHost: "us1.pool.example", startedAt, time: now, spooled: 17,
+    // A v1-era edge (the shared streams, no proofs): the dashboard flags it unaudited.
+    v: 1, edge: "us1", session: "5eed0001", edgeId: 2, publicHost: "us1.pool.example", startedAt, time: now, spooled: 17, contract: 1,
     ports: [
       {
         key: "main", listenPort: 3333, jobmanager: "BTC", algo: "sha256d", clients: 4, authed: 3, idle: 1, agentClients: 1, hashrate: wave(3.1e14, 0.12, 0), shares: shares(tick), lastJobId: null, lastJobAt: now - 4_000,
@@ -218,6 +219,13 @@ monitor: {address: 127.0.0.1, port: ${freePort()}}
     expect(edgesRows).toHaveLength(2);
     expect(edgesRows.find((r) => r.includes("eu1.pool.example"))).toContain("2 / 2");
     expect(edgesRows.find((r) => r.includes("us1.pool.example"))).toContain("5 / 6");
+    expect(edgesRows.find((r) => r.includes("us1.pool.example"))).toContain("v1 · unaudited");
+    // The share audit card: eu1 (a real v2 edge) audited by the core, us1 flagged as v1.
+    expect(core.audit!.edges().get("eu1")!.audited).toBeGreaterThan(0);
+    const auditRows = await page.locator("#audit tr").allInnerTexts();
+    expect(auditRows.find((r) => r.includes("eu1"))).toMatch(/eu1\s+v2\s+[1-9]\d*\s+0\s/);
+    expect(auditRows.find((r) => r.includes("us1"))).toContain("writes contract v1: its shares carry no proof and are not audited");
+    expect(await page.innerText("#audit-scope")).toMatch(/gate: [1-9][\d,]* entries passed/);
     const coinText = await page.innerText("#coins");
     expect(coinText).toMatch(/Push-block signal\s+\d+ s ago/);
     expect(coinText).toMatch(/Last job\s+\d+ s ago/);

@@ -26,6 +26,7 @@ function render(d) {
   fill("coins", d.coins.length ? d.coins.map(coinPanel) : el("div", { class: "empty" }, "No coins configured"));
   drawChart(d.history);
   fill("edges", d.edges.length ? d.edges.map(edgeRow) : empty(8, "No edge is sending heartbeats"));
+  renderAudit(d.audit);
   fill("blocks", d.blocks.length ? d.blocks.map(blockRow) : empty(7, "No blocks found since the core started"));
   fill("workers", d.workers.length ? d.workers.map(workerRow) : empty(7, "No miners connected"));
   var ingest = p.ingestPending === null ? "backlog not measured yet" : num(p.ingestPending, 0) + " pending" + (p.ingestLag === null ? "" : " · " + num(p.ingestLag, 0) + " unread");
@@ -82,8 +83,10 @@ function edgeRow(e) {
   var stale = serverNow() - e.heartbeatAt > STALE_HEARTBEAT_MS;
   var q = e.quarantined;
   var mark = q ? el("span", { class: "badge bad qmark", title: (q.edge !== e.edge ? q.edge + ": " : "") + q.reason }, "QUARANTINED") : null;
+  // A v1 edge writes no proofs: nothing of it is audited.
+  var v1 = e.contract === 1 ? el("span", { class: "badge warn qmark", title: "contract v1: its shares carry no proof and are not audited" }, "v1 · unaudited") : null;
   return el("tr", q ? { class: "quarantined" } : {}, [
-    el("td", { class: "who" }, [el("span", { class: "dot " + (q ? "bad" : stale ? "warn" : "ok") }), " ", el("b", {}, e.edge), mark, el("span", { class: "muted" }, e.publicHost || "")]),
+    el("td", { class: "who" }, [el("span", { class: "dot " + (q ? "bad" : stale ? "warn" : "ok") }), " ", el("b", {}, e.edge), mark, v1, el("span", { class: "muted" }, e.publicHost || "")]),
     el("td", {}, e.ports.map(function (p) { return p.key + ":" + p.listenPort; }).join(", ")),
     el("td", { class: "num" }, since(e.startedAt, "dur")),
     el("td", { class: "num" }, since(e.heartbeatAt)),

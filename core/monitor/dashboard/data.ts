@@ -6,6 +6,7 @@
  */
 import type { JobType } from "../../../shared/contract/index.ts";
 import type { QuarantineState } from "../../gate/quarantine-store.ts";
+import { AUDIT_SCOPE, auditPicture } from "../audit.ts";
 import type { HistoryPoint } from "../history.ts";
 import { clientSpanMs, currencyOfJobmanager, hashrates, measuredMs, quarantineOf, workerCount, type View } from "../view.ts";
 
@@ -33,6 +34,34 @@ export interface DashboardData {
   readonly blocks: readonly DashboardBlock[];
   /** Issue 20 §3: quarantined edges, oldest first (the red banner). */
   readonly quarantines: readonly DashboardQuarantine[];
+  /** Issue 20 §3–§4: the gate and the share audit, per edge identity. */
+  readonly audit: DashboardAudit;
+}
+
+export interface DashboardAudit {
+  /** What the counters cover (this core since it started). */
+  readonly scope: string;
+  /** False when the core runs no auditor with counters. */
+  readonly auditing: boolean;
+  readonly gate: { readonly passed: number; readonly identityMismatches: number; readonly deadLettered: number; readonly quarantines: number; readonly streams: number } | null;
+  readonly edges: readonly DashboardAuditEdge[];
+}
+
+export interface DashboardAuditEdge {
+  readonly edge: string;
+  /** From its heartbeat; null when it has none or did not say. */
+  readonly contract: 1 | 2 | null;
+  readonly audited: number;
+  readonly failed: number;
+  readonly unverifiable: number;
+  readonly duplicates: number;
+  readonly unauditedV1: number;
+  /** Sampling probability per algorithm. */
+  readonly p: Readonly<Record<string, number>>;
+  readonly unverifiableRecent: number;
+  readonly unverifiableAlert: boolean;
+  readonly quarantined: boolean;
+  readonly warnings: readonly string[];
 }
 
 export interface DashboardQuarantine extends QuarantineState {
@@ -78,6 +107,8 @@ export interface DashboardEdge {
   readonly ports: readonly { key: string; listenPort: number; currency: string; clients: number; hashrate: number }[];
   /** The edge's (or one of its workers') quarantine; null when none. */
   readonly quarantined: { readonly edge: string; readonly since: number; readonly reason: string } | null;
+  /** The contract its heartbeat names (1: unaudited shared streams); null when it did not say. */
+  readonly contract: 1 | 2 | null;
 }
 
 export interface DashboardWorker {
@@ -175,6 +206,7 @@ export function dashboardData(view: View): DashboardData {
         shares: { acc: sum((p) => p.shares.acc), rejected: sum((p) => p.shares.dup + p.shares.low + p.shares.stale + p.shares.invalid) },
         ports: e.ports.map((p) => ({ key: p.key, listenPort: p.listenPort, currency: currencyOfJobmanager(view, p.jobmanager), clients: p.clients, hashrate: p.hashrate })),
         quarantined: q ? { edge: q.edge, since: q.since, reason: q.reason } : null,
+        contract: e.contract ?? null,
       };
     }),
     workers: edges
@@ -196,6 +228,31 @@ export function dashboardData(view: View): DashboardData {
       actionAt: q.actionAt,
       held: q.held?.total ?? null,
       malformed: q.malformed,
+    })),
+    audit: dashboardAudit(view),
+  };
+}
+
+function dashboardAudit(view: View): DashboardAudit {
+  const pic = auditPicture(view);
+  const g = pic.gate;
+  return {
+    scope: AUDIT_SCOPE,
+    auditing: pic.auditing,
+    gate: g && { passed: g.totals.passed, identityMismatches: g.totals.identityMismatches, deadLettered: g.totals.deadLettered, quarantines: g.totals.quarantines, streams: g.streams.length },
+    edges: pic.edges.map((e) => ({
+      edge: e.edge,
+      contract: e.contract,
+      audited: e.counts.audited,
+      failed: e.counts.failed,
+      unverifiable: e.counts.unverifiable,
+      duplicates: e.counts.duplicates,
+      unauditedV1: e.counts.unaudited,
+      p: Object.fromEntries(Object.entries(e.rates).map(([algo, r]) => [algo, r.p])),
+      unverifiableRecent: e.unverifiableRecent,
+      unverifiableAlert: e.unverifiableAlert !== null,
+      quarantined: e.quarantined !== null,
+      warnings: e.warnings,
     })),
   };
 }

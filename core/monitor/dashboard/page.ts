@@ -4,6 +4,7 @@
  * under a per-response nonce and a Content-Security-Policy that allows nothing else: no remote
  * scripts, styles, fonts or images, and requests to this origin only.
  */
+import { CLIENT_AUDIT } from "./client-audit.ts";
 import { CLIENT_BASE } from "./client-base.ts";
 import { CLIENT_CHART } from "./client-chart.ts";
 import { CLIENT_PANELS } from "./client-panels.ts";
@@ -50,6 +51,11 @@ export function dashboardPage(nonce: string): string {
   <h2>Edges</h2>
   <div class="table-wrap"><table><thead><tr><th>Edge</th><th>Ports</th><th class="num">Uptime</th><th class="num">Heartbeat</th><th class="num">Spool</th><th class="num">Authed / conns</th><th class="num">Hashrate</th><th class="num">Shares acc / rej</th></tr></thead><tbody id="edges"></tbody></table></div>
 </section>
+<section class="card full">
+  <h2>Share audit</h2>
+  <div class="table-wrap"><table><thead><tr><th>Edge</th><th>Contract</th><th class="num">Audited</th><th class="num">Failed</th><th class="num">Unverifiable</th><th class="num">Duplicates</th><th class="num">Unaudited v1</th><th class="num">p</th><th>Warnings</th></tr></thead><tbody id="audit"></tbody></table></div>
+  <p class="muted scope" id="audit-scope"></p>
+</section>
 <section class="grid two">
   <div class="card"><h2>Recent blocks</h2>
     <div class="table-wrap"><table><thead><tr><th>Time</th><th>Coin</th><th class="num">Height</th><th>Hash</th><th>Found by</th><th>Outcome</th><th class="num">Latency</th></tr></thead><tbody id="blocks"></tbody></table></div>
@@ -66,6 +72,7 @@ ${CLIENT_BASE}
 ${CLIENT_CHART}
 ${CLIENT_PANELS}
 ${CLIENT_QUARANTINE}
+${CLIENT_AUDIT}
 setInterval(tickClocks, 1000);
 window.addEventListener("resize", function () { if (latest) drawChart(latest.history); });
 poll();

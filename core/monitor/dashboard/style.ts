@@ -83,5 +83,8 @@ tr.quarantined td:first-child { box-shadow: inset 3px 0 0 var(--bad); }
 .qmark { margin-left: 6px; }
 .who b { font-weight: 600; }
 .who .muted { margin-left: 6px; }
+.warntext { color: var(--warn); font-size: 12.5px; }
+td.notes { max-width: 420px; }
+.scope { margin: 8px 0 0; font-size: 12.5px; }
 @media (max-width: 1100px) { .stats { grid-template-columns: repeat(2, 1fr); } .main, .two { grid-template-columns: 1fr; } }
 `;
