@@ -493,6 +493,11 @@ audit: {sha256d: {min_fraction: 1}}
             return (s.forged ?? 0) - (before.forged ?? 0) >= 2 && (s.refused ?? 0) - (before.refused ?? 0) >= 1;
           });
           expect(await redis.admin.hget(n.quarantine("eu1/1"), "reason")).toBe("forged block candidate");
+          // Each for its own reason: checked against the job the core issued, not the candidate's word.
+          const said = (hash: string, ...words: string[]) => logLines.some((l) => l.includes(`hash=${hash}`) && words.every((w) => l.includes(w)));
+          expect(said(weak.blockHash, "FORGED", "above the network target")).toBe(true);
+          expect(said(stolen.blockHash, "FORGED", "coinbase", "is not coinb1")).toBe(true);
+          expect(said(impostor.blockHash, "REFUSED", `names edge "us1"`)).toBe(true);
           expect(await node.rpc("getblockcount")).toBe(blocksBefore);
           expect(blocks.slice(resultsBefore)).toEqual([]);
           for (const c of [weak, stolen, impostor]) {
