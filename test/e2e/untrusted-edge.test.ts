@@ -17,10 +17,12 @@ import { join } from "node:path";
 import type Redis from "ioredis";
 import { startCore, type RunningCore } from "../../core/app.ts";
 import type { BlockResult } from "../../core/blocks/index.ts";
-import { base58CheckEncode, bytesToRpcHex, concatBytes, sha256d } from "../../shared/bitcoin/index.ts";
+import { candidateFor, solveJob } from "../../core/blocks/testing.ts";
+import { edgeIdOfExtranonce1 } from "../../core/edge-ids/index.ts";
+import { base58CheckDecode, base58CheckEncode, bytesToHex, bytesToRpcHex, concatBytes, hexToBytes, sha256d } from "../../shared/bitcoin/index.ts";
 import { addressChecker } from "../../shared/config/addresses.ts";
 import { parseConfig } from "../../shared/config/load.ts";
-import { contractNames } from "../../shared/contract/index.ts";
+import { candidateCodec, contractNames, jobCodec, MESSAGE_FIELD, ShareBatchWriter, ShareResult, type JobV1 } from "../../shared/contract/index.ts";
 import { createLogger } from "../../shared/log.ts";
 import { startBcoin, type BcoinNode } from "../helpers/bcoin.ts";
 import { readAccounting } from "../helpers/ledger.ts";
@@ -32,6 +34,9 @@ import { notableLines, untilWith } from "../helpers/until.ts";
 const root = join(import.meta.dir, "..", "..");
 const POOL_ADDRESS = "RAqS1bAuWqW2f6ufsU5H4XpKfy5Pqj2oHz";
 const MINER = { address: base58CheckEncode(concatBytes(Uint8Array.of(0x3c), new Uint8Array(20).fill(0x44))), worker: "rig1" };
+/** Whoever took the edge wants its own address paid: a valid one on the coin, not the honest miner's. */
+const ATTACKER_HASH160 = new Uint8Array(20).fill(0x66);
+const ATTACKER = base58CheckEncode(concatBytes(Uint8Array.of(0x3c), ATTACKER_HASH160));
 const DIFF = 1e-8;
 const PREFIX = "ue:";
 const EU1 = { user: "edge-eu1", password: "eu1-redis-password-9f8e7d6c" };
@@ -112,6 +117,12 @@ reporters:
 redis: {${redisTarget}, prefix: "${PREFIX}", tls: ${tls}}
 monitor: {enabled: true, address: 127.0.0.1, port: ${freePort()}}
 logging: {level: info}
+# Audit every accepted share (p = 1), so an edge's invented shares are caught by its first batch:
+# the test must not depend on a random draw. The defaults (sha256d per_hour 7200, min_fraction
+# 0.01) also give p = 1 to an edge this slow (p = per_hour / its shares an hour), but p drops
+# once a burst counts as a high rate; in production they catch an edge inventing 1% of its shares
+# with ≥ 99.9% probability within about 900 audits.
+audit: {sha256d: {min_fraction: 1}}
 `;
       writeFileSync(join(dir, "pool.yml"), pool);
       const acl = run("scripts/redis-acl.ts", "-c", join(dir, "pool.yml"));
@@ -319,6 +330,266 @@ logging: {level: info}
         });
       }
     });
+
+    // Issue 20's "done when": the attacker holds everything the edge has — its generated config (no
+    // coinserver or core secret: the first test) and its Redis user — and uses that user directly.
+    // One variant only (the Sentinel one shows the same rules over other transport).
+    if (mode === "url") {
+      describe("a fully compromised edge: its config and its Redis credentials in an attacker's hands", () => {
+        const n = contractNames(PREFIX);
+        let attacker: Redis;
+        /** One honest miner on each worker (identity) of the real edge: `credit` shares must end up credited; `held` are held by a quarantine. */
+        const honest = new Map<string, { miner: TestMiner; user: string; credit: number; held: number }>();
+        /** The attacker's entry of invented shares in eu1/0's stream. */
+        let inventedEntry = "";
+        const accounting = () => readAccounting(redis.admin, { algo: "sha256d", chain: 1 });
+        const sharesOf = async (user: string) => Math.round(((await accounting()).sums.get(user)?.acc ?? 0) / DIFF);
+        const attackerCredited = async () => {
+          const a = await accounting();
+          return [...[...a.sums.keys()].filter((f) => f.startsWith(`${ATTACKER}.`)), ...[...a.slices.keys()].filter((e) => e.startsWith(`${ATTACKER}:`))];
+        };
+        const monitor = (path: string, body?: unknown) =>
+          fetch(`${core.monitor!.url}${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        const quarantineList = async () => ((await (await monitor("quarantine/")).json()) as { quarantined: { edge: string; reason: string; held: { total: number | null } | null; entry: string }[] }).quarantined;
+        const latestJob = async (): Promise<JobV1> => jobCodec.decode((await attacker.get(n.latestJob("BTC")))!);
+        const random = (len: number) => crypto.getRandomValues(new Uint8Array(len));
+        const randomU32 = () => crypto.getRandomValues(new Uint32Array(1))[0]!;
+        const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
+        const deadLetters = async () => (await redis.admin.xrange(n.deadLetter("shares"), "-", "+")) as [string, string[]][];
+        const noperm = async (what: string, p: Promise<unknown>) => {
+          const err = await p.then(
+            (v) => new Error(`${what}: expected NOPERM, got ${JSON.stringify(v)}`),
+            (e: Error) => e,
+          );
+          expect({ what, error: err.message.split(" ")[0] }).toEqual({ what, error: "NOPERM" });
+        };
+
+        /** One accepted share through the real edge (each is a regtest block, so a stale answer means the next job came: try again). */
+        async function mineOne(self: string, fate: "credit" | "held"): Promise<void> {
+          const h = honest.get(self)!;
+          for (let attempt = 0; attempt < 5; attempt++) {
+            const job = h.miner.lastJob!;
+            const reply = await h.miner.submit(h.miner.mineShare(job), { user: h.user });
+            if (reply.result === true) {
+              h[fate]++;
+              return;
+            }
+            await until(`${self}: a newer job after a stale answer`, () => h.miner.lastJob !== job);
+          }
+          throw new Error(`${self}: no share accepted in 5 tries`);
+        }
+
+        /** Waits until the miner on `self` has its `credit` shares credited, then checks it has no more (exactly once). */
+        async function credited(self: string): Promise<void> {
+          const h = honest.get(self)!;
+          await until(`${self}'s ${h.credit} shares credited`, async () => (await sharesOf(h.user)) >= h.credit);
+          expect({ self, credited: await sharesOf(h.user) }).toEqual({ self, credited: h.credit });
+        }
+
+        /** A v2 batch naming `edge` of `count` accepted shares to the attacker, each with a plausible proof on the current job: big difficulty, random nonces (real work would be needed to meet it). */
+        function inventedBatch(job: JobV1, edge: string, session: string, count: number, difficulty: number): Buffer {
+          const w = new ShareBatchWriter(edge, session, 2);
+          const id = core.edgeIds!.grantedId("eu1/0") ?? 0;
+          for (let seq = 1; seq <= count; seq++) {
+            const extranonce1 = random(job.extranonce1Size);
+            // Its own edge id in front, as the real edge's extranonce1s have it (1 byte, 2 from 6-byte extranonce1s).
+            if (job.extranonce1Size >= 6) extranonce1.set([id >> 8, id & 0xff]);
+            else extranonce1[0] = id;
+            w.add({
+              seq,
+              result: ShareResult.acc,
+              difficulty,
+              time: Date.now(),
+              jobmanager: job.jobmanager,
+              jobId: job.id,
+              currency: job.currency,
+              algo: job.algo,
+              port: "main",
+              address: ATTACKER,
+              worker: "stolen",
+              aux: [],
+              extranonce1,
+              extranonce2: random(job.extranonce2Size),
+              ntime: job.ntime,
+              nonce: randomU32(),
+              version: job.version,
+            });
+          }
+          return Buffer.from(w.finish());
+        }
+
+        beforeAll(async () => {
+          attacker = redis.as(EU1.user, EU1.password);
+          await attacker.connect();
+          // The kernel spreads connections over the workers (SO_REUSEPORT): connect until one lands on each (extranonce1 starts with the worker's edge id).
+          const ids = new Map(selves.map((self) => [core.edgeIds!.grantedId(self), self]));
+          for (let i = 0; i < 40 && honest.size < selves.length; i++) {
+            const miner = await TestMiner.connect(stratumPort);
+            const user = `${MINER.address}.c${i}`;
+            expect((await miner.cpuMinerHandshake(user)).authorize.result).toBe(true);
+            const self = ids.get(edgeIdOfExtranonce1(hexToBytes(miner.extranonce1)));
+            if (self === undefined || honest.has(self)) {
+              miner.close();
+              continue;
+            }
+            await until(`${self}: a job for the miner`, () => miner.lastJob);
+            honest.set(self, { miner, user, credit: 0, held: 0 });
+          }
+          expect([...honest.keys()].sort()).toEqual(selves);
+        });
+
+        afterAll(() => {
+          for (const h of honest.values()) h.miner[Symbol.dispose]();
+          attacker?.disconnect();
+        });
+
+        test("honest miners on both of the edge's workers are credited", async () => {
+          for (const self of selves) await mineOne(self, "credit");
+          for (const self of selves) await credited(self);
+        });
+
+        test("shares it invents under its own name are caught by the audit: eu1/0 quarantined, nothing credited to the attacker, eu1/1's miners still credited", async () => {
+          const job = await latestJob();
+          // Fresh session, seqs from 1, the real job, the job's extranonce sizes: only the PoW is missing.
+          inventedEntry = (await attacker.xadd(n.edgeStream("shares", "eu1/0"), "*", MESSAGE_FIELD, inventedBatch(job, "eu1/0", bytesToHex(random(4)), 50, 1e6))) as string;
+          await until("eu1/0's quarantine", async () => (await redis.admin.exists(n.quarantine("eu1/0"))) === 1);
+          const q = await redis.admin.hgetall(n.quarantine("eu1/0"));
+          expect(q).toMatchObject({ reason: "hash above target", stream: n.edgeStream("shares", "eu1/0"), entry: inventedEntry });
+          const listed = await until("the monitor's /quarantine/ listing eu1/0", async () => (await quarantineList()).find((e) => e.edge === "eu1/0"));
+          expect(listed).toMatchObject({ reason: "hash above target", entry: inventedEntry });
+          await until("powerpool_edge_quarantined{edge=\"eu1/0\"} 1 in /metrics", async () => /^powerpool_edge_quarantined\{edge="eu1\/0"\} 1$/m.test(await (await monitor("metrics")).text()));
+
+          // Its other worker (another identity) goes on being credited; eu1/0's own honest shares are held, not credited.
+          await mineOne("eu1/1", "credit");
+          await mineOne("eu1/0", "held");
+          await credited("eu1/1");
+          await until("eu1/0's held entries counted (the invented batch and the honest share)", async () => ((await quarantineList()).find((e) => e.edge === "eu1/0")?.held?.total ?? 0) >= 2);
+          await credited("eu1/0");
+          expect(await attackerCredited()).toEqual([]);
+        });
+
+        test("block candidates it forges are refused before any coinserver sees them: not submitted, not recorded, eu1/1 quarantined", async () => {
+          const job = await latestJob();
+          const blocksBefore = (await node.rpc("getblockcount")) as number;
+          const resultsBefore = blocks.length;
+          const before = core.blocks.status();
+          const en1 = random(job.extranonce1Size);
+          const who = { address: ATTACKER, worker: "stolen", edge: "eu1/1", session: bytesToHex(random(4)) };
+          // 1. A header of the job whose hash misses the network target, claiming a block (main: true).
+          const en2a = random(job.extranonce2Size);
+          const weak = candidateFor(job, solveJob(job, en1, en2a, { miss: true }), en1, en2a, { ...who, shareSeq: 1 });
+          // 2. A real proof of work, on a header that is not its job's: the coinbase pays the attacker instead of the pool.
+          const poolHash = bytesToHex(base58CheckDecode(POOL_ADDRESS).subarray(1));
+          expect(job.coinb2).toContain(poolHash);
+          const theirs = { ...job, coinb2: job.coinb2.replace(poolHash, bytesToHex(ATTACKER_HASH160)) };
+          const en2b = random(job.extranonce2Size);
+          const stolen = candidateFor(theirs, solveJob(theirs, en1, en2b), en1, en2b, { ...who, shareSeq: 2 });
+          // 3. A real block of the job, sent from its own stream in another edge's name.
+          const en2c = random(job.extranonce2Size);
+          const impostor = candidateFor(job, solveJob(job, en1, en2c), en1, en2c, { ...who, edge: "us1", shareSeq: 3 });
+          for (const c of [weak, stolen, impostor]) await attacker.xadd(n.edgeStream("candidates", "eu1/1"), "*", MESSAGE_FIELD, candidateCodec.encode(c));
+
+          await until("the three candidates handled", () => {
+            const s = core.blocks.status();
+            return (s.forged ?? 0) - (before.forged ?? 0) >= 2 && (s.refused ?? 0) - (before.refused ?? 0) >= 1;
+          });
+          expect(await redis.admin.hget(n.quarantine("eu1/1"), "reason")).toBe("forged block candidate");
+          // Each for its own reason: checked against the job the core issued, not the candidate's word.
+          const said = (hash: string, ...words: string[]) => logLines.some((l) => l.includes(`hash=${hash}`) && words.every((w) => l.includes(w)));
+          expect(said(weak.blockHash, "FORGED", "above the network target")).toBe(true);
+          expect(said(stolen.blockHash, "FORGED", "coinbase", "is not coinb1")).toBe(true);
+          expect(said(impostor.blockHash, "REFUSED", `names edge "us1"`)).toBe(true);
+          expect(await node.rpc("getblockcount")).toBe(blocksBefore);
+          expect(blocks.slice(resultsBefore)).toEqual([]);
+          for (const c of [weak, stolen, impostor]) {
+            expect({ hash: c.blockHash, keys: [...(await redis.admin.keys(`rejected_block_${c.blockHash}*`)), ...(await redis.admin.keys(`unproc_block_${c.blockHash}*`))] }).toEqual({ hash: c.blockHash, keys: [] });
+            expect(blocks.some((b) => b.hash === c.blockHash)).toBe(false);
+          }
+          await until("the monitor's /quarantine/ listing eu1/1", async () => (await quarantineList()).some((e) => e.edge === "eu1/1" && e.reason === "forged block candidate"));
+
+          // Its real blocks still reach bcoin; its shares are held while the quarantine lasts.
+          await mineOne("eu1/1", "held");
+          // (Any chain: a share on a job a moment old may make a side-chain block.)
+          await until("the honest eu1/1 block accepted by bcoin", () => blocks.slice(resultsBefore).some((b) => b.edge === "eu1/1" && b.accepted && b.address === MINER.address));
+          await until("eu1/1's held share counted", async () => ((await quarantineList()).find((e) => e.edge === "eu1/1")?.held?.total ?? 0) >= 1);
+          await credited("eu1/1");
+        });
+
+        test("it can neither poison nor impersonate: a batch naming us1 is dead-lettered; other edges', shared, verified and edge-id keys get NOPERM", async () => {
+          const job = await latestJob();
+          // In a stream of its own (its bare name), a batch naming us1 with a session and seqs us1 might use: if taken, us1's real seqs would later be dropped as replays.
+          const session = "5eed0001";
+          const entry = (await attacker.xadd(n.edgeStream("shares", "eu1"), "*", MESSAGE_FIELD, inventedBatch(job, "us1", session, 3, DIFF))) as string;
+          const dead = await until("the batch naming us1 dead-lettered", async () => (await deadLetters()).find(([, f]) => field(f, "id") === entry));
+          expect(field(dead[1], "source")).toBe(n.edgeStream("shares", "eu1"));
+          expect(field(dead[1], "reason")).toContain(`edge name "us1" does not match its stream`);
+          expect(await redis.admin.exists(n.seenSet("us1", session))).toBe(0);
+          expect(await attackerCredited()).toEqual([]);
+
+          for (const kind of ["shares", "candidates", "agent"] as const) {
+            for (const edge of ["us1", "eu10", "us1/0"]) await noperm(`XADD ${n.edgeStream(kind, edge)}`, attacker.xadd(n.edgeStream(kind, edge), "*", MESSAGE_FIELD, "forged"));
+          }
+          for (const stream of [n.shareStream, n.candidateStream, n.agentStream, n.verifiedShareStream, n.verifiedAgentStream]) await noperm(`XADD ${stream}`, attacker.xadd(stream, "*", MESSAGE_FIELD, "forged", "edge", "us1"));
+          // Its own stream is write-only: it cannot take back, acknowledge or read what it sent.
+          const own = n.edgeStream("shares", "eu1/0");
+          await noperm("XDEL its invented entry", attacker.xdel(own, inventedEntry));
+          await noperm("XTRIM its own stream", attacker.xtrim(own, "MAXLEN", 0));
+          await noperm("DEL its own stream", attacker.del(own));
+          await noperm("XACK its own entries", attacker.xack(own, n.gateGroup, inventedEntry));
+          await noperm("XGROUP SETID", attacker.xgroup("SETID", own, n.gateGroup, "$"));
+          await noperm("XRANGE its own stream", attacker.xrange(own, "-", "+"));
+          // Nor lift its quarantine, nor decide on it.
+          await noperm("DEL its quarantine", attacker.del(n.quarantine("eu1/0")));
+          await noperm("HSET a release on its quarantine", attacker.hset(n.quarantine("eu1/0"), "action", "release"));
+          await noperm("HGETALL its quarantine", attacker.hgetall(n.quarantine("eu1/0")));
+          // Edge ids: the core assigns them.
+          for (const id of [0, 1, 200]) {
+            await noperm(`GET ${n.edgeIdLease(id)}`, attacker.get(n.edgeIdLease(id)));
+            await noperm(`SET ${n.edgeIdLease(id)}`, attacker.set(n.edgeIdLease(id), "eu1:deadbeef", "PX", 60_000));
+          }
+          await noperm("EVAL on an edge id lease", attacker.eval("return redis.call('SET', KEYS[1], ARGV[1])", 1, n.edgeIdLease(0), "eu1:deadbeef"));
+          await noperm("EVAL without keys", attacker.eval(`return redis.call('SET', '${n.edgeIdLease(0)}', 'eu1:deadbeef')`, 0));
+          await noperm("ask for us1's id", attacker.set(n.edgeIdWant("us1"), "deadbeef", "PX", 60_000));
+          await noperm("DEL us1's id request", attacker.del(n.edgeIdWant("us1")));
+          await noperm("read us1's grant", attacker.get(n.edgeIdGrant("us1")));
+          await noperm("write its own grant", attacker.set(n.edgeIdGrant("eu1/0"), "0:deadbeef"));
+          await noperm("write its remembered id", attacker.set(n.edgeIdByName("eu1/0"), "0"));
+          await noperm("SET a seen-set of us1", attacker.set(n.seenSet("us1", session), "1-1000"));
+          await noperm("announce contract v1", attacker.set(n.contractVersion, "1"));
+          await noperm("DEL the dead letters", attacker.del(n.deadLetter("shares")));
+        });
+
+        test("the operator discards eu1/0's held entries: the invented ones are dead-lettered, never credited, and the real edge's miners are credited again", async () => {
+          const r = await monitor("quarantine/discard", { edge: "eu1/0" });
+          expect(r.status).toBe(200);
+          await until("eu1/0's quarantine to end", async () => (await redis.admin.exists(n.quarantine("eu1/0"))) === 0);
+          const discarded = (await deadLetters()).filter(([, f]) => field(f, "source") === n.edgeStream("shares", "eu1/0") && field(f, "reason")?.startsWith("discarded by the operator"));
+          expect(discarded.map(([, f]) => field(f, "id"))).toContain(inventedEntry);
+          // The invented batch and the honest share sent while held (the price of a quarantine: the operator could have released instead).
+          expect(discarded.length).toBeGreaterThanOrEqual(2);
+          expect((await quarantineList()).some((e) => e.edge === "eu1/0")).toBe(false);
+          await mineOne("eu1/0", "credit");
+          await credited("eu1/0");
+          expect(await attackerCredited()).toEqual([]);
+        });
+
+        test("the operator releases eu1/1 (quarantined for a forged candidate): its held honest shares are credited exactly once", async () => {
+          const h = honest.get("eu1/1")!;
+          expect(h.held).toBeGreaterThan(0);
+          const r = await monitor("quarantine/release", { edge: "eu1/1" });
+          expect(r.status).toBe(200);
+          await until("eu1/1's quarantine to end", async () => (await redis.admin.exists(n.quarantine("eu1/1"))) === 0);
+          h.credit += h.held;
+          h.held = 0;
+          await credited("eu1/1");
+          // A share after the release comes behind the released ones: once it is credited, so are they, once.
+          await mineOne("eu1/1", "credit");
+          await credited("eu1/1");
+          expect(await attackerCredited()).toEqual([]);
+          expect(await quarantineList()).toEqual([]);
+        });
+      });
+    }
 
     test("the edge stops cleanly under its own user: exit 0, its status records and edge-id requests removed", async () => {
       edge!.kill("SIGTERM");
