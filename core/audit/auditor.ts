@@ -18,7 +18,8 @@
 import { ShareResult, type ShareBatch, type ShareRecord } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AuditJobSource } from "./job-source.ts";
-import { DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";
+import { ScannedShareBatch } from "./batch-scan.ts";
+import { DuplicateProofs, type BatchClaims, type DuplicateProofsOptions } from "./duplicates.ts";
 import { auditProbability, cryptoRandom, RateWindow, type Random } from "./sampler.ts";
 import type { AuditRate } from "./settings.ts";
 import type { AuditVerdict, ShareAuditor } from "./types.ts";
@@ -102,12 +103,14 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     this.dups = new DuplicateProofs(o.duplicates);
   }
 
+  /** `batch` as the gate hands it over: a ScannedShareBatch (read without decoding), or any ShareBatch. */
   async audit(edge: string, batch: ShareBatch): Promise<AuditVerdict> {
     const st = this.edge(edge);
-    const records = batch.records;
+    const recs = batch instanceof ScannedShareBatch ? new ScannedRecords(batch) : new DecodedRecords(batch.records);
+    const count = recs.count;
     if (batch.v === 1) {
       let n = 0;
-      for (const r of records) if (r.result === ShareResult.acc) n++;
+      for (let i = 0; i < count; i++) if (recs.result(i) === ShareResult.acc) n++;
       this.count(st, "unaudited", n);
       return { kind: "pass", audited: 0 };
     }
@@ -118,14 +121,21 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     let accepted = 0;
     let runAlgo = "";
     let run = 0;
-    for (const r of records) {
-      if (r.result !== ShareResult.acc) continue;
+    for (let i = 0; i < count; i++) {
+      if (recs.result(i) !== ShareResult.acc) continue;
       accepted++;
-      if (r.extranonce1.length === 0 && r.extranonce2.length === 0) return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without proof", detail: `record ${r.seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
-      if (r.jobId === "") return this.failed(st, edge, { kind: "fail", seq: r.seq, reason: "accepted share without a job", detail: `record ${r.seq} of session ${batch.session} is accepted but names no job` });
-      if (r.algo !== runAlgo) {
+      if (!recs.hasProof(i)) {
+        const seq = recs.seq(i);
+        return this.failed(st, edge, { kind: "fail", seq, reason: "accepted share without proof", detail: `record ${seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
+      }
+      if (recs.jobId(i) === "") {
+        const seq = recs.seq(i);
+        return this.failed(st, edge, { kind: "fail", seq, reason: "accepted share without a job", detail: `record ${seq} of session ${batch.session} is accepted but names no job` });
+      }
+      const algo = recs.algo(i);
+      if (algo !== runAlgo) {
         if (run > 0) perAlgo.set(runAlgo, (perAlgo.get(runAlgo) ?? 0) + run);
-        runAlgo = r.algo;
+        runAlgo = algo;
         run = 0;
       }
       run++;
@@ -149,18 +159,25 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     const sampled: ShareRecord[] = [];
     let lastAlgo = "";
     let lastP = 0;
-    for (const r of records) {
-      if (r.result !== ShareResult.acc) continue;
-      const seen = claims.claim(r.jobId, r, r.seq, now);
-      if (seen !== "new") {
-        if (seen === "duplicate") (refused ??= []).push({ seq: r.seq, reason: DUPLICATE });
-        continue;
+    try {
+      for (let i = 0; i < count; i++) {
+        if (recs.result(i) !== ShareResult.acc) continue;
+        const seen = recs.claim(claims, i, now);
+        if (seen !== "new") {
+          if (seen === "duplicate") (refused ??= []).push({ seq: recs.seq(i), reason: DUPLICATE });
+          continue;
+        }
+        const algo = recs.algo(i);
+        if (algo !== lastAlgo) {
+          lastAlgo = algo;
+          lastP = p.get(algo) ?? 1;
+        }
+        // A drawn record is decoded in full here: a malformed one throws ContractError (the gate dead-letters the entry).
+        if (lastP > 0 && this.random.next() < lastP) sampled.push(recs.record(i));
       }
-      if (r.algo !== lastAlgo) {
-        lastAlgo = r.algo;
-        lastP = p.get(r.algo) ?? 1;
-      }
-      if (lastP > 0 && this.random.next() < lastP) sampled.push(r);
+    } catch (e) {
+      claims.withdraw();
+      throw e;
     }
 
     // 4. Re-hash the sampled records; the first failure fails the batch (and takes its claims back,
@@ -273,5 +290,77 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
       this.perEdge.set(edge, st);
     }
     return st;
+  }
+}
+
+/** What the audit reads of a batch's records, by index. */
+interface AuditRecords {
+  readonly count: number;
+  result(i: number): number;
+  seq(i: number): number;
+  jobId(i: number): string;
+  algo(i: number): string;
+  hasProof(i: number): boolean;
+  claim(claims: BatchClaims, i: number, nowMs: number): "new" | "duplicate" | "replay";
+  record(i: number): ShareRecord;
+}
+
+/** The gate's batches: fields read where they are encoded, a record decoded only when drawn. */
+class ScannedRecords implements AuditRecords {
+  readonly count: number;
+  constructor(private readonly b: ScannedShareBatch) {
+    this.count = b.count;
+  }
+  result(i: number) {
+    return this.b.result(i);
+  }
+  seq(i: number) {
+    return this.b.seq(i);
+  }
+  jobId(i: number) {
+    return this.b.jobId(i);
+  }
+  algo(i: number) {
+    return this.b.algo(i);
+  }
+  hasProof(i: number) {
+    return this.b.hasProof(i);
+  }
+  claim(claims: BatchClaims, i: number, nowMs: number) {
+    return claims.claimEncoded(this.b.jobId(i), this.b.bytes, this.b.proofAt(i), this.b.seq(i), nowMs);
+  }
+  record(i: number) {
+    return this.b.record(i);
+  }
+}
+
+/** Decoded records (tests, other callers). */
+class DecodedRecords implements AuditRecords {
+  readonly count: number;
+  constructor(private readonly r: readonly ShareRecord[]) {
+    this.count = r.length;
+  }
+  result(i: number) {
+    return this.r[i]!.result;
+  }
+  seq(i: number) {
+    return this.r[i]!.seq;
+  }
+  jobId(i: number) {
+    return this.r[i]!.jobId;
+  }
+  algo(i: number) {
+    return this.r[i]!.algo;
+  }
+  hasProof(i: number) {
+    const r = this.r[i]!;
+    return r.extranonce1.length > 0 || r.extranonce2.length > 0;
+  }
+  claim(claims: BatchClaims, i: number, nowMs: number) {
+    const r = this.r[i]!;
+    return claims.claim(r.jobId, r, r.seq, nowMs);
+  }
+  record(i: number) {
+    return this.r[i]!;
   }
 }
