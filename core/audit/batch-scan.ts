@@ -16,6 +16,19 @@ import { ContractError, decodeShareBatch, MAX_PROOF_EXTRANONCE, ShareResult, typ
 
 const MAGIC = 0x53;
 const decoder = new TextDecoder("utf-8", { fatal: true });
+/** f64 reads without a DataView per batch (one-record entries are common): little-endian bytes in, on any host. */
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+function readF64(bytes: Uint8Array, at: number): number {
+  if (LITTLE_ENDIAN) for (let k = 0; k < 8; k++) f64Bytes[k] = bytes[at + k]!;
+  else for (let k = 0; k < 8; k++) f64Bytes[7 - k] = bytes[at + k]!;
+  return f64[0]!;
+}
+/** The last header's edge and session: an edge stream's entries all carry the same ones. */
+let lastHeader = new Uint8Array(0);
+let lastEdge = "";
+let lastSession = "";
 
 export class ScannedShareBatch implements ShareBatch {
   readonly v: ShareBatchVersion;
@@ -35,7 +48,6 @@ export class ScannedShareBatch implements ShareBatch {
 
   /** Throws ContractError where decodeShareBatch would for the structure (see the module). */
   constructor(readonly bytes: Uint8Array) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const length = bytes.length;
     let pos = 0;
     const need = (n: number, what: string) => {
@@ -63,12 +75,21 @@ export class ScannedShareBatch implements ShareBatch {
     const version = bytes[1];
     if (version !== 1 && version !== 2) throw new ContractError("share batch", `expected version 1 or 2, got ${version}`);
     this.v = version;
-    const count = view.getUint16(2, true);
+    const count = bytes[2]! | (bytes[3]! << 8);
     this.count = count;
     pos = 4;
-    this.edge = str("edge");
-    this.session = str("session");
-    if (!/^[0-9a-f]{8}$/.test(this.session)) throw new ContractError("share batch", `session: expected 8 hex chars, got ${JSON.stringify(this.session)}`);
+    if (sameHeader(bytes)) {
+      pos = lastHeader.length;
+      this.edge = lastEdge;
+      this.session = lastSession;
+    } else {
+      this.edge = str("edge");
+      this.session = str("session");
+      if (!/^[0-9a-f]{8}$/.test(this.session)) throw new ContractError("share batch", `session: expected 8 hex chars, got ${JSON.stringify(this.session)}`);
+      lastHeader = bytes.slice(0, pos);
+      lastEdge = this.edge;
+      lastSession = this.session;
+    }
     this.headerEnd = pos;
     this.offsets = new Int32Array(count + 1);
     this.proofs = new Int32Array(count);
@@ -76,18 +97,13 @@ export class ScannedShareBatch implements ShareBatch {
     this.seqs = new Float64Array(count);
     this.jobIds = new Array<string>(count);
     this.algos = new Array<string>(count);
-    // Records of a batch come in runs of one job and one algorithm: their strings are made once a run.
-    let jobAt = -1;
-    let algoAt = -1;
-    let jobId = "";
-    let algo = "";
     for (let i = 0; i < count; i++) {
       this.offsets[i] = pos;
       need(25, `record ${i}`);
-      const seq = view.getFloat64(pos, true);
+      const seq = readF64(bytes, pos);
       const result = bytes[pos + 8]!;
-      const difficulty = view.getFloat64(pos + 9, true);
-      const time = view.getFloat64(pos + 17, true);
+      const difficulty = readF64(bytes, pos + 9);
+      const time = readF64(bytes, pos + 17);
       pos += 25;
       if (!Number.isSafeInteger(seq) || seq < 1) throw new ContractError("share batch", `record ${i}: seq expected a positive integer, got ${seq}`);
       if (result > ShareResult.invalid) throw new ContractError("share batch", `record ${i}: result expected 0..4, got ${result}`);
@@ -105,17 +121,18 @@ export class ScannedShareBatch implements ShareBatch {
         }
       }
       skip("jobmanager");
-      if (jobAt < 0 || !sameStr(bytes, jobAt, pos)) {
-        jobAt = pos;
-        jobId = str("jobId");
-      } else skip("jobId");
-      this.jobIds[i] = jobId;
+      // Records come in runs of one job and algorithm (entries of a stream too): a string is made once a run.
+      let at = pos;
+      if (lastJobId.matches(bytes, at)) {
+        this.jobIds[i] = lastJobId.value;
+        skip("jobId");
+      } else this.jobIds[i] = lastJobId.remember(bytes, at, str("jobId"));
       skip("currency");
-      if (algoAt < 0 || !sameStr(bytes, algoAt, pos)) {
-        algoAt = pos;
-        algo = str("algo");
-      } else skip("algo");
-      this.algos[i] = algo;
+      at = pos;
+      if (lastAlgo.matches(bytes, at)) {
+        this.algos[i] = lastAlgo.value;
+        skip("algo");
+      } else this.algos[i] = lastAlgo.remember(bytes, at, str("algo"));
       skip("port");
       skip("address");
       skip("worker");
@@ -174,10 +191,35 @@ export class ScannedShareBatch implements ShareBatch {
   }
 }
 
-/** Whether the `str` fields at a and b hold the same bytes. */
-function sameStr(bytes: Uint8Array, a: number, b: number): boolean {
-  const len = bytes[a]!;
-  if (bytes[b] !== len || b + len >= bytes.length) return false;
-  for (let k = 1; k <= len; k++) if (bytes[a + k] !== bytes[b + k]) return false;
+/** Whether the batch's edge and session are the last checked header's (bytes 4 on; the count differs). */
+function sameHeader(bytes: Uint8Array): boolean {
+  const n = lastHeader.length;
+  if (n === 0 || bytes.length < n) return false;
+  for (let k = 4; k < n; k++) if (bytes[k] !== lastHeader[k]) return false;
   return true;
 }
+
+/** The last string of a field read, with its encoding (length byte and bytes). */
+class LastString {
+  private bytes = new Uint8Array(0);
+  value = "";
+
+  /** Whether the `str` field at `at` is this one (then its bytes are all there). */
+  matches(src: Uint8Array, at: number): boolean {
+    const b = this.bytes;
+    const n = b.length;
+    if (n === 0 || at + n > src.length) return false;
+    for (let k = 0; k < n; k++) if (src[at + k] !== b[k]) return false;
+    return true;
+  }
+
+  /** Remembers `value`, just decoded from the field at `at`. */
+  remember(src: Uint8Array, at: number, value: string): string {
+    this.bytes = src.slice(at, at + 1 + src[at]!);
+    this.value = value;
+    return value;
+  }
+}
+
+const lastJobId = new LastString();
+const lastAlgo = new LastString();
