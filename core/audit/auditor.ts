@@ -85,6 +85,14 @@ interface EdgeState {
   readonly counts: AuditCounts;
   readonly rates: Record<string, { p: number; perHour: number }>;
   lastFailure: EdgeAuditStats["lastFailure"];
+  /** Its rate window keys by algorithm (made once, not per batch). */
+  readonly keys: Map<string, string>;
+}
+
+function windowKey(st: EdgeState, edge: string, algo: string): string {
+  let key = st.keys.get(algo);
+  if (key === undefined) st.keys.set(algo, (key = `${edge}\0${algo}`));
+  return key;
 }
 
 export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
@@ -147,10 +155,12 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     const p = new Map<string, number>();
     for (const [algo, n] of perAlgo) {
       const rate = this.o.rate(algo);
-      const perHour = this.window.perHour(`${edge}\0${algo}`, now, n);
+      const perHour = this.window.perHour(windowKey(st, edge, algo), now, n);
       const prob = auditProbability(rate.perHour, rate.minFraction, perHour);
       p.set(algo, prob);
-      st.rates[algo] = { p: prob, perHour };
+      const r = st.rates[algo];
+      if (r) (r.p = prob), (r.perHour = perHour);
+      else st.rates[algo] = { p: prob, perHour };
     }
 
     // 3. Duplicates and the draw, in one pass.
@@ -219,7 +229,7 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
 
   edges(): ReadonlyMap<string, EdgeAuditStats> {
     const out = new Map<string, EdgeAuditStats>();
-    for (const [edge, st] of this.perEdge) out.set(edge, { ...st.counts, rates: { ...st.rates }, lastFailure: st.lastFailure });
+    for (const [edge, st] of this.perEdge) out.set(edge, { ...st.counts, rates: Object.fromEntries(Object.entries(st.rates).map(([a, r]) => [a, { ...r }])), lastFailure: st.lastFailure });
     return out;
   }
 
@@ -264,7 +274,8 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
   }
 
   private commitRates(edge: string, perAlgo: ReadonlyMap<string, number>, now: number): void {
-    for (const [algo, n] of perAlgo) this.window.add(`${edge}\0${algo}`, n, now);
+    const st = this.edge(edge);
+    for (const [algo, n] of perAlgo) this.window.add(windowKey(st, edge, algo), n, now);
     if (now - this.lastPrune > this.window.windowMs) {
       this.lastPrune = now;
       this.window.prune(now);
@@ -286,7 +297,7 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
   private edge(edge: string): EdgeState {
     let st = this.perEdge.get(edge);
     if (!st) {
-      st = { counts: zero(), rates: {}, lastFailure: null };
+      st = { counts: zero(), rates: {}, lastFailure: null, keys: new Map() };
       this.perEdge.set(edge, st);
     }
     return st;
