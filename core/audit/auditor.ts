@@ -114,7 +114,8 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
   /** `batch` as the gate hands it over: a ScannedShareBatch (read without decoding), or any ShareBatch. */
   async audit(edge: string, batch: ShareBatch): Promise<AuditVerdict> {
     const st = this.edge(edge);
-    const recs = batch instanceof ScannedShareBatch ? new ScannedRecords(batch) : new DecodedRecords(batch.records);
+    // The gate's batches are read where they are encoded, a record decoded only when drawn (batch-scan.ts).
+    const recs: AuditRecords = batch instanceof ScannedShareBatch ? batch : new DecodedRecords(batch.records);
     const count = recs.count;
     if (batch.v === 1) {
       let n = 0;
@@ -314,35 +315,6 @@ interface AuditRecords {
   hasProof(i: number): boolean;
   claim(claims: BatchClaims, i: number, nowMs: number): "new" | "duplicate" | "replay";
   record(i: number): ShareRecord;
-}
-
-/** The gate's batches: fields read where they are encoded, a record decoded only when drawn. */
-class ScannedRecords implements AuditRecords {
-  readonly count: number;
-  constructor(private readonly b: ScannedShareBatch) {
-    this.count = b.count;
-  }
-  result(i: number) {
-    return this.b.result(i);
-  }
-  seq(i: number) {
-    return this.b.seq(i);
-  }
-  jobId(i: number) {
-    return this.b.jobId(i);
-  }
-  algo(i: number) {
-    return this.b.algo(i);
-  }
-  hasProof(i: number) {
-    return this.b.hasProof(i);
-  }
-  claim(claims: BatchClaims, i: number, nowMs: number) {
-    return claims.claimEncoded(this.b.jobId(i), this.b.bytes, this.b.proofAt(i), this.b.seq(i), nowMs);
-  }
-  record(i: number) {
-    return this.b.record(i);
-  }
 }
 
 /** Decoded records (tests, other callers). */

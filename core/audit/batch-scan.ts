@@ -14,7 +14,10 @@
  */
 import { ContractError, decodeShareBatch, MAX_PROOF_EXTRANONCE, ShareResult, type ShareBatch, type ShareBatchVersion, type ShareRecord } from "../../shared/contract/index.ts";
 
+import type { BatchClaims } from "./duplicates.ts";
+
 const MAGIC = 0x53;
+const COLS = 4;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 /** f64 reads without a DataView per batch (one-record entries are common): little-endian bytes in, on any host. */
 const f64 = new Float64Array(1);
@@ -35,12 +38,12 @@ export class ScannedShareBatch implements ShareBatch {
   readonly edge: string;
   readonly session: string;
   readonly count: number;
-  /** Where each record starts, then where the last one ends. */
-  private readonly offsets: Int32Array;
-  /** v2: where each record's proof starts (u32 ntime | u32 nonce | u32 version | extranonce1 | extranonce2). */
-  private readonly proofs: Int32Array;
-  private readonly results: Uint8Array;
-  private readonly seqs: Float64Array;
+  /**
+   * Per record (one array: one-record entries are common): where it starts, where its v2 proof
+   * starts (u32 ntime | u32 nonce | u32 version | extranonce1 | extranonce2), its seq and result;
+   * then where the last record ends.
+   */
+  private readonly cols: Float64Array;
   private readonly jobIds: string[];
   private readonly algos: string[];
   private readonly headerEnd: number;
@@ -91,14 +94,12 @@ export class ScannedShareBatch implements ShareBatch {
       lastSession = this.session;
     }
     this.headerEnd = pos;
-    this.offsets = new Int32Array(count + 1);
-    this.proofs = new Int32Array(count);
-    this.results = new Uint8Array(count);
-    this.seqs = new Float64Array(count);
+    const cols = new Float64Array(count * COLS + 1);
+    this.cols = cols;
     this.jobIds = new Array<string>(count);
     this.algos = new Array<string>(count);
     for (let i = 0; i < count; i++) {
-      this.offsets[i] = pos;
+      cols[i * COLS] = pos;
       need(25, `record ${i}`);
       const seq = readF64(bytes, pos);
       const result = bytes[pos + 8]!;
@@ -109,11 +110,11 @@ export class ScannedShareBatch implements ShareBatch {
       if (result > ShareResult.invalid) throw new ContractError("share batch", `record ${i}: result expected 0..4, got ${result}`);
       if (!(difficulty > 0) || !Number.isFinite(difficulty)) throw new ContractError("share batch", `record ${i}: difficulty expected a positive number, got ${difficulty}`);
       if (!(time >= 0) || !Number.isFinite(time)) throw new ContractError("share batch", `record ${i}: time expected a time stamp, got ${time}`);
-      this.seqs[i] = seq;
-      this.results[i] = result;
+      cols[i * COLS + 2] = seq;
+      cols[i * COLS + 3] = result;
       if (version === 2) {
         need(12, `record ${i} proof`);
-        this.proofs[i] = pos;
+        cols[i * COLS + 1] = pos;
         pos += 12;
         for (const what of ["extranonce1", "extranonce2"]) {
           if (pos < length && bytes[pos]! > MAX_PROOF_EXTRANONCE) throw new ContractError("share batch", `record ${i} ${what} at byte ${pos}: expected at most ${MAX_PROOF_EXTRANONCE} bytes, got ${bytes[pos]}`);
@@ -140,7 +141,7 @@ export class ScannedShareBatch implements ShareBatch {
       const auxCount = bytes[pos++]!;
       for (let a = 0; a < auxCount; a++) skip("aux");
     }
-    this.offsets[count] = pos;
+    cols[count * COLS] = pos;
     if (pos !== length) throw new ContractError("share batch", `expected ${pos} bytes for ${count} records, got ${length}`);
   }
 
@@ -150,11 +151,11 @@ export class ScannedShareBatch implements ShareBatch {
   }
 
   result(i: number): number {
-    return this.results[i]!;
+    return this.cols[i * COLS + 3]!;
   }
 
   seq(i: number): number {
-    return this.seqs[i]!;
+    return this.cols[i * COLS + 2]!;
   }
 
   jobId(i: number): string {
@@ -167,21 +168,26 @@ export class ScannedShareBatch implements ShareBatch {
 
   /** v2: where record i's proof starts in `bytes` (DuplicateProofs.claimEncoded reads it there); -1 for v1. */
   proofAt(i: number): number {
-    return this.v === 2 ? this.proofs[i]! : -1;
+    return this.v === 2 ? this.cols[i * COLS + 1]! : -1;
   }
 
   /** Whether record i carries a proof (v2, some extranonce bytes). */
   hasProof(i: number): boolean {
     if (this.v !== 2) return false;
-    const at = this.proofs[i]! + 12;
+    const at = this.cols[i * COLS + 1]! + 12;
     return this.bytes[at] !== 0 || this.bytes[at + 1 + this.bytes[at]!] !== 0;
+  }
+
+  /** DuplicateProofs.claim of record i's proof, read where it is encoded (v2). */
+  claim(claims: BatchClaims, i: number, nowMs: number): "new" | "duplicate" | "replay" {
+    return claims.claimEncoded(this.jobIds[i]!, this.bytes, this.cols[i * COLS + 1]!, this.cols[i * COLS + 2]!, nowMs);
   }
 
   /** Record i, decoded by decodeShareBatch (as a batch of that record alone): every field checked. */
   record(i: number): ShareRecord {
     if (this.decoded) return this.decoded[i]!;
-    const from = this.offsets[i]!;
-    const to = this.offsets[i + 1]!;
+    const from = this.cols[i * COLS]!;
+    const to = this.cols[(i + 1) * COLS]!;
     const one = new Uint8Array(this.headerEnd + (to - from));
     one.set(this.bytes.subarray(0, this.headerEnd), 0);
     one[2] = 1;
