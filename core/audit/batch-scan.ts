@@ -53,14 +53,15 @@ export class ScannedShareBatch implements ShareBatch {
   constructor(readonly bytes: Uint8Array) {
     const length = bytes.length;
     let pos = 0;
-    const need = (n: number, what: string) => {
-      if (pos + n > length) throw new ContractError("share batch", `truncated at byte ${pos} reading ${what} (length ${length})`);
+    // `what` is named with the record's index (when rec ≥ 0) only on a throw: no string made per record.
+    const need = (n: number, what: string, rec = -1) => {
+      if (pos + n > length) throw new ContractError("share batch", `truncated at byte ${pos} reading ${rec >= 0 ? `record ${rec}${what}` : what} (length ${length})`);
     };
     /** Skips a `str`/`bytes` field; returns its length. */
-    const skip = (what: string): number => {
-      need(1, what);
+    const skip = (what: string, rec = -1): number => {
+      need(1, what, rec);
       const len = bytes[pos]!;
-      need(1 + len, what);
+      need(1 + len, what, rec);
       pos += 1 + len;
       return len;
     };
@@ -100,7 +101,7 @@ export class ScannedShareBatch implements ShareBatch {
     this.algos = new Array<string>(count);
     for (let i = 0; i < count; i++) {
       cols[i * COLS] = pos;
-      need(25, `record ${i}`);
+      need(25, "", i);
       const seq = readF64(bytes, pos);
       const result = bytes[pos + 8]!;
       const difficulty = readF64(bytes, pos + 9);
@@ -113,12 +114,12 @@ export class ScannedShareBatch implements ShareBatch {
       cols[i * COLS + 2] = seq;
       cols[i * COLS + 3] = result;
       if (version === 2) {
-        need(12, `record ${i} proof`);
+        need(12, " proof", i);
         cols[i * COLS + 1] = pos;
         pos += 12;
-        for (const what of ["extranonce1", "extranonce2"]) {
-          if (pos < length && bytes[pos]! > MAX_PROOF_EXTRANONCE) throw new ContractError("share batch", `record ${i} ${what} at byte ${pos}: expected at most ${MAX_PROOF_EXTRANONCE} bytes, got ${bytes[pos]}`);
-          skip(`record ${i} ${what}`);
+        for (let e = 1; e <= 2; e++) {
+          if (pos < length && bytes[pos]! > MAX_PROOF_EXTRANONCE) throw new ContractError("share batch", `record ${i} extranonce${e} at byte ${pos}: expected at most ${MAX_PROOF_EXTRANONCE} bytes, got ${bytes[pos]}`);
+          skip(e === 1 ? " extranonce1" : " extranonce2", i);
         }
       }
       skip("jobmanager");
