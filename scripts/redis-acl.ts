@@ -1,9 +1,11 @@
 /**
- * `bun run redis-acl -c pool.yml [--format aclfile|commands] [--for servers|sentinel]`: Redis ACL
- * users for the core and every edge of the pool's config (shared/contract/acl.ts has the rules and
- * why). aclfile lines go to stdout (for `aclfile` in redis.conf and `ACL LOAD`; with
+ * `bun run redis-acl -c pool.yml [--format aclfile|commands] [--for servers|sentinel] [--legacy]`:
+ * Redis ACL users for the core and every edge of the pool's config (shared/contract/acl.ts has the
+ * rules and why). aclfile lines go to stdout (for `aclfile` in redis.conf and `ACL LOAD`; with
  * `--for sentinel`, `user` lines for sentinel.conf), or `ACL SETUSER` lines for redis-cli; notes
- * go to stderr, so stdout stays loadable as it is.
+ * go to stderr, so stdout stays loadable as it is. `--legacy` adds to each edge what edges and cores
+ * older than contract v2 need (the v1 shared streams, leasing edge ids themselves): for a rolling
+ * upgrade only.
  */
 import { parseArgs } from "node:util";
 import { fail } from "../shared/cli.ts";
@@ -12,11 +14,11 @@ import { loadConfigFile, type Config } from "../shared/config/load.ts";
 import { ConfigError } from "../shared/config/problems.ts";
 import { aclFileLine, aclSetUserLine, coreAclUser, edgeAclUser, sentinelAclUser, type AclUser } from "../shared/contract/acl.ts";
 
-const USAGE = "usage: bun run redis-acl -c <pool.yml> [--format aclfile|commands] [--for servers|sentinel] > users.acl";
+const USAGE = "usage: bun run redis-acl -c <pool.yml> [--format aclfile|commands] [--for servers|sentinel] [--legacy] > users.acl";
 
-let values: { config?: string; format?: string; for?: string; help?: boolean };
+let values: { config?: string; format?: string; for?: string; legacy?: boolean; help?: boolean };
 try {
-  ({ values } = parseArgs({ args: process.argv.slice(2), options: { config: { type: "string", short: "c" }, format: { type: "string", short: "f", default: "aclfile" }, for: { type: "string", default: "servers" }, help: { type: "boolean", short: "h" } }, strict: true }));
+  ({ values } = parseArgs({ args: process.argv.slice(2), options: { config: { type: "string", short: "c" }, format: { type: "string", short: "f", default: "aclfile" }, for: { type: "string", default: "servers" }, legacy: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
 } catch (e) {
   fail(`${(e as Error).message}\n${USAGE}`);
 }
@@ -28,6 +30,8 @@ if (!values.config) fail(`missing -c <pool.yml>\n${USAGE}`);
 if (values.format !== "aclfile" && values.format !== "commands") fail(`--format expects aclfile or commands, got ${JSON.stringify(values.format)}`);
 if (values.for !== "servers" && values.for !== "sentinel") fail(`--for expects servers or sentinel, got ${JSON.stringify(values.for)}`);
 const forSentinel = values.for === "sentinel";
+const legacy = values.legacy === true;
+if (legacy && forSentinel) fail("--legacy is for the servers' users (the sentinels' rules have no contract version)");
 
 let cfg: Config;
 try {
@@ -69,7 +73,7 @@ for (const [edge, e] of Object.entries(cfg.edges)) {
   }
   const ports = e.ports ?? Object.keys(cfg.stratum);
   const jobmanagers = [...new Set(ports.map((p) => cfg.stratum[p]?.jobmanager ?? "").filter(Boolean))];
-  users.push(forSentinel ? sentinelAclUser(e.redis.username, e.redis.password) : edgeAclUser({ user: e.redis.username, password: e.redis.password, edge, jobmanagers, prefix: cfg.redis.prefix }));
+  users.push(forSentinel ? sentinelAclUser(e.redis.username, e.redis.password) : edgeAclUser({ user: e.redis.username, password: e.redis.password, edge, jobmanagers, prefix: cfg.redis.prefix, legacy }));
 }
 if (missing.length > 0) fail(`${cfg.file}: edges.${missing.join(", edges.")}: expected redis: {username, password} for each edge (its own Redis user)`);
 
@@ -78,10 +82,17 @@ if (forSentinel) {
   notes.push("sentinel users (append to every sentinel.conf): the core and each edge may ask for the master, the replicas and the other sentinels and hear of a switch, nothing else");
 } else {
   notes.push(
-    "passwords appear as SHA-256 (#…); every edge may read its ports' jobs, append to the shared share, candidate and agent streams, and write its own status and edge-id keys — nothing else",
-    "not yet: per-edge identity. Every edge XADDs to the one share stream and names itself in the record, so an edge's credentials can still write records under another edge's name; one stream per edge, enforced by these rules, comes with contract v2 (issue 20 §3–4)",
-    "edge ids: the core assigns them (core/edge-ids/); an edge may only ask for its own (edge-id-want:<edge>) and read its grant (edge-id-of:<edge>), never lease, renew or free an id (edges older than contract v2 lease ids themselves: they need edgeAclUser's `legacy` rules)",
+    legacy
+      ? "passwords appear as SHA-256 (#…); every edge may read its ports' jobs, append to its own share, candidate and agent streams and (--legacy) to the v1 shared ones, and write its own status and edge-id keys — nothing else"
+      : "passwords appear as SHA-256 (#…); every edge may read its ports' jobs, append to its own share, candidate and agent streams, and write its own status and edge-id keys — nothing else",
+    "per-edge identity (contract v2, issue 20): the core takes an edge's name from the stream it wrote, which only that edge's user may write",
+    `edge ids: the core assigns them (core/edge-ids/); an edge may only ask for its own (edge-id-want:<edge>) and read its grant (edge-id-of:<edge>), never lease, renew or free an id${legacy ? " (but see --legacy below)" : ""}`,
     "SimpleCoin's frontend needs its own user for its keys; for the sentinels' own users: --for sentinel",
+  );
+  notes.push(
+    legacy
+      ? "--legacy: every edge may also XADD to the v1 shared streams, where the payload names the edge (any edge can write under another's name), and lease edge ids from the shared pool (any edge can exhaust it). For a rolling upgrade only: drop --legacy, run redis-acl again and ACL LOAD once every core is v2 (and every edge is too)"
+      : "edges or cores older than contract v2 still running (a rolling upgrade)? they need --legacy until every core is v2",
   );
 }
 for (const n of notes) process.stderr.write(`# ${n}\n`);

@@ -22,7 +22,8 @@
 import { ShareResult, type ShareBatch, type ShareRecord } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AuditJobSource } from "./job-source.ts";
-import { DuplicateProofs, type DuplicateProofsOptions } from "./duplicates.ts";
+import { extranonce1Key, ScannedShareBatch } from "./batch-scan.ts";
+import { DuplicateProofs, type BatchClaims, type DuplicateProofsOptions } from "./duplicates.ts";
 import type { ExtranonceOwner, ExtranonceOwnership } from "./extranonce-owner.ts";
 import { auditProbability, cryptoRandom, RateWindow, type Random } from "./sampler.ts";
 import type { AuditRate } from "./settings.ts";
@@ -108,6 +109,14 @@ interface EdgeState {
   readonly algos: Map<string, AuditCounts>;
   readonly rates: Record<string, { p: number; perHour: number }>;
   lastFailure: EdgeAuditStats["lastFailure"];
+  /** Its rate window keys by algorithm (made once, not per batch). */
+  readonly keys: Map<string, string>;
+}
+
+function windowKey(st: EdgeState, edge: string, algo: string): string {
+  let key = st.keys.get(algo);
+  if (key === undefined) st.keys.set(algo, (key = `${edge}\0${algo}`));
+  return key;
 }
 
 export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
@@ -128,18 +137,22 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     this.watch = new UnverifiableWatch(o.unverifiable);
   }
 
+  /** `batch` as the gate hands it over: a ScannedShareBatch (read without decoding), or any ShareBatch. */
   async audit(edge: string, batch: ShareBatch): Promise<AuditVerdict> {
     const st = this.edge(edge);
-    const records = batch.records;
+    // The gate's batches are read where they are encoded, a record decoded only when drawn (batch-scan.ts).
+    const recs: AuditRecords = batch instanceof ScannedShareBatch ? batch : new DecodedRecords(batch.records);
+    const count = recs.count;
     if (batch.v === 1) {
       // Counted per run of one algorithm (a batch holds one, mostly).
       let algo = "";
       let n = 0;
-      for (const r of records) {
-        if (r.result !== ShareResult.acc) continue;
-        if (r.algo !== algo) {
+      for (let i = 0; i < count; i++) {
+        if (recs.result(i) !== ShareResult.acc) continue;
+        const a = recs.algo(i);
+        if (a !== algo) {
           if (n > 0) this.count(st, algo, "unaudited", n);
-          algo = r.algo;
+          algo = a;
           n = 0;
         }
         n++;
@@ -158,25 +171,33 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     // The owner's answers in this batch by (length, first two bytes): an edge's records share one prefix.
     let ownerKey = -1;
     let owners: Map<number, ExtranonceOwnership> | undefined;
-    for (const r of records) {
-      if (r.result !== ShareResult.acc) continue;
+    for (let i = 0; i < count; i++) {
+      if (recs.result(i) !== ShareResult.acc) continue;
       accepted++;
-      if (r.extranonce1.length === 0 && r.extranonce2.length === 0) return this.failed(st, edge, r.algo, { kind: "fail", seq: r.seq, reason: "accepted share without proof", detail: `record ${r.seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
-      if (r.jobId === "") return this.failed(st, edge, r.algo, { kind: "fail", seq: r.seq, reason: "accepted share without a job", detail: `record ${r.seq} of session ${batch.session} is accepted but names no job` });
+      const algo = recs.algo(i);
+      if (!recs.hasProof(i)) {
+        const seq = recs.seq(i);
+        return this.failed(st, edge, algo, { kind: "fail", seq, reason: "accepted share without proof", detail: `record ${seq} of session ${batch.session} is accepted but carries no extranonces: a v2 edge sends the proof of every accepted share` });
+      }
+      if (recs.jobId(i) === "") {
+        const seq = recs.seq(i);
+        return this.failed(st, edge, algo, { kind: "fail", seq, reason: "accepted share without a job", detail: `record ${seq} of session ${batch.session} is accepted but names no job` });
+      }
       if (owner) {
-        const en1 = r.extranonce1;
-        const n = en1.length;
-        const key = (n << 16) | ((n > 0 ? en1[0]! : 0) << 8) | (n > 1 ? en1[1]! : 0);
+        const key = recs.extranonce1Key(i);
         if (key !== ownerKey) {
           let o = owners?.get(key);
-          if (o === undefined) (owners ??= new Map()).set(key, (o = owner(edge, en1)));
-          if (typeof o === "object") return this.failed(st, edge, r.algo, { kind: "fail", seq: r.seq, reason: `extranonce1 prefix belongs to edge ${o.foreign}`, detail: `record ${r.seq} of session ${batch.session}: extranonce1 ${Buffer.from(en1).toString("hex")} starts with the edge id the core granted ${o.foreign}, never ${edge}` });
+          if (o === undefined) (owners ??= new Map()).set(key, (o = owner(edge, recs.extranonce1(i))));
+          if (typeof o === "object") {
+            const seq = recs.seq(i);
+            return this.failed(st, edge, algo, { kind: "fail", seq, reason: `extranonce1 prefix belongs to edge ${o.foreign}`, detail: `record ${seq} of session ${batch.session}: extranonce1 ${Buffer.from(recs.extranonce1(i)).toString("hex")} starts with the edge id the core granted ${o.foreign}, never ${edge}` });
+          }
           ownerKey = key;
         }
       }
-      if (r.algo !== runAlgo) {
+      if (algo !== runAlgo) {
         if (run > 0) perAlgo.set(runAlgo, (perAlgo.get(runAlgo) ?? 0) + run);
-        runAlgo = r.algo;
+        runAlgo = algo;
         run = 0;
       }
       run++;
@@ -188,10 +209,12 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     const p = new Map<string, number>();
     for (const [algo, n] of perAlgo) {
       const rate = this.o.rate(algo);
-      const perHour = this.window.perHour(`${edge}\0${algo}`, now, n);
+      const perHour = this.window.perHour(windowKey(st, edge, algo), now, n);
       const prob = auditProbability(rate.perHour, rate.minFraction, perHour);
       p.set(algo, prob);
-      st.rates[algo] = { p: prob, perHour };
+      const r = st.rates[algo];
+      if (r) (r.p = prob), (r.perHour = perHour);
+      else st.rates[algo] = { p: prob, perHour };
     }
 
     // 3. Duplicates and the draw, in one pass.
@@ -201,21 +224,28 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     const sampled: ShareRecord[] = [];
     let lastAlgo = "";
     let lastP = 0;
-    for (const r of records) {
-      if (r.result !== ShareResult.acc) continue;
-      const seen = claims.claim(r.jobId, r, r.seq, now);
-      if (seen !== "new") {
-        if (seen === "duplicate") {
-          (refused ??= []).push({ seq: r.seq, reason: DUPLICATE });
-          (refusedAlgos ??= []).push(r.algo);
+    try {
+      for (let i = 0; i < count; i++) {
+        if (recs.result(i) !== ShareResult.acc) continue;
+        const seen = recs.claim(claims, i, now);
+        const algo = recs.algo(i);
+        if (seen !== "new") {
+          if (seen === "duplicate") {
+            (refused ??= []).push({ seq: recs.seq(i), reason: DUPLICATE });
+            (refusedAlgos ??= []).push(algo);
+          }
+          continue;
         }
-        continue;
+        if (algo !== lastAlgo) {
+          lastAlgo = algo;
+          lastP = p.get(algo) ?? 1;
+        }
+        // A drawn record is decoded in full here: a malformed one throws ContractError (the gate dead-letters the entry).
+        if (lastP > 0 && this.random.next() < lastP) sampled.push(recs.record(i));
       }
-      if (r.algo !== lastAlgo) {
-        lastAlgo = r.algo;
-        lastP = p.get(r.algo) ?? 1;
-      }
-      if (lastP > 0 && this.random.next() < lastP) sampled.push(r);
+    } catch (e) {
+      claims.withdraw();
+      throw e;
     }
 
     // 4. Re-hash the sampled records; the first failure fails the batch (and takes its claims back,
@@ -267,7 +297,8 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
     for (const [edge, st] of this.perEdge) {
       const algos: Record<string, AuditCounts> = {};
       for (const [algo, c] of st.algos) algos[algo] = { ...c };
-      out.set(edge, { ...st.counts, algos, rates: { ...st.rates }, lastFailure: st.lastFailure, unverifiableRecent: this.watch.recent(edge, now), unverifiableAlert: this.watch.alert(edge, now) });
+      const rates = Object.fromEntries(Object.entries(st.rates).map(([a, r]) => [a, { ...r }]));
+      out.set(edge, { ...st.counts, algos, rates, lastFailure: st.lastFailure, unverifiableRecent: this.watch.recent(edge, now), unverifiableAlert: this.watch.alert(edge, now) });
     }
     return out;
   }
@@ -313,7 +344,8 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
   }
 
   private commitRates(edge: string, perAlgo: ReadonlyMap<string, number>, now: number): void {
-    for (const [algo, n] of perAlgo) this.window.add(`${edge}\0${algo}`, n, now);
+    const st = this.edge(edge);
+    for (const [algo, n] of perAlgo) this.window.add(windowKey(st, edge, algo), n, now);
     if (now - this.lastPrune > this.window.windowMs) {
       this.lastPrune = now;
       this.window.prune(now);
@@ -348,9 +380,61 @@ export class CoreShareAuditor implements ShareAuditor, AuditMetrics {
   private edge(edge: string): EdgeState {
     let st = this.perEdge.get(edge);
     if (!st) {
-      st = { counts: zero(), algos: new Map(), rates: {}, lastFailure: null };
+      st = { counts: zero(), algos: new Map(), rates: {}, lastFailure: null, keys: new Map() };
       this.perEdge.set(edge, st);
     }
     return st;
+  }
+}
+
+/** What the audit reads of a batch's records, by index. */
+interface AuditRecords {
+  readonly count: number;
+  result(i: number): number;
+  seq(i: number): number;
+  jobId(i: number): string;
+  algo(i: number): string;
+  hasProof(i: number): boolean;
+  /** (length, first two bytes) of record i's extranonce1: equal keys, same edge-id prefix. */
+  extranonce1Key(i: number): number;
+  extranonce1(i: number): Uint8Array;
+  claim(claims: BatchClaims, i: number, nowMs: number): "new" | "duplicate" | "replay";
+  record(i: number): ShareRecord;
+}
+
+/** Decoded records (tests, other callers). */
+class DecodedRecords implements AuditRecords {
+  readonly count: number;
+  constructor(private readonly r: readonly ShareRecord[]) {
+    this.count = r.length;
+  }
+  result(i: number) {
+    return this.r[i]!.result;
+  }
+  seq(i: number) {
+    return this.r[i]!.seq;
+  }
+  jobId(i: number) {
+    return this.r[i]!.jobId;
+  }
+  algo(i: number) {
+    return this.r[i]!.algo;
+  }
+  hasProof(i: number) {
+    const r = this.r[i]!;
+    return r.extranonce1.length > 0 || r.extranonce2.length > 0;
+  }
+  extranonce1Key(i: number) {
+    return extranonce1Key(this.r[i]!.extranonce1, 0, this.r[i]!.extranonce1.length);
+  }
+  extranonce1(i: number) {
+    return this.r[i]!.extranonce1;
+  }
+  claim(claims: BatchClaims, i: number, nowMs: number) {
+    const r = this.r[i]!;
+    return claims.claim(r.jobId, r, r.seq, nowMs);
+  }
+  record(i: number) {
+    return this.r[i]!;
   }
 }

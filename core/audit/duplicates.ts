@@ -142,6 +142,11 @@ export class BatchClaims {
     return this.owner.claim(this, jobId, p, seq, nowMs);
   }
 
+  /** See DuplicateProofs.claimEncoded. */
+  claimEncoded(jobId: string, bytes: Uint8Array, at: number, seq: number, nowMs: number): "new" | "duplicate" | "replay" {
+    return this.owner.claimEncoded(this, jobId, bytes, at, seq, nowMs);
+  }
+
   /** The batch passed: its claims stay. */
   keep(): void {
     this.owner.keep(this);
@@ -199,7 +204,18 @@ export class DuplicateProofs {
    * does, else "new" — and then it is held for this record until the batch withdraws it.
    */
   claim(batch: BatchClaims, jobId: string, p: ShareProof, seq: number, nowMs: number): "new" | "duplicate" | "replay" {
-    const words = this.pack(p);
+    return this.claimPacked(batch, jobId, this.pack(p), seq, nowMs);
+  }
+
+  /**
+   * The same for a proof as a share batch encodes it (u32 ntime | u32 nonce | u32 version |
+   * u8-length extranonce1 | u8-length extranonce2, from `at`; the batch was checked): no objects made.
+   */
+  claimEncoded(batch: BatchClaims, jobId: string, bytes: Uint8Array, at: number, seq: number, nowMs: number): "new" | "duplicate" | "replay" {
+    return this.claimPacked(batch, jobId, this.packEncoded(bytes, at), seq, nowMs);
+  }
+
+  private claimPacked(batch: BatchClaims, jobId: string, words: number, seq: number, nowMs: number): "new" | "duplicate" | "replay" {
     const last = this.lastSet;
     const set = jobId === this.lastJob && last?.live ? last : this.jobSet(jobId, nowMs);
     let table = set.tables.get(words);
@@ -276,6 +292,22 @@ export class DuplicateProofs {
     at = putU32(b, at, p.version);
     const words = (at + 3) >>> 2;
     while (at < words * 4) b[at++] = 0;
+    return words;
+  }
+
+  /** pack() of the encoded proof at `at`: the same key bytes (the encoding's integers are little-endian too). */
+  private packEncoded(src: Uint8Array, at: number): number {
+    const b = this.scratchBytes;
+    let from = at + 12;
+    const n1 = src[from++]!;
+    b[0] = n1;
+    let to = 1;
+    for (let i = 0; i < n1; i++) b[to++] = src[from++]!;
+    const n2 = src[from++]!;
+    for (let i = 0; i < n2; i++) b[to++] = src[from++]!;
+    for (let i = 0; i < 12; i++) b[to++] = src[at + i]!;
+    const words = (to + 3) >>> 2;
+    while (to < words * 4) b[to++] = 0;
     return words;
   }
 

@@ -41,8 +41,11 @@ export interface GrindOptions {
   readonly startNonce?: number;
 }
 
-/** The first nonce from `startNonce` whose header hash meets `difficulty` on the job, as a proof. */
-export function grindProof(stored: StoredJob, hasher: ProofHasher, o: GrindOptions): ShareProof {
+/**
+ * Headers of `stored` as an edge's miner hashes them (the JS share kernel over the job's packed
+ * work): `header(proof)` returns the kernel's own buffer, overwritten by the next call.
+ */
+export function shareHeaders(stored: StoredJob): (p: ShareProof) => Uint8Array {
   const j = stored.job;
   const work = packShareWork({
     coinb1: stored.coinb1,
@@ -56,17 +59,31 @@ export function grindProof(stored: StoredJob, hasher: ProofHasher, o: GrindOptio
     auxTargets: [],
   });
   const kernel = createJsShareKernel();
-  kernel.slot.set(o.extranonce1, 0);
-  kernel.slot.set(o.extranonce2, o.extranonce1.length);
-  const target = targetToLE32(difficultyToTarget(o.difficulty, BigInt(`0x${j.diff1}`)));
-  const version = o.version ?? j.version;
-  const ntime = o.ntime ?? j.ntime;
+  return (p) => {
+    kernel.slot.set(p.extranonce1, 0);
+    kernel.slot.set(p.extranonce2, p.extranonce1.length);
+    kernel.run(work, p.version, p.ntime, p.nonce, false);
+    return kernel.header;
+  };
+}
+
+/** The share target of `difficulty` on the job (little-endian, for hashBelowTarget). */
+export function shareTarget(stored: StoredJob, difficulty: number): Uint8Array {
+  return targetToLE32(difficultyToTarget(difficulty, BigInt(`0x${stored.job.diff1}`)));
+}
+
+/** The first nonce from `startNonce` whose header hash meets `difficulty` on the job, as a proof. */
+export function grindProof(stored: StoredJob, hasher: ProofHasher, o: GrindOptions): ShareProof {
+  const j = stored.job;
+  const header = shareHeaders(stored);
+  const target = shareTarget(stored, o.difficulty);
+  const proof = { extranonce1: o.extranonce1.slice(), extranonce2: o.extranonce2.slice(), ntime: o.ntime ?? j.ntime, nonce: 0, version: o.version ?? j.version };
   const hash = new Uint8Array(32);
   const start = o.startNonce ?? 0;
   for (let nonce = start; nonce < start + 100_000; nonce++) {
-    kernel.run(work, version, ntime, nonce, false);
-    hasher.hashInto(kernel.header, hash, ntime);
-    if (hashBelowTarget(hash, target)) return { extranonce1: o.extranonce1.slice(), extranonce2: o.extranonce2.slice(), ntime, nonce, version };
+    proof.nonce = nonce;
+    hasher.hashInto(header(proof), hash, proof.ntime);
+    if (hashBelowTarget(hash, target)) return proof;
   }
   throw new Error(`grindProof: no nonce from ${start} meets difficulty ${o.difficulty} on job ${j.id}`);
 }

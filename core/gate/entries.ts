@@ -8,8 +8,9 @@
  * entry (and everything after it) pending: held until the operator decides.
  */
 import type Redis from "ioredis";
-import { agentRecordCodec, ContractError, decodeShareBatch, MESSAGE_FIELD, ShareBatchWriter, shareBatchVersion, type ContractNames, type ShareBatch } from "../../shared/contract/index.ts";
+import { agentRecordCodec, ContractError, MESSAGE_FIELD, ShareBatchWriter, shareBatchVersion, type ContractNames, type ShareBatch } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
+import { ScannedShareBatch } from "../audit/batch-scan.ts";
 import { NO_AUDIT, type AuditVerdict, type ShareAuditor } from "../audit/types.ts";
 import { deadLetter, deadLetterRecords, type DeadLetterTarget } from "../ingest/dead-letter.ts";
 import type { RawEntry } from "../ingest/stream-reply.ts";
@@ -95,21 +96,32 @@ async function shareEntry(ctx: GateContext, src: GateSource, target: DeadLetterT
   const v1 = src.identity === undefined;
   // v1 batches carry no proof; the v2 ones on the v1 stream are audited, but their failure cannot quarantine a name anyone may write.
   if (audit && ctx.auditor !== NO_AUDIT && (!v1 || shareBatchVersion(message) === 2)) {
-    let batch: ShareBatch;
+    // Read without decoding every record (core/audit/batch-scan.ts): the audit draws about one in a hundred.
+    let batch: ScannedShareBatch;
+    let verdict: AuditVerdict;
     try {
-      batch = decodeShareBatch(message);
+      batch = new ScannedShareBatch(message);
+      // A transient error (Redis away while the auditor fetches a job) throws: the entry stays pending and comes back.
+      verdict = await ctx.auditor.audit(identity, batch);
     } catch (e) {
-      return reject(e instanceof ContractError ? e.message : `share batch: ${e instanceof Error ? e.message : String(e)}`);
+      // Malformed (the scan, or a drawn record's full decode): never comes right, so dead-lettered.
+      if (e instanceof ContractError) return reject(e.message);
+      throw e;
     }
-    // A transient error (Redis away while the auditor fetches a job) throws: the entry stays pending and comes back.
-    const verdict = await ctx.auditor.audit(identity, batch);
     if (verdict.kind === "fail") {
       if (v1) return reject(`audit failed on the v1 shared stream (no quarantine: Redis does not bind its edge names): seq ${verdict.seq}: ${verdict.reason} (${verdict.detail})`);
       await quarantine(ctx, src, identity, entry, verdict);
       return "quarantined";
     }
     if (verdict.refused && verdict.refused.length > 0) {
-      const kept = await dropRefused(ctx, target, entry, batch, verdict.refused);
+      let records: ShareBatch["records"];
+      try {
+        records = batch.records;
+      } catch (e) {
+        if (e instanceof ContractError) return reject(e.message);
+        throw e;
+      }
+      const kept = await dropRefused(ctx, target, entry, { v: batch.v, edge: batch.edge, session: batch.session, records }, verdict.refused);
       if (kept === undefined) return "done";
       out = kept;
     }

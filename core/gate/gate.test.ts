@@ -171,6 +171,20 @@ test("audit refusals (duplicates) are dead-lettered by seq, the rest of the entr
   expect(auditor.calls.length).toBe(3);
 });
 
+test("an entry whose records do not decode (bad UTF-8 the gate's scan skips) is dead-lettered once the audit decodes them, never retried; the next entry passes", async () => {
+  startAccountingBehind();
+  gate({ auditor: new TestAuditor() });
+  const bad = encodeBatch("eu1", "000000a5", [share(1, { worker: "zz" })]);
+  const at = bad.lastIndexOf(0x7a) - 1;
+  bad[at] = 0xc3;
+  bad[at + 1] = 0x28;
+  await r().xadd(names.edgeStream("shares", "eu1"), "*", MESSAGE_FIELD, bad);
+  await feedEdge(r(), PREFIX, "eu1", "000000a5", [share(2)]);
+  await waitFor("through", async () => (await gateDrained(names.edgeStream("shares", "eu1"))) && (await accountingDrained()), 20_000);
+  expect(await seen("eu1", "000000a5")).toBe("2-2");
+  expect((await deadLetters("shares")).map((d) => d.reason)).toEqual([expect.stringContaining("worker at byte")]);
+});
+
 /** eu1 honest; "bad" sends a share the audit fails first, then more, plus agent data. */
 async function quarantineScenario(auditor: ShareAuditor) {
   startAccountingBehind();
