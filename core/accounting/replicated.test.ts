@@ -62,3 +62,19 @@ test("no wait configured: the recorder is the plain one", () => {
   const plain = createBlockRecorder(redis.client);
   expect(replicatedBlockRecorder(redis.client, plain, undefined, captureLog().log)).toBe(plain);
 });
+
+test("a record that fails as a failover does (READONLY, connection closed) is written again, not given up on", async () => {
+  const { log, lines } = captureLog();
+  const real = createBlockRecorder(redis.client);
+  const errors = ["READONLY You can't write against a read only replica.", "Connection is closed."];
+  const flaky: typeof real = async (b, now) => (errors.length > 0 ? { kind: "failed", error: errors.shift()! } : real(b, now));
+  await redis.client.config("SET", "repl-diskless-sync-delay", "0");
+  // No replica here: WAIT 0 confirms at once, so only the two failures make it write again.
+  const record = replicatedBlockRecorder(redis.client, flaky, { replicas: 0, timeoutMs: 50 }, log);
+  expect((await record(block("12".repeat(32)))).kind).toBe("recorded");
+  expect(lines.filter((l) => l.includes("record not confirmed (")).length).toBe(2);
+  expect(await redis.client.exists(`unproc_block_${"12".repeat(32)}`)).toBe(1);
+  // A failure that is not a failover's (a key of the wrong type) is reported at once.
+  const broken: typeof real = async () => ({ kind: "failed", error: "current_block_LTC_scrypt: expected a hash" });
+  expect(await replicatedBlockRecorder(redis.client, broken, { replicas: 0, timeoutMs: 50 }, log)(block("34".repeat(32)))).toEqual({ kind: "failed", error: "current_block_LTC_scrypt: expected a hash" });
+});

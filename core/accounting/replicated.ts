@@ -18,6 +18,11 @@ import type { BlockRecorder, RecordBlockResult } from "./blocks.ts";
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 2000;
+/**
+ * Failures a failover produces (the old primary demoted or gone, the new one loading, a fenced
+ * write of a deposed core excepted): written again like an unconfirmed record, not given up on.
+ */
+const TRANSIENT = /READONLY|LOADING|MASTERDOWN|TRYAGAIN|NOREPLICAS|BUSY|Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket|max retries/i;
 
 export function replicatedBlockRecorder(redis: Redis, record: BlockRecorder, wait: ReplicaWait | undefined, log: Logger, signal?: AbortSignal): BlockRecorder {
   if (!wait) return record;
@@ -26,10 +31,13 @@ export function replicatedBlockRecorder(redis: Redis, record: BlockRecorder, wai
     let delay = FIRST_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       let out: RecordBlockResult;
-      let confirmed = 0;
+      let confirmed = -1;
       try {
         out = await record(block, nowMs);
-        if (out.kind === "failed") return first ?? out;
+        if (out.kind === "failed") {
+          if (!TRANSIENT.test(out.error)) return first ?? out;
+          throw new Error(out.error);
+        }
         // The result that did the rotation is the one to report, not a later "already recorded".
         first ??= out;
         confirmed = Number(await redis.call("WAIT", wait.replicas, wait.timeoutMs));
