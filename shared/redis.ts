@@ -88,3 +88,15 @@ export function callBuffer(client: RedisClient, command: string, ...args: (strin
   client.sendCommand(cmd);
   return cmd.promise;
 }
+
+/**
+ * `defineCommand`, kept out of auto-pipelining: an auto-pipeline copies the connection's commands
+ * when it is built, so a command defined while one is filling is missing from it, and ioredis then
+ * throws from a callback (results[i] not iterable: redis/ioredis#1931), an uncaught exception.
+ * Our Lua scripts gain nothing from being batched with other commands anyway.
+ */
+export function defineLuaCommand(redis: Redis, name: string, lua: string): void {
+  const ignored = (redis.options.autoPipeliningIgnoredCommands ??= []);
+  if (!ignored.includes(name)) ignored.push(name);
+  redis.defineCommand(name, { lua });
+}

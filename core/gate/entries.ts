@@ -10,6 +10,7 @@
 import type Redis from "ioredis";
 import { agentRecordCodec, ContractError, MESSAGE_FIELD, ShareBatchWriter, shareBatchVersion, type ContractNames, type ShareBatch } from "../../shared/contract/index.ts";
 import type { Logger } from "../../shared/log.ts";
+import { defineLuaCommand } from "../../shared/redis.ts";
 import { ScannedShareBatch } from "../audit/batch-scan.ts";
 import { NO_AUDIT, type AuditVerdict, type ShareAuditor } from "../audit/types.ts";
 import { deadLetter, deadLetterRecords, type DeadLetterTarget } from "../ingest/dead-letter.ts";
@@ -233,7 +234,7 @@ function passScript(redis: Redis) {
   let run = passCommands.get(redis);
   if (run) return run;
   const fence = fenceOf(redis);
-  redis.defineCommand(PASS_COMMAND, { lua: fence ? fencedLua(PASS_LUA) : PASS_LUA });
+  defineLuaCommand(redis, PASS_COMMAND, fence ? fencedLua(PASS_LUA) : PASS_LUA);
   const command = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[PASS_COMMAND];
   if (typeof command !== "function") throw new TypeError(`gate: expected ioredis to define ${PASS_COMMAND}, got ${typeof command}`);
   run = async (verified, source, group, entries) => {

@@ -12,6 +12,7 @@
  * tools) both behave exactly as before.
  */
 import type Redis from "ioredis";
+import { defineLuaCommand } from "../../shared/redis.ts";
 
 export interface Fence {
   /** The epoch counter (`core:epoch`), INCRed by every new lease. */
@@ -25,7 +26,7 @@ const fences = new WeakMap<object, Fence>();
 /** Call before the connection's first command: ioredis auto-pipelines lack commands defined after they were built. */
 export function attachFence(redis: Redis, fence: Fence): void {
   fences.set(redis, fence);
-  redis.defineCommand(EXEC_COMMAND, { lua: EXEC_LUA });
+  defineLuaCommand(redis, EXEC_COMMAND, EXEC_LUA);
 }
 
 export function fenceOf(redis: object): Fence | undefined {
