@@ -131,6 +131,10 @@ describe("Redis primary failover under mining load (real Sentinels)", () => {
     );
     if (submitted.length !== found.length) console.log(logLines.filter((l) => /BLOCK|block/.test(l)).join("\n"));
     expect(submitted).toEqual(found);
+    if (recorded.length !== found.length) {
+      const missing = found.filter((h) => !recorded.includes(h));
+      console.log(logLines.filter((l) => missing.some((h) => l.includes(h)) || /winning share|record not|confirmed/.test(l)).join("\n"));
+    }
     expect(recorded).toEqual(found);
     expect(diffs).toEqual([]);
     expect(credited).toBe(accepted());
