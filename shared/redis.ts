@@ -30,7 +30,11 @@ export function connectRedis(cfg: RedisConfig, opts: ConnectOptions): RedisClien
     const s = cfg.sentinel;
     // With `tls`, both the sentinels and the servers they name are spoken to over TLS.
     const secure: RedisOptions = tls ? { tls, sentinelTLS: tls, enableTLSForSentinelMode: true } : {};
-    return new Redis({ ...base, ...secure, sentinels: s.sentinels, name: s.name, username: s.username, password: s.password, sentinelUsername: s.sentinel_username, sentinelPassword: s.sentinel_password, db: s.db });
+    // A node that answers READONLY was demoted (a failover, or an old primary back as a replica):
+    // reconnect, which asks the sentinels for the primary again, and resend the command there.
+    // (Only with Sentinel: a url naming a replica would reconnect to the same replica for ever.)
+    const followPrimary: RedisOptions = { reconnectOnError: (e) => (e.message.startsWith("READONLY") ? 2 : false) };
+    return new Redis({ ...base, ...followPrimary, ...secure, sentinels: s.sentinels, name: s.name, username: s.username, password: s.password, sentinelUsername: s.sentinel_username, sentinelPassword: s.sentinel_password, db: s.db });
   }
   if (cfg.cluster) {
     return new Cluster(cfg.cluster.nodes, { redisOptions: { ...base, ...(tls ? { tls } : {}), password: cfg.cluster.password }, enableAutoPipelining: true });
