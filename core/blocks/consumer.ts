@@ -95,8 +95,10 @@ interface CandidateStream {
 
 const CLAIM_EVERY_MS = 5000;
 /** Sets the quarantine unless one is already there (the gate's, or an operator decision pending on it). */
+// KEYS[2]: the quarantine index (names.quarantineIndex); ARGV[1]: the edge; the rest the hash fields.
 const QUARANTINE_LUA = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
 return 1`;
 
 export class BlockConsumer {
@@ -385,7 +387,7 @@ export class BlockConsumer {
       return true;
     }
     try {
-      const set = await this.quarantine([this.names.quarantine(s.edge)], quarantineFields({ since: Date.now(), reason: "forged block candidate", detail, stream: s.key, entry: id }));
+      const set = await this.quarantine([this.names.quarantine(s.edge), this.names.quarantineIndex], [s.edge, ...quarantineFields({ since: Date.now(), reason: "forged block candidate", detail, stream: s.key, entry: id })]);
       if (set === 1) this.o.log.error(`edge ${s.edge} QUARANTINED: forged block candidate (its shares are held until an operator releases or discards them)`, fields);
       else this.o.log.error(`edge ${s.edge} was already quarantined; its forged block candidate ${id} is refused all the same`, fields);
       return true;

@@ -154,7 +154,7 @@ async function dropRefused(ctx: GateContext, target: DeadLetterTarget, entry: Ra
 
 async function quarantine(ctx: GateContext, src: GateSource, edge: string, entry: RawEntry, verdict: Extract<AuditVerdict, { kind: "fail" }>): Promise<void> {
   const fields = quarantineFields({ since: Date.now(), reason: verdict.reason, detail: `seq ${verdict.seq}: ${verdict.detail}`, stream: src.stream, entry: entry.id });
-  const results = await fencedTx(ctx.redis).call("HSET", ctx.names.quarantine(edge), ...fields).exec();
+  const results = await fencedTx(ctx.redis).call("HSET", ctx.names.quarantine(edge), ...fields).call("SADD", ctx.names.quarantineIndex, edge).exec();
   const failed = results?.find(([err]) => err);
   if (!results || failed) throw failed?.[0] ?? new Error(`quarantine of ${edge}: expected the HSET to succeed, got an aborted transaction`);
   ctx.totals.quarantines++;

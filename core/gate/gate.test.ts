@@ -211,9 +211,12 @@ test("a failing audit quarantines the edge: nothing of it credited, others unaff
   await waitFor("the held count", () => g.gate.status().quarantined.some((e) => e.edge === "bad" && e.held === 3));
   expect(g.gate.status().streams.some((s) => s.edge === "bad")).toBe(false);
   expect(await r().hgetall("hashrate_1409899740")).toEqual({});
+  // The index the gate polls (instead of walking the keyspace) names it, and only it.
+  expect(await r().smembers(names.quarantineIndex)).toEqual(["bad"]);
 
   expect(await requestQuarantineAction(r(), names, "bad", "release")).toBe(true);
   await waitFor("the release", async () => (await readQuarantine(r(), names, "bad")) === null && (await gateDrained(badStream)) && (await accountingDrained()), 20_000);
+  expect(await r().smembers(names.quarantineIndex)).toEqual([]);
   expect(await seen("bad", "0000bad1")).toBe("1-4");
   expect(await totals(r())).toEqual(expectedTotals([...honest, ...badRecs]));
   await waitFor("the agent entry released", async () => (await r().hgetall("hashrate_1409899740"))[`${ADDR_A}_rig9_0`] === "5");

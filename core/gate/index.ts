@@ -162,9 +162,11 @@ export function startGate(o: GateOptions): Gate {
     resumeAll();
   };
 
+  // The index every poll; the whole keyspace at start and every 30 polls (a key written by hand).
+  let polls = 0;
   const pollQuarantine = async () => {
     const startedAt = Date.now();
-    const list = await listQuarantined(redis, names);
+    const list = await listQuarantined(redis, names, { scan: polls++ % 30 === 0 });
     const present = new Set<string>();
     for (const q of list) {
       present.add(q.edge);
@@ -175,7 +177,7 @@ export function startGate(o: GateOptions): Gate {
       const action = q.action;
       log.notice(`edge ${q.edge}: carrying out the operator's ${action} of its held entries`);
       const settled = await settleHeld(ctx, { ...q, action });
-      const results = await fencedTx(redis).call("DEL", names.quarantine(q.edge)).exec();
+      const results = await fencedTx(redis).call("DEL", names.quarantine(q.edge)).call("SREM", names.quarantineIndex, q.edge).exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error(`quarantine of ${q.edge}: expected the DEL to succeed`);
       log.notice(`edge ${q.edge}: quarantine ended by ${action}: ${settled.entries} held entries ${action === "release" ? "passed on without audit" : "dead-lettered"}; its streams are read again`);

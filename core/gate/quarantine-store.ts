@@ -53,20 +53,26 @@ export async function readQuarantine(redis: Redis, names: ContractNames, edge: s
   return Object.keys(h).length === 0 ? null : parseQuarantine(edge, h);
 }
 
-/** Every quarantined edge, oldest first (SCAN: a few keys, never a hot path). */
-export async function listQuarantined(redis: Redis, names: ContractNames): Promise<QuarantineState[]> {
+/**
+ * Every quarantined edge, oldest first, from the index the core writes with each quarantine
+ * (`quarantineIndex`, one small set); with `scan`, also from a SCAN of the keyspace, which finds a
+ * quarantine key written without the index (by hand) — a walk of every key, so only now and then.
+ */
+export async function listQuarantined(redis: Redis, names: ContractNames, opts: { readonly scan?: boolean } = {}): Promise<QuarantineState[]> {
   const head = names.quarantinePattern.slice(0, -1);
-  const keys = new Set<string>();
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", names.quarantinePattern, "COUNT", 500);
-    for (const k of batch) keys.add(k);
-    cursor = next;
-  } while (cursor !== "0");
+  const edges = new Set(await redis.smembers(names.quarantineIndex));
+  if (opts.scan) {
+    let cursor = "0";
+    do {
+      const [next, batch] = await redis.scan(cursor, "MATCH", names.quarantinePattern, "COUNT", 500);
+      for (const k of batch) edges.add(k.slice(head.length));
+      cursor = next;
+    } while (cursor !== "0");
+  }
   const out: QuarantineState[] = [];
-  for (const key of keys) {
-    const h = await redis.hgetall(key);
-    if (Object.keys(h).length > 0) out.push(parseQuarantine(key.slice(head.length), h));
+  for (const edge of edges) {
+    const h = await redis.hgetall(names.quarantine(edge));
+    if (Object.keys(h).length > 0) out.push(parseQuarantine(edge, h));
   }
   return out.sort((a, b) => a.since - b.since);
 }

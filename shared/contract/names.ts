@@ -48,6 +48,11 @@ export interface ContractNames {
   quarantine(edge: string): string;
   /** SCAN MATCH pattern of every quarantine key. */
   readonly quarantinePattern: string;
+  /**
+   * Core-internal: the set of quarantined edges, written with each quarantine key, so the gate's
+   * frequent poll reads one small set instead of walking the keyspace.
+   */
+  readonly quarantineIndex: string;
   /** Jobs for one jobmanager, core → edges. */
   jobStream(jobmanager: string): string;
   /** The jobmanager's latest job, for an edge that starts between jobs. */
@@ -132,6 +137,7 @@ export function contractNames(prefix: string): ContractNames {
     gateGroup: "gate",
     quarantine: (edge) => `${prefix}core:quarantine:${edge}`,
     quarantinePattern: `${prefix}core:quarantine:*`,
+    quarantineIndex: `${prefix}core:quarantined`,
     jobStream: (jm) => `${prefix}jobs:${jm}`,
     latestJob: (jm) => `${prefix}job:${jm}`,
     auxWork: (aux) => `${prefix}aux:${aux}`,
